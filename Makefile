@@ -1,0 +1,29 @@
+# Two entry points: `make demo` and `make test`. Both create the environment on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/campaigns demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check campaigns channels worker.py tests bench
+	$(BIN)/ruff format --check campaigns channels worker.py tests bench
+	$(BIN)/mypy campaigns channels worker.py
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

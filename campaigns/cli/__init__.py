@@ -1,0 +1,43 @@
+"""The ``campaigns`` command line. Commands parse input, call one service, format the output."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+from rich.markup import escape
+
+from campaigns.cli.output import err_console
+from campaigns.errors import CampaignsError
+
+app = typer.Typer(
+    name="campaigns",
+    help="Mezun Bilgi Sistemi kayıt kampanyaları / alumni registration campaigns.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    from campaigns.cli import campaign, preview, students
+    from campaigns.cli import db as db_commands
+
+    app.add_typer(db_commands.app, name="db")
+    app.add_typer(students.app, name="students", help="Mezun adayı listeleri / student lists.")
+    app.add_typer(campaign.app, name="campaign", help="Kampanyalar / campaigns.")
+    app.command("preview")(preview.preview)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: user errors go to stderr with a non-zero exit code, never a traceback."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except CampaignsError as exc:
+        err_console.print(f"[red]hata / error:[/red] {escape(str(exc))}", highlight=False)
+        sys.exit(exc.exit_code)

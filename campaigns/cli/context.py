@@ -1,0 +1,37 @@
+"""What every CLI command needs: the settings and a migrated database."""
+
+from __future__ import annotations
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from campaigns.db import Database, alembic_config, database
+from campaigns.errors import CampaignsError
+from campaigns.settings import Settings, get_settings
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def db(*, migrate: bool = True) -> Database:
+    """The configured database, checked to be at the latest schema.
+
+    A SQLite database (the embedded default) is migrated on first use; PostgreSQL must be
+    migrated explicitly with ``campaigns db upgrade``, as production schemas should be.
+    """
+    instance = database(settings().database_url)
+    if migrate and not is_current(instance):
+        if instance.dialect != "sqlite":
+            raise CampaignsError(
+                "veritabanı şeması güncel değil; önce `campaigns db upgrade` çalıştırın / "
+                "the database schema is not current: run `campaigns db upgrade` first"
+            )
+        instance.upgrade()
+    return instance
+
+
+def is_current(instance: Database) -> bool:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with instance.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == head

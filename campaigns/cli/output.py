@@ -1,0 +1,92 @@
+"""Output helpers shared by CLI commands: Rich tables, JSON for scripts, Excel-safe CSV."""
+
+from __future__ import annotations
+
+import csv
+import enum
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class TableFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+
+
+class ListFormat(enum.StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def to_json(data: Any) -> str:
+    """JSON text with dates, decimals and enums converted, Turkish letters kept readable."""
+    return json.dumps(data, default=_default, ensure_ascii=False, indent=2)
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(to_json(data) + "\n")
+
+
+def excel_safe(value: Any) -> str:
+    """A CSV cell that Excel will not evaluate as a formula (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def emit_csv(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([excel_safe(_default_cell(row.get(c))) for c in columns])
+
+
+def _default_cell(value: Any) -> Any:
+    if isinstance(value, datetime | date | time | enum.Enum):
+        return _default(value)
+    return value
+
+
+def emit_table(
+    columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *, title: str | None = None
+) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.1%}" if 0 <= value <= 1 else f"{value:.2f}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    # Data, not markup: a name like "[b]" must print as typed.
+    return escape(str(_default_cell(value)))

@@ -1,0 +1,293 @@
+"""Database models: students, campaigns and their waves, messages, conversions, suppressions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime, time
+from decimal import Decimal
+from typing import Annotated, Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    Time,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from channels.base import Channel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back time-zone aware (SQLite included)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+
+pk = Annotated[int, mapped_column(BigId, primary_key=True, autoincrement=True)]
+created = Annotated[datetime, mapped_column(UtcDateTime(), default=utcnow, nullable=False)]
+stamp = Annotated[datetime | None, mapped_column(UtcDateTime())]
+text = Annotated[str, mapped_column(String(255))]
+optional_text = Annotated[str | None, mapped_column(String(255))]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    """A status stored as its value in a plain string column, so new values need no migration."""
+    return Enum(
+        cls,
+        native_enum=False,
+        create_constraint=False,
+        length=24,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+class WaveStatus(enum.StrEnum):
+    WAITING = "waiting"
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class MessageStatus(enum.StrEnum):
+    SKIPPED = "skipped"
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
+
+
+class SkipReason(enum.StrEnum):
+    NO_CONSENT = "no_consent"
+    UNREACHABLE = "unreachable"
+    CONVERTED = "converted"
+    SUPPRESSED = "suppressed"
+
+
+class ConversionStage(enum.StrEnum):
+    REGISTERED = "registered"
+    FORM_SUBMITTED = "form_submitted"
+
+
+class Student(Base):
+    """A graduating student as the registrar's list describes them."""
+
+    __tablename__ = "students"
+
+    id: Mapped[pk]
+    student_no: Mapped[str] = mapped_column(String(32), unique=True)
+    first_name: Mapped[text]
+    last_name: Mapped[text]
+    faculty: Mapped[text] = mapped_column(index=True)
+    department: Mapped[text] = mapped_column(index=True)
+    degree: Mapped[text]
+    advisor_name: Mapped[optional_text]
+    advisor_email: Mapped[optional_text] = mapped_column(index=True)
+    email: Mapped[optional_text]
+    personal_email: Mapped[optional_text]
+    phone: Mapped[str | None] = mapped_column(String(20))
+    phone_is_mobile: Mapped[bool] = mapped_column(Boolean, default=False)
+    whatsapp_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(8), default="tr")
+    graduation_term: Mapped[text] = mapped_column(index=True)
+    created_at: Mapped[created]
+    updated_at: Mapped[created]
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Campaign(Base):
+    """A reminder campaign: an audience filter and its waves."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[pk]
+    name: Mapped[text]
+    status: Mapped[CampaignStatus] = mapped_column(
+        _enum(CampaignStatus), default=CampaignStatus.DRAFT
+    )
+    timezone: Mapped[str] = mapped_column(String(64))
+    window_start: Mapped[time] = mapped_column(Time())
+    window_end: Mapped[time] = mapped_column(Time())
+    goal_url: Mapped[str] = mapped_column(String(2048))
+    audience: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    definition: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    created_at: Mapped[created]
+    launched_at: Mapped[stamp]
+    finished_at: Mapped[stamp]
+
+    waves: Mapped[list[Wave]] = relationship(
+        back_populates="campaign", order_by="Wave.position", cascade="all, delete-orphan"
+    )
+
+
+class Wave(Base):
+    """One send of a campaign: when, on which channels, with which template."""
+
+    __tablename__ = "waves"
+    __table_args__ = (UniqueConstraint("campaign_id", "name"),)
+
+    id: Mapped[pk]
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    start_at: Mapped[stamp]
+    offset_seconds: Mapped[int | None] = mapped_column(Integer)
+    channels: Mapped[list[str]] = mapped_column(JsonDoc)
+    template: Mapped[str] = mapped_column(String(200))
+    only_unconverted: Mapped[bool] = mapped_column(Boolean)
+    options: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+    status: Mapped[WaveStatus] = mapped_column(_enum(WaveStatus), default=WaveStatus.WAITING)
+    planned_at: Mapped[stamp]
+    finished_at: Mapped[stamp]
+
+    campaign: Mapped[Campaign] = relationship(back_populates="waves")
+
+
+class Message(Base):
+    """The outcome for one student in one wave: a message to send, or why none is sent."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("wave_id", "student_id"),
+        Index("ix_messages_wave_status", "wave_id", "status", "id"),
+    )
+
+    id: Mapped[pk]
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
+    status: Mapped[MessageStatus] = mapped_column(_enum(MessageStatus))
+    skip_reason: Mapped[SkipReason | None] = mapped_column(_enum(SkipReason))
+    channel: Mapped[Channel | None] = mapped_column(_enum(Channel))
+    address: Mapped[str | None] = mapped_column(String(320))
+    token: Mapped[str | None] = mapped_column(String(32), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[stamp]
+    claimed_at: Mapped[stamp]
+    provider: Mapped[str | None] = mapped_column(String(40))
+    provider_message_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    segments: Mapped[int | None] = mapped_column(Integer)
+    cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 5))
+    created_at: Mapped[created]
+    sent_at: Mapped[stamp]
+    delivered_at: Mapped[stamp]
+    read_at: Mapped[stamp]
+    failed_at: Mapped[stamp]
+
+    wave: Mapped[Wave] = relationship()
+    student: Mapped[Student] = relationship()
+
+
+class Conversion(Base):
+    """A student reaching a goal in the alumni system (registered, form handed in)."""
+
+    __tablename__ = "conversions"
+    __table_args__ = (UniqueConstraint("student_no", "stage"),)
+
+    id: Mapped[pk]
+    student_no: Mapped[str] = mapped_column(String(32))
+    student_id: Mapped[int | None] = mapped_column(
+        ForeignKey("students.id", ondelete="SET NULL"), index=True
+    )
+    stage: Mapped[ConversionStage] = mapped_column(_enum(ConversionStage))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    source: Mapped[str] = mapped_column(String(20))
+    recorded_at: Mapped[created]
+
+
+class Suppression(Base):
+    """An address that must not be contacted on a channel (opt-out, bounce, complaint)."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+
+    id: Mapped[pk]
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    address: Mapped[str] = mapped_column(String(320))
+    reason: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[created]
+
+
+__all__ = [
+    "Base",
+    "Campaign",
+    "CampaignStatus",
+    "Channel",
+    "Conversion",
+    "ConversionStage",
+    "Message",
+    "MessageStatus",
+    "SkipReason",
+    "Student",
+    "Suppression",
+    "UtcDateTime",
+    "Wave",
+    "WaveStatus",
+    "utcnow",
+]

@@ -1,0 +1,207 @@
+"""The channel adapter interface: a batch of rendered messages in, one result per message out.
+
+Error tree (every adapter maps its provider's failures onto it)::
+
+    Exception
+    ├── ConfigurationError        the adapter cannot run as configured (never retried)
+    └── DeliveryError             one message, or a whole batch, was not accepted
+        ├── PermanentError        bad or opted-out recipient, rejected content: never retry
+        ├── TransientError        timeout, connection error, 5xx: retry with backoff
+        └── RateLimitedError      429 and friends: retry after the provider's hint
+
+Adapters do not touch the database or Celery; they only talk to their provider.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Self
+
+
+class Channel(enum.StrEnum):
+    """A way to reach a student."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+
+
+class ErrorKind(enum.StrEnum):
+    PERMANENT = "permanent"
+    TRANSIENT = "transient"
+    RATE_LIMITED = "rate_limited"
+
+
+class ConfigurationError(Exception):
+    """The adapter is misconfigured (missing credentials, bad URL): no message can be sent."""
+
+
+class DeliveryError(Exception):
+    """A provider did not accept a message; ``kind`` says whether and when to retry."""
+
+    kind: ClassVar[ErrorKind]
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+        suppress: bool = False,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.code = code
+        self.status = status
+        self.retry_after = retry_after
+        self.suppress = suppress
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.detail!r}, code={self.code!r}, status={self.status})"
+
+
+class PermanentError(DeliveryError):
+    """Never retried. ``suppress`` marks a recipient that opted out or does not exist."""
+
+    kind = ErrorKind.PERMANENT
+
+
+class TransientError(DeliveryError):
+    """Retried with exponential backoff and jitter, up to a limit."""
+
+    kind = ErrorKind.TRANSIENT
+
+
+class RateLimitedError(DeliveryError):
+    """Retried after ``retry_after`` seconds (the provider's hint) or a backoff."""
+
+    kind = ErrorKind.RATE_LIMITED
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderTemplate:
+    """A provider-side approved template (WhatsApp) and the values of its placeholders."""
+
+    id: str
+    variables: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """A rendered message for one recipient. ``id`` is ours and is echoed back by providers."""
+
+    id: int
+    channel: Channel
+    to: str
+    text: str
+    subject: str | None = None
+    html: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+    template: ProviderTemplate | None = None
+    status_callback: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The provider took the message; ``provider_message_id`` identifies it in callbacks."""
+
+    message_id: int
+    provider_message_id: str
+    segments: int | None = None
+    cost: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """The provider did not take the message."""
+
+    message_id: int
+    error: DeliveryError
+
+
+SendResult = Accepted | Rejected
+
+
+class EventType(enum.StrEnum):
+    """The one vocabulary every provider's status callbacks are normalised to."""
+
+    ACCEPTED = "accepted"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    OPENED = "opened"
+    CLICKED = "clicked"
+    DEFERRED = "deferred"
+    BOUNCED = "bounced"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    COMPLAINED = "complained"
+    UNSUBSCRIBED = "unsubscribed"
+    RESUBSCRIBED = "resubscribed"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryEvent:
+    """A provider status callback, normalised. ``raw`` keeps the provider's payload."""
+
+    type: EventType
+    provider: str
+    occurred_at: datetime
+    provider_message_id: str | None
+    message_id: int | None = None
+    recipient: str | None = None
+    event_id: str | None = None
+    error_code: str | None = None
+    description: str | None = None
+    cost: Decimal | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ChannelAdapter(ABC):
+    """A way to hand messages to one provider.
+
+    Subclasses declare ``name``, the ``channels`` they serve and ``max_batch`` (how many
+    messages one ``send`` call should get; the worker sizes its batches from it).
+    """
+
+    name: ClassVar[str]
+    channels: ClassVar[frozenset[Channel]]
+    max_batch: ClassVar[int] = 1
+
+    @classmethod
+    @abstractmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        """Build the adapter from environment variables (``os.environ`` when ``env`` is None)."""
+
+    @abstractmethod
+    def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
+        """Send a batch; return exactly one result per message.
+
+        Raising a ``DeliveryError`` means the whole batch failed that way (e.g. the provider
+        was unreachable): nothing in it was accepted.
+        """
+
+    def reconcile(self, message_ids: Sequence[int]) -> dict[int, str | None]:
+        """Tell what became of messages whose outcome was lost (a worker died mid-send).
+
+        Returns ``{id: provider_message_id}`` for messages the provider has, ``{id: None}``
+        for messages it certainly never got; ids it cannot tell about are left out.
+        """
+        return {}
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,26 @@
+"""The ``null`` adapter: accepts every message and does nothing (benchmarks, dry runs)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Self
+
+from channels.base import Accepted, Channel, ChannelAdapter, OutboundMessage, SendResult
+
+
+class NullAdapter(ChannelAdapter):
+    """Accepts everything, performs no I/O."""
+
+    name = "null"
+    channels = frozenset(Channel)
+    max_batch = 1000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        return cls()
+
+    def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
+        return [Accepted(m.id, f"null-{m.id}") for m in batch]
+
+    def reconcile(self, message_ids: Sequence[int]) -> dict[int, str | None]:
+        return {i: f"null-{i}" for i in message_ids}
