@@ -1,7 +1,278 @@
-"""``campaigns campaign``."""
+"""``campaigns campaign``: create campaigns from files, inspect them, move them along."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
 import typer
+from rich.markup import escape
+from sqlalchemy.orm import Session
+
+from campaigns import dispatch, lifecycle
+from campaigns.audience import count_audience
+from campaigns.cli import context
+from campaigns.cli.output import TableFormat, console, emit_json, emit_table
+from campaigns.durations import format_duration
+from campaigns.errors import UnreadableFileError
+from campaigns.models import Campaign, Wave, utcnow
+from campaigns.send_window import SendWindow
 
 app = typer.Typer(no_args_is_help=True)
+
+CampaignId = Annotated[int, typer.Argument(metavar="ID", help="Kampanya numarası / campaign id.")]
+Format = Annotated[
+    TableFormat, typer.Option("--format", help="Çıktı biçimi / output format: table | json.")
+]
+
+
+@app.command()
+def create(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE.toml", dir_okay=False, help="Kampanya dosyası / campaign file (TOML)."
+        ),
+    ],
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Yalnızca doğrula, kaydetme / validate only, store nothing."
+        ),
+    ] = False,
+    output: Format = TableFormat.table,
+) -> None:
+    """Dosyayı doğrula ve taslak kampanya olarak kaydet / validate a file, store a draft.
+
+    Every problem in the file is listed at once with its key path (e.g. waves[1].channels[0]).
+    """
+    text = _read(file)
+    settings = context.settings()
+    with context.db().session() as session:
+        definition = lifecycle.check_definition(session, text, settings=settings)
+        if dry_run:
+            campaign = lifecycle.build_campaign(session, definition, settings=settings)
+        else:
+            campaign = lifecycle.create_campaign(session, definition, settings=settings)
+        data = campaign_data(session, campaign)
+    if output is TableFormat.json:
+        emit_json({"dry_run": dry_run, **data})
+        return
+    if dry_run:
+        console.print(
+            "Tanım geçerli, hiçbir şey kaydedilmedi / definition is valid, nothing stored"
+        )
+    else:
+        console.print(f"Kampanya oluşturuldu / campaign created: {data['id']} (taslak / draft)")
+    _print_campaign(data)
+
+
+@app.command("list")
+def list_(output: Format = TableFormat.table) -> None:
+    """Kampanyaları listele / list campaigns."""
+    with context.db().session() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": campaign.id,
+                "name": campaign.name,
+                "status": campaign.status.value,
+                "timezone": campaign.timezone,
+                "waves": len(campaign.waves),
+                "created_at": campaign.created_at,
+                "launched_at": campaign.launched_at,
+            }
+            for campaign in lifecycle.list_campaigns(session)
+        ]
+    if output is TableFormat.json:
+        emit_json(rows)
+        return
+    columns = ["id", "name", "status", "waves", "created_at", "launched_at"]
+    local_rows = [
+        {
+            **row,
+            "created_at": _local(row["created_at"], row["timezone"]),
+            "launched_at": _local(row["launched_at"], row["timezone"]),
+        }
+        for row in rows
+    ]
+    emit_table(columns, local_rows, title="Kampanyalar / campaigns")
+
+
+@app.command()
+def show(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
+    """Kampanyayı, kitlesini ve dalgalarını göster / show a campaign, its audience and waves.
+
+    Wave start times are shown in the campaign's own time zone.
+    """
+    with context.db().session() as session:
+        data = campaign_data(session, lifecycle.get_campaign(session, campaign_id))
+    if output is TableFormat.json:
+        emit_json(data)
+    else:
+        _print_campaign(data)
+
+
+@app.command()
+def launch(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
+    """Taslak kampanyayı başlat / launch a draft campaign.
+
+    Waves given as an offset are scheduled from now.
+    """
+    settings = context.settings()
+    with context.db().session() as session:
+        campaign = lifecycle.launch(session, campaign_id, now=utcnow())
+        data = campaign_data(session, campaign)
+    dispatch.notify_scheduler(settings)
+    _report(data, output, "başlatıldı", "launched")
+
+
+@app.command()
+def pause(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
+    """Etkin kampanyayı duraklat / pause an active campaign."""
+    with context.db().session() as session:
+        data = campaign_data(session, lifecycle.pause(session, campaign_id))
+    _report(data, output, "duraklatıldı", "paused")
+
+
+@app.command()
+def resume(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
+    """Duraklatılmış kampanyayı sürdür / resume a paused campaign."""
+    settings = context.settings()
+    with context.db().session() as session:
+        data = campaign_data(session, lifecycle.resume(session, campaign_id))
+    dispatch.notify_scheduler(settings)
+    _report(data, output, "sürdürülüyor", "resumed")
+
+
+@app.command()
+def cancel(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
+    """Kampanyayı iptal et / cancel a campaign for good.
+
+    Waves not yet done and messages not yet sent are cancelled; this cannot be undone.
+    """
+    with context.db().session() as session:
+        campaign = lifecycle.cancel(session, campaign_id, now=utcnow())
+        data = campaign_data(session, campaign)
+    _report(data, output, "iptal edildi", "cancelled")
+
+
+def campaign_data(session: Session, campaign: Campaign) -> dict[str, Any]:
+    """A campaign as plain data: times in UTC, plus wave starts in the campaign's time zone."""
+    return {
+        "id": campaign.id,
+        "name": campaign.name,
+        "status": campaign.status.value,
+        "timezone": campaign.timezone,
+        "send_window": str(SendWindow.of(campaign)),
+        "goal_url": campaign.goal_url,
+        "audience": campaign.audience,
+        "audience_size": count_audience(session, campaign.audience),
+        "created_at": campaign.created_at,
+        "launched_at": campaign.launched_at,
+        "finished_at": campaign.finished_at,
+        "waves": [_wave_data(wave, campaign.timezone) for wave in campaign.waves],
+    }
+
+
+def _wave_data(wave: Wave, timezone: str) -> dict[str, Any]:
+    return {
+        "position": wave.position,
+        "name": wave.name,
+        "status": wave.status.value,
+        "offset": None if wave.offset_seconds is None else format_duration(wave.offset_seconds),
+        "start_at": wave.start_at,
+        "start_local": _local(wave.start_at, timezone),
+        "channels": list(wave.channels),
+        "template": wave.template,
+        "only_unconverted": wave.only_unconverted,
+        "options": wave.options,
+    }
+
+
+def _print_campaign(data: dict[str, Any]) -> None:
+    zone = data["timezone"]
+    fields = [
+        ("id", data["id"]),
+        ("ad / name", data["name"]),
+        ("durum / status", data["status"]),
+        ("saat dilimi / time zone", zone),
+        ("gönderim aralığı / send window", data["send_window"]),
+        ("hedef / goal", data["goal_url"]),
+        ("oluşturuldu / created", _local(data["created_at"], zone)),
+        ("başlatıldı / launched", _local(data["launched_at"], zone)),
+        ("bitti / finished", _local(data["finished_at"], zone)),
+    ]
+    emit_table(
+        ["alan / field", "değer / value"],
+        [{"alan / field": name, "değer / value": value} for name, value in fields],
+    )
+    criteria = [
+        {"ölçüt / criterion": key, "değerler / values": ", ".join(values)}
+        for key, values in data["audience"].items()
+        if values
+    ]
+    emit_table(
+        ["ölçüt / criterion", "değerler / values"],
+        criteria,
+        title=f"Kitle / audience: {data['audience_size']}",
+    )
+    emit_table(
+        [
+            "#",
+            "ad / name",
+            "başlangıç / start",
+            "kanallar / channels",
+            "şablon / template",
+            "yalnız kayıtsız / only unconverted",
+            "durum / status",
+        ],
+        [
+            {
+                "#": wave["position"],
+                "ad / name": wave["name"],
+                "başlangıç / start": wave["start_local"]
+                or f"başlatma + {wave['offset']} / launch + {wave['offset']}",
+                "kanallar / channels": " → ".join(wave["channels"]),
+                "şablon / template": wave["template"],
+                "yalnız kayıtsız / only unconverted": "evet / yes"
+                if wave["only_unconverted"]
+                else "hayır / no",
+                "durum / status": wave["status"],
+            }
+            for wave in data["waves"]
+        ],
+        title="Dalgalar / waves",
+    )
+
+
+def _report(data: dict[str, Any], output: TableFormat, turkish: str, english: str) -> None:
+    if output is TableFormat.json:
+        emit_json(data)
+        return
+    console.print(
+        f"Kampanya {data['id']} {turkish} / campaign {data['id']} {english} "
+        f"({escape(data['status'])})",
+        highlight=False,
+    )
+
+
+def _local(moment: datetime | None, timezone: str) -> str | None:
+    """``moment`` on the campaign's clock, e.g. ``2025-06-02 09:00 +03``."""
+    if moment is None:
+        return None
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise UnreadableFileError(
+            f"dosya UTF-8 değil: {path} / the file is not UTF-8: {path}"
+        ) from None
+    except OSError as exc:
+        raise UnreadableFileError(
+            f"dosya okunamadı: {path} ({exc.strerror}) / cannot read the file: {path}"
+        ) from None

@@ -1,0 +1,343 @@
+"""Campaigns from definitions, and their life: draft → active ⇄ paused, → cancelled.
+
+Services take a ``Session`` and leave committing to the caller. ``completed`` is reached
+when the scheduler finishes the last wave, never through these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from campaigns.audience import AUDIENCE_COLUMNS, count_audience
+from campaigns.definition import (
+    AUDIENCE_KEYS,
+    CampaignDefinition,
+    did_you_mean,
+    ordered,
+    parse_definition,
+    parse_toml,
+    valid_template_name,
+)
+from campaigns.errors import InvalidDefinitionError, NotFoundError, Problem, StateError
+from campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    Message,
+    MessageStatus,
+    Wave,
+    WaveStatus,
+)
+from campaigns.rendering import DEFAULT_LANGUAGE, missing_parts
+from campaigns.settings import Settings
+from campaigns.text import clean, fold
+from channels.base import Channel
+
+STATUS_NAMES: Final = {
+    CampaignStatus.DRAFT: "taslak",
+    CampaignStatus.ACTIVE: "etkin",
+    CampaignStatus.PAUSED: "duraklatılmış",
+    CampaignStatus.CANCELLED: "iptal edilmiş",
+    CampaignStatus.COMPLETED: "tamamlanmış",
+}
+"""Turkish names of campaign statuses."""
+
+
+# --- checking and creating -------------------------------------------------------------------
+
+
+def check_definition(
+    session: Session, source: str | Mapping[str, Any], *, settings: Settings
+) -> CampaignDefinition:
+    """Validate a campaign file's text (TOML) or data against the schema, the students in the
+    database and the templates on disk; ``InvalidDefinitionError`` lists every problem."""
+    data = parse_toml(source) if isinstance(source, str) else source
+    definition: CampaignDefinition | None = None
+    problems: list[Problem] = []
+    try:
+        definition = parse_definition(data, default_timezone=settings.timezone)
+    except InvalidDefinitionError as exc:
+        problems += exc.problems
+    # Checked on the raw data too, so a file with a typo elsewhere still gets these reported.
+    problems += environment_problems(session, data, settings=settings)
+    if problems or definition is None:
+        raise InvalidDefinitionError(ordered(problems))
+    return definition
+
+
+def environment_problems(
+    session: Session, data: Mapping[str, Any], *, settings: Settings
+) -> list[Problem]:
+    """Audience values no student has and template parts missing on disk, found in campaign
+    data that may be otherwise invalid (values of the wrong type are left to the schema)."""
+    audience = data.get("audience")
+    problems = _resolve(session, audience)[1] if isinstance(audience, Mapping) else []
+    return problems + _template_problems(data.get("waves"), settings.templates_dir)
+
+
+def resolve_audience(session: Session, definition: CampaignDefinition) -> dict[str, list[str]]:
+    """The audience criteria spelled as the student data spells them (``AUDIENCE_KEYS``)."""
+    audience, problems = _resolve(session, definition.to_document()["audience"])
+    if problems:
+        raise InvalidDefinitionError(ordered(problems))
+    return audience
+
+
+def build_campaign(
+    session: Session, definition: CampaignDefinition, *, settings: Settings
+) -> Campaign:
+    """A draft campaign with its waves, checked but not added to the session."""
+    document = definition.to_document()
+    audience, problems = _resolve(session, document["audience"])
+    problems += _template_problems(document["waves"], settings.templates_dir)
+    if problems:
+        raise InvalidDefinitionError(ordered(problems))
+    window_start, window_end = definition.send_window.to_columns()
+    return Campaign(
+        name=definition.name,
+        status=CampaignStatus.DRAFT,
+        timezone=definition.timezone,
+        window_start=window_start,
+        window_end=window_end,
+        goal_url=definition.goal_url,
+        audience=audience,
+        definition=document,
+        waves=[
+            Wave(
+                position=position,
+                name=wave.name,
+                start_at=wave.start,
+                offset_seconds=wave.offset,
+                channels=[channel.value for channel in wave.channels],
+                template=wave.template,
+                only_unconverted=wave.only_unconverted,
+                options=wave.options(),
+                status=WaveStatus.WAITING,
+            )
+            for position, wave in enumerate(definition.waves, start=1)
+        ],
+    )
+
+
+def create_campaign(
+    session: Session, definition: CampaignDefinition, *, settings: Settings
+) -> Campaign:
+    """Store a definition as a draft campaign (audience resolved, templates checked)."""
+    campaign = build_campaign(session, definition, settings=settings)
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def get_campaign(session: Session, campaign_id: int) -> Campaign:
+    """The campaign with this id, or ``NotFoundError``."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise _not_found(campaign_id)
+    return campaign
+
+
+def list_campaigns(session: Session) -> list[Campaign]:
+    """All campaigns, oldest first, with their waves loaded."""
+    query = select(Campaign).options(selectinload(Campaign.waves)).order_by(Campaign.id)
+    return list(session.scalars(query))
+
+
+# --- transitions -----------------------------------------------------------------------------
+
+
+def launch(session: Session, campaign_id: int, *, now: datetime) -> Campaign:
+    """Start a draft: waves given as an offset are scheduled from ``now``."""
+    campaign = _transition(session, campaign_id, "launch", {CampaignStatus.DRAFT})
+    now = _utc(now)
+    campaign.status = CampaignStatus.ACTIVE
+    campaign.launched_at = now
+    for wave in campaign.waves:
+        if wave.offset_seconds is not None:
+            wave.start_at = now + timedelta(seconds=wave.offset_seconds)
+    session.flush()
+    return campaign
+
+
+def pause(session: Session, campaign_id: int) -> Campaign:
+    """Stop sending until resumed; nothing already planned is lost."""
+    campaign = _transition(session, campaign_id, "pause", {CampaignStatus.ACTIVE})
+    campaign.status = CampaignStatus.PAUSED
+    session.flush()
+    return campaign
+
+
+def resume(session: Session, campaign_id: int) -> Campaign:
+    """Continue a paused campaign."""
+    campaign = _transition(session, campaign_id, "resume", {CampaignStatus.PAUSED})
+    campaign.status = CampaignStatus.ACTIVE
+    session.flush()
+    return campaign
+
+
+def cancel(session: Session, campaign_id: int, *, now: datetime) -> Campaign:
+    """End a campaign for good: unfinished waves and messages not yet sent are cancelled.
+
+    Messages already handed to a provider (``sending`` and later) are left as they are.
+    """
+    allowed = {CampaignStatus.DRAFT, CampaignStatus.ACTIVE, CampaignStatus.PAUSED}
+    campaign = _transition(session, campaign_id, "cancel", allowed)
+    now = _utc(now)
+    campaign.status = CampaignStatus.CANCELLED
+    campaign.finished_at = now
+    for wave in campaign.waves:
+        if wave.status in {WaveStatus.WAITING, WaveStatus.SENDING}:
+            wave.status = WaveStatus.CANCELLED
+            wave.finished_at = now
+    session.flush()
+    waves = select(Wave.id).where(Wave.campaign_id == campaign.id)
+    session.execute(
+        update(Message)
+        .where(Message.wave_id.in_(waves), Message.status == MessageStatus.PENDING)
+        .values(status=MessageStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    return campaign
+
+
+_ACTIONS: Final = {
+    "launch": ("başlatılamaz", "launched"),
+    "pause": ("duraklatılamaz", "paused"),
+    "resume": ("sürdürülemez", "resumed"),
+    "cancel": ("iptal edilemez", "cancelled"),
+}
+
+
+def _transition(
+    session: Session, campaign_id: int, action: str, allowed: set[CampaignStatus]
+) -> Campaign:
+    # Locked so that two transitions (or one and the scheduler) cannot interleave.
+    campaign = session.get(Campaign, campaign_id, with_for_update=True, populate_existing=True)
+    if campaign is None:
+        raise _not_found(campaign_id)
+    if campaign.status not in allowed:
+        turkish, english = _ACTIONS[action]
+        status = campaign.status
+        raise StateError(
+            f"{campaign_id} numaralı kampanya {STATUS_NAMES[status]} ({status.value}), "
+            f"{turkish} / campaign {campaign_id} is {status.value}: it cannot be {english}"
+        )
+    return campaign
+
+
+def _not_found(campaign_id: int) -> NotFoundError:
+    return NotFoundError(
+        f"{campaign_id} numaralı kampanya bulunamadı / campaign {campaign_id} not found"
+    )
+
+
+def _utc(now: datetime) -> datetime:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be time-zone aware")
+    return now.astimezone(UTC)
+
+
+# --- audience and templates ------------------------------------------------------------------
+
+
+def _resolve(
+    session: Session, audience: Mapping[str, Any]
+) -> tuple[dict[str, list[str]], list[Problem]]:
+    """Each audience value replaced by the spellings the student data uses for it."""
+    wanted: list[tuple[str, str, str]] = []  # (criterion, location, value as written)
+    term = audience.get("graduation_term")
+    if isinstance(term, str) and clean(term):
+        wanted.append(("graduation_terms", "audience.graduation_term", term))
+    for key in AUDIENCE_KEYS:
+        values = audience.get(key)
+        if isinstance(values, list):
+            wanted += [
+                (key, f"audience.{key}[{index}]", value)
+                for index, value in enumerate(values)
+                if isinstance(value, str) and clean(value)
+            ]
+    resolved: dict[str, list[str]] = {key: [] for key in AUDIENCE_KEYS}
+    problems: list[Problem] = []
+    known: dict[str, list[str]] = {}
+    for key, location, value in wanted:
+        if key not in known:
+            column = AUDIENCE_COLUMNS[key]
+            known[key] = sorted(
+                session.scalars(select(column).where(column.is_not(None)).distinct())
+            )
+        same = _comparison(key)
+        matches = [spelling for spelling in known[key] if same(spelling) == same(value)]
+        if matches:
+            resolved[key] += [m for m in matches if m not in resolved[key]]
+            continue
+        tr, en = did_you_mean(value, known[key], key=same)
+        problems.append(
+            Problem(
+                location,
+                f"hiçbir öğrencide yok: {clean(value)!r}{tr} / no student has {clean(value)!r}{en}",
+            )
+        )
+    if not problems and any(resolved.values()) and count_audience(session, resolved) == 0:
+        problems.append(
+            Problem(
+                "audience",
+                "ölçütlerin hepsine uyan öğrenci yok / no student matches all the criteria",
+            )
+        )
+    return resolved, problems
+
+
+def _comparison(key: str) -> Callable[[str], str]:
+    if key == "advisor_emails":
+        return lambda value: clean(value).lower()
+    return fold
+
+
+def _template_problems(waves: object, templates_dir: Path) -> list[Problem]:
+    if not isinstance(waves, list):
+        return []
+    problems: list[Problem] = []
+    for position, wave in enumerate(waves):
+        template = wave.get("template") if isinstance(wave, Mapping) else None
+        if not isinstance(template, str) or not valid_template_name(template.strip()):
+            continue
+        template = template.strip()
+        location = f"waves[{position}].template"
+        if not (templates_dir / template).is_dir():
+            problems.append(
+                Problem(
+                    location, f"şablon bulunamadı: {template!r} / template {template!r} not found"
+                )
+            )
+            continue
+        channels = wave.get("channels")
+        for channel in _channels(channels if isinstance(channels, list) else []):
+            missing = missing_parts(templates_dir, template, channel)
+            if missing:
+                files = ", ".join(f"{part}.{DEFAULT_LANGUAGE}.j2" for part in missing)
+                problems.append(
+                    Problem(
+                        location,
+                        f"{template!r} şablonunda {channel} için eksik dosyalar: {files} / "
+                        f"template {template!r} lacks files needed for {channel}: {files}",
+                    )
+                )
+    return problems
+
+
+def _channels(names: list[object]) -> list[Channel]:
+    found: list[Channel] = []
+    for name in names:
+        if isinstance(name, str) and name.strip().lower() in set(Channel):
+            channel = Channel(name.strip().lower())
+            if channel not in found:
+                found.append(channel)
+    return found
