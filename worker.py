@@ -1,1 +1,88 @@
-"""Celery app."""
+"""The Celery app: ``celery -A worker worker`` runs tasks, ``celery -A worker beat`` the tick.
+
+Tasks are thin: they take ids, call the same service functions as the CLI, and are
+idempotent (``acks_late``), because sending claims rows before calling any provider.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Celery, signals
+
+from campaigns.dispatch import SEND_TASK, TICK_TASK, CeleryDispatcher
+from campaigns.models import utcnow
+from campaigns.runtime import Runtime, build_runtime
+from campaigns.settings import Settings, get_settings
+from channels.base import ConfigurationError
+
+log = logging.getLogger("campaigns.worker")
+
+app = Celery("campaigns")
+_runtime: Runtime | None = None
+
+
+def configure(settings: Settings | None = None, runtime: Runtime | None = None) -> Celery:
+    """Point the app (and the runtime its tasks use) at ``settings``."""
+    global _runtime
+    settings = settings or get_settings()
+    _runtime = runtime
+    app.conf.update(
+        broker_url=settings.broker_url,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": 3600},
+        task_default_queue=settings.queue,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_ignore_result=True,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        beat_schedule={
+            "tick": {"task": TICK_TASK, "schedule": settings.tick_seconds},
+        },
+        timezone="UTC",
+    )
+    return app
+
+
+def runtime() -> Runtime:
+    """The process's runtime, built on first use from the configured settings."""
+    global _runtime
+    if _runtime is None:
+        _runtime = build_runtime(get_settings())
+    return _runtime
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _require_broker(**_: Any) -> None:
+    if not app.conf.broker_url:
+        raise ConfigurationError(
+            "CAMPAIGNS_BROKER_URL ayarlı değil / is not set: workers need a broker (redis://…)"
+        )
+
+
+@app.task(name=TICK_TASK)
+def tick() -> dict[str, int]:
+    """Plan due waves, recover lost claims, start sending, finish completed waves."""
+    report = runtime().tick()
+    return {"planned": len(report.planned), "started": len(report.started)}
+
+
+@app.task(name=SEND_TASK)
+def send_batch(wave_id: int) -> dict[str, int]:
+    """Send one batch of a wave; continue the chain while full batches remain."""
+    rt = runtime()
+    outcome = rt.sender.send_batch(wave_id)
+    dispatcher = CeleryDispatcher(rt.settings, client=app)
+    if outcome.more:
+        dispatcher.send_batch(wave_id)
+    elif outcome.retry_at is not None:
+        delay = (outcome.retry_at - utcnow()).total_seconds()
+        if delay < rt.settings.tick_seconds:
+            dispatcher.send_batch(wave_id, countdown=max(0.0, delay))
+    return {"claimed": outcome.claimed, "sent": outcome.sent}
+
+
+configure()

@@ -25,6 +25,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -213,7 +214,26 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("wave_id", "student_id"),
-        Index("ix_messages_wave_status", "wave_id", "status", "id"),
+        # Partial indexes: rows leave them as they are sent, so the hot ones stay small.
+        Index(
+            "ix_messages_pending",
+            "wave_id",
+            "id",
+            postgresql_where=sql("status = 'pending'"),
+            sqlite_where=sql("status = 'pending'"),
+        ),
+        Index(
+            "ix_messages_provider_message_id",
+            "provider_message_id",
+            postgresql_where=sql("provider_message_id IS NOT NULL"),
+            sqlite_where=sql("provider_message_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_messages_sending",
+            "claimed_at",
+            postgresql_where=sql("status = 'sending'"),
+            sqlite_where=sql("status = 'sending'"),
+        ),
     )
 
     id: Mapped[pk]
@@ -228,7 +248,7 @@ class Message(Base):
     next_attempt_at: Mapped[stamp]
     claimed_at: Mapped[stamp]
     provider: Mapped[str | None] = mapped_column(String(40))
-    provider_message_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    provider_message_id: Mapped[str | None] = mapped_column(String(100))
     error_code: Mapped[str | None] = mapped_column(String(40))
     error_message: Mapped[str | None] = mapped_column(Text)
     segments: Mapped[int | None] = mapped_column(Integer)

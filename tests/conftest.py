@@ -24,6 +24,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "CAMPAIGNS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("CAMPAIGNS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# One queue per test session (Celery caches its queue declarations per app), emptied per test.
+TEST_QUEUE = f"campaigns-test-{secrets.token_hex(4)}"
 
 
 def service_missing(what: str, exc: BaseException) -> None:
@@ -105,3 +107,38 @@ def cli_env(
     get_settings.cache_clear()
     yield settings
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The local Redis (a database of its own); fails under CI when it is not reachable."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        service_missing("Redis", exc)
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture
+def celery_settings(pg_db: Database, redis_url: str, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for a real Celery pipeline on PostgreSQL and Redis, on a queue of its own."""
+    import redis
+
+    queue = TEST_QUEUE
+    yield Settings(
+        database_url=pg_db.url,
+        broker_url=redis_url,
+        queue=queue,
+        outbox_dir=tmp_path / "outbox",
+        public_url="https://kampanya.example.edu.tr",
+        tick_seconds=1,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    client = redis.Redis.from_url(redis_url)
+    client.delete(queue, f"{queue}\x06\x161", f"{queue}\x06\x162", f"{queue}\x06\x163")
+    client.close()

@@ -1,0 +1,54 @@
+"""The channel adapters a process sends through, built once from the configuration."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+
+from dotenv import dotenv_values
+
+from campaigns.settings import Settings
+from channels.base import Channel, ChannelAdapter, ConfigurationError
+from channels.registry import load
+
+
+def adapter_env(settings: Settings) -> dict[str, str]:
+    """What adapters read: the ``.env`` file, overridden by the environment and the settings."""
+    env = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+    env.update(os.environ)
+    env["CAMPAIGNS_OUTBOX_DIR"] = str(settings.outbox_dir)
+    env["CAMPAIGNS_PUBLIC_URL"] = settings.public_url
+    return env
+
+
+class AdapterPool:
+    """One adapter instance per configured name, created on first use, shared by channels."""
+
+    def __init__(
+        self, settings: Settings, overrides: Mapping[Channel, ChannelAdapter] | None = None
+    ) -> None:
+        self.settings = settings
+        self._overrides = dict(overrides or {})
+        self._by_name: dict[str, ChannelAdapter] = {}
+        self._lock = threading.Lock()
+
+    def for_channel(self, channel: Channel) -> ChannelAdapter:
+        """The adapter that sends ``channel`` (raises ConfigurationError if it cannot)."""
+        if channel in self._overrides:
+            return self._overrides[channel]
+        name = self.settings.adapter_for(channel.value)
+        with self._lock:
+            adapter = self._by_name.get(name)
+            if adapter is None:
+                cls = load(name)
+                adapter = cls.from_env(adapter_env(self.settings))
+                self._by_name[name] = adapter
+        if channel not in adapter.channels:
+            raise ConfigurationError(f"adapter {name!r} cannot send {channel.value}")
+        return adapter
+
+    def close(self) -> None:
+        for adapter in [*self._by_name.values(), *self._overrides.values()]:
+            adapter.close()
+        self._by_name.clear()

@@ -1,0 +1,128 @@
+"""Messages whose outcome was lost (a worker died between claim and result) are reconciled.
+
+A row still ``sending`` after the lease is never resent blindly: its adapter is asked what
+became of it. Sent → ``sent``; certainly not sent → ``pending`` again; cannot tell →
+``unknown``, for a person to decide with ``campaigns messages requeue``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from campaigns.adapters import AdapterPool
+from campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    Message,
+    MessageStatus,
+    Wave,
+    WaveStatus,
+    utcnow,
+)
+from channels.base import Channel
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class RecoveryReport:
+    sent: int = 0
+    requeued: int = 0
+    unknown: int = 0
+
+
+def recover_stale(
+    session: Session,
+    adapters: AdapterPool,
+    *,
+    lease_seconds: float,
+    now: datetime | None = None,
+) -> RecoveryReport:
+    """Reconcile rows claimed longer ago than the lease."""
+    now = now or utcnow()
+    stale = session.execute(
+        select(Message.id, Message.channel)
+        .where(
+            Message.status == MessageStatus.SENDING,
+            Message.claimed_at < now - timedelta(seconds=lease_seconds),
+        )
+        .with_for_update(skip_locked=True)
+    ).all()
+    by_channel: dict[Channel, list[int]] = defaultdict(list)
+    for message_id, channel in stale:
+        if channel is not None:  # rows being sent always have a channel
+            by_channel[channel].append(message_id)
+
+    report = RecoveryReport()
+    for channel, ids in by_channel.items():
+        adapter = adapters.for_channel(channel)
+        known = adapter.reconcile(ids)
+        for message_id in ids:
+            if message_id not in known:
+                _set(session, message_id, status=MessageStatus.UNKNOWN,
+                     error_message="gönderim sonucu bilinmiyor / outcome lost: check the "
+                     "provider before sending again")
+                report.unknown += 1
+            elif (provider_id := known[message_id]) is not None:
+                _set(session, message_id, status=MessageStatus.SENT, provider=adapter.name,
+                     provider_message_id=provider_id, sent_at=now)
+                report.sent += 1
+            else:
+                _set(session, message_id, status=MessageStatus.PENDING, next_attempt_at=now)
+                report.requeued += 1
+    if stale:
+        log.warning(
+            "reconciled %d stale messages: %d sent, %d requeued, %d unknown",
+            len(stale), report.sent, report.requeued, report.unknown,
+        )
+    return report
+
+
+def _set(session: Session, message_id: int, **values: object) -> None:
+    session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == MessageStatus.SENDING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def requeue_unknown(session: Session, campaign_id: int, ids: list[int] | None = None) -> int:
+    """A person decided that messages in ``unknown`` should be sent again."""
+    wave_ids = select(Wave.id).where(Wave.campaign_id == campaign_id)
+    statement = (
+        update(Message)
+        .where(Message.wave_id.in_(wave_ids), Message.status == MessageStatus.UNKNOWN)
+        .values(status=MessageStatus.PENDING, next_attempt_at=None, error_message=None)
+        .execution_options(synchronize_session=False)
+    )
+    if ids:
+        statement = statement.where(Message.id.in_(ids))
+    count: int = session.execute(statement).rowcount  # type: ignore[attr-defined]
+    if count:
+        reopen(session, campaign_id)
+    return count
+
+
+def reopen(session: Session, campaign_id: int) -> None:
+    """A finished campaign or wave with messages to send again goes back to sending."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is not None and campaign.status is CampaignStatus.COMPLETED:
+        campaign.status = CampaignStatus.ACTIVE
+        campaign.finished_at = None
+    session.execute(
+        update(Wave)
+        .where(
+            Wave.campaign_id == campaign_id,
+            Wave.status == WaveStatus.DONE,
+            Wave.id.in_(select(Message.wave_id).where(Message.status == MessageStatus.PENDING)),
+        )
+        .values(status=WaveStatus.SENDING, finished_at=None)
+        .execution_options(synchronize_session=False)
+    )

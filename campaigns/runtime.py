@@ -1,0 +1,45 @@
+"""Everything one process needs to plan and send: settings, database, adapters, sender."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from campaigns.adapters import AdapterPool
+from campaigns.db import Database, database
+from campaigns.dispatch import CeleryDispatcher, Dispatcher, InlineDispatcher
+from campaigns.scheduler import TickReport, tick
+from campaigns.sending import WaveSender
+from campaigns.settings import Settings
+from channels.base import Channel, ChannelAdapter
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    adapters: AdapterPool
+    sender: WaveSender
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        """Celery workers when a broker is configured, this process otherwise."""
+        if self.settings.broker_url:
+            return CeleryDispatcher(self.settings)
+        return InlineDispatcher(self.sender)
+
+    def tick(self, *, now: datetime | None = None) -> TickReport:
+        return tick(self.db, self.settings, self.adapters, self.dispatcher, now=now)
+
+    def close(self) -> None:
+        self.adapters.close()
+
+
+def build_runtime(
+    settings: Settings, adapters: Mapping[Channel, ChannelAdapter] | None = None
+) -> Runtime:
+    """A runtime for ``settings``; ``adapters`` replaces configured adapters per channel."""
+    db = database(settings.database_url)
+    pool = AdapterPool(settings, adapters)
+    return Runtime(settings, db, pool, WaveSender(db, settings, pool))

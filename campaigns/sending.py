@@ -1,0 +1,517 @@
+"""Send a wave in batches: claim, re-check, render, hand to the adapter, record each result.
+
+Claim before send: rows move ``pending → sending`` in one committed UPDATE before any
+provider call, so two workers never send the same row and a crash leaves the row visibly in
+``sending`` (see ``recovery``), never silently pending again. No transaction is held open
+while a provider is being called.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Numeric,
+    Row,
+    Select,
+    String,
+    Table,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from campaigns.adapters import AdapterPool
+from campaigns.db import Database
+from campaigns.links import message_link
+from campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    Conversion,
+    ConversionStage,
+    Message,
+    MessageStatus,
+    SkipReason,
+    Student,
+    Suppression,
+    Wave,
+    utcnow,
+)
+from campaigns.rendering import (
+    STUDENT_ATTRIBUTES,
+    Renderer,
+    TemplateRenderError,
+    message_context,
+    whatsapp_variables,
+)
+from campaigns.send_window import SendWindow
+from campaigns.settings import Settings
+from campaigns.suppressions import suppress
+from channels.base import (
+    Accepted,
+    Channel,
+    ConfigurationError,
+    DeliveryError,
+    ErrorKind,
+    OutboundMessage,
+    ProviderTemplate,
+    Rejected,
+    SendResult,
+)
+
+log = logging.getLogger(__name__)
+
+messages = cast(Table, Message.__table__)
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    """What one ``send_batch`` call did. ``more`` means a full batch was claimed: call again."""
+
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    skipped: int = 0
+    unknown: int = 0
+    more: bool = False
+    retry_at: datetime | None = None
+    idle: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claimed message with its student's data and what may have changed since planning."""
+
+    id: int
+    channel: Channel
+    address: str
+    token: str | None
+    attempts: int
+    student: Row[Any]
+    language: str
+    consent: bool
+    suppressed: bool
+    converted: bool
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Claimed:
+        return cls(
+            row.id,
+            Channel(row.channel),
+            row.address,
+            row.token,
+            row.attempts,
+            row,
+            row.language,
+            bool(row.consent),
+            bool(row.suppressed),
+            bool(row.converted),
+        )
+
+
+class WaveSender:
+    """Sends batches of one process; holds the adapters and the template cache."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        adapters: AdapterPool,
+        renderer: Renderer | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.adapters = adapters
+        self.renderer = renderer or Renderer(settings.templates_dir)
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
+
+    def send_batch(self, wave_id: int, *, now: datetime | None = None) -> BatchOutcome:
+        """Claim up to one batch of the wave's due messages and send them."""
+        now = now or utcnow()
+        with self.db.session() as session:
+            wave = session.get(Wave, wave_id)
+            if wave is None:
+                return BatchOutcome(idle="missing")
+            campaign = wave.campaign
+            if campaign.status is not CampaignStatus.ACTIVE:
+                return BatchOutcome(idle=campaign.status.value)
+            if not SendWindow.of(campaign).is_open(now, campaign.timezone):
+                return BatchOutcome(idle="window_closed")
+            claimed = claim(session, wave, self.settings.batch_size, now)
+        outcome = BatchOutcome(claimed=len(claimed), more=len(claimed) >= self.settings.batch_size)
+        if not claimed:
+            outcome.idle = "nothing_due"
+            return outcome
+
+        skips: dict[int, SkipReason] = {}
+        rejected: dict[int, DeliveryError] = {}
+        outbound: dict[Channel, list[OutboundMessage]] = defaultdict(list)
+        for message in claimed:
+            reason = _skip_reason(message, wave)
+            if reason is not None:
+                skips[message.id] = reason
+                continue
+            try:
+                outbound[message.channel].append(self._render(message, wave, campaign))
+            except TemplateRenderError as exc:
+                rejected[message.id] = exc
+
+        results: list[SendResult] = [Rejected(i, e) for i, e in rejected.items()]
+        unknown: dict[int, str] = {}
+        providers: dict[int, str] = {}
+        try:
+            for channel, batch in outbound.items():
+                self._send_channel(channel, batch, results, unknown, providers)
+        except ConfigurationError:
+            release(self.db, [c.id for c in claimed if c.id not in skips])
+            raise
+
+        by_id = {c.id: c for c in claimed}
+        with self.db.session() as session:
+            self._record(session, by_id, results, providers, skips, unknown, now, outcome)
+        log.info(
+            "wave %s: claimed %d, sent %d, failed %d, retried %d, skipped %d, unknown %d",
+            wave_id,
+            outcome.claimed,
+            outcome.sent,
+            outcome.failed,
+            outcome.retried,
+            outcome.skipped,
+            outcome.unknown,
+        )
+        return outcome
+
+    def _render(self, message: Claimed, wave: Wave, campaign: Campaign) -> OutboundMessage:
+        context = message_context(
+            message.student,
+            campaign_name=campaign.name,
+            wave_name=wave.name,
+            goal_url=campaign.goal_url,
+            link=message_link(self.settings, campaign.goal_url, message.token),
+            alumni_office_email=self.settings.alumni_office_email,
+        )
+        rendered = self.renderer.render(wave.template, message.channel, message.language, context)
+        template = None
+        whatsapp = wave.options.get("whatsapp")
+        if message.channel is Channel.WHATSAPP and whatsapp:
+            template = ProviderTemplate(
+                whatsapp["content_sid"], whatsapp_variables(context, whatsapp["variables"])
+            )
+        return OutboundMessage(
+            id=message.id,
+            channel=message.channel,
+            to=message.address,
+            text=rendered.text,
+            subject=rendered.subject,
+            html=rendered.html,
+            tags={"campaign": str(campaign.id), "wave": wave.name},
+            template=template,
+        )
+
+    def _send_channel(
+        self,
+        channel: Channel,
+        batch: list[OutboundMessage],
+        results: list[SendResult],
+        unknown: dict[int, str],
+        providers: dict[int, str],
+    ) -> None:
+        adapter = self.adapters.for_channel(channel)
+        size = max(1, adapter.max_batch)
+        for start in range(0, len(batch), size):
+            chunk = batch[start : start + size]
+            providers.update((m.id, adapter.name) for m in chunk)
+            try:
+                answered = adapter.send(chunk)
+            except DeliveryError as exc:
+                results.extend(Rejected(m.id, exc) for m in chunk)
+                continue
+            except ConfigurationError:
+                raise
+            except Exception as exc:
+                # The provider may or may not have the messages: never guess, let a person see.
+                log.error("adapter %s raised %s", adapter.name, type(exc).__name__)
+                log.debug("adapter failure", exc_info=True)
+                unknown.update((m.id, f"{adapter.name}: {type(exc).__name__}") for m in chunk)
+                continue
+            expected = {m.id for m in chunk}
+            answered = [r for r in answered if r.message_id in expected]
+            results.extend(answered)
+            for missing in expected - {r.message_id for r in answered}:
+                unknown[missing] = f"{adapter.name}: no result returned"
+
+    def _record(
+        self,
+        session: Session,
+        claimed: Mapping[int, Claimed],
+        results: Iterable[SendResult],
+        providers: Mapping[int, str],
+        skips: Mapping[int, SkipReason],
+        unknown: Mapping[int, str],
+        now: datetime,
+        outcome: BatchOutcome,
+    ) -> None:
+        sent: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        retry: list[dict[str, Any]] = []
+        for result in results:
+            message = claimed[result.message_id]
+            provider = providers.get(message.id)
+            if isinstance(result, Accepted):
+                sent.append(
+                    {
+                        "b_id": result.message_id,
+                        "b_provider": provider,
+                        "b_pid": result.provider_message_id,
+                        "b_segments": result.segments,
+                        "b_cost": result.cost,
+                    }
+                )
+                continue
+            error = result.error
+            retryable = error.kind is not ErrorKind.PERMANENT
+            if retryable and message.attempts < self.settings.max_attempts:
+                delay = self.retry_delay(error, message.attempts)
+                retry.append(
+                    {
+                        "b_id": message.id,
+                        "b_next": now + timedelta(seconds=delay),
+                        "b_code": error.code,
+                        "b_error": error.detail[:2000],
+                    }
+                )
+                continue
+            failed.append(
+                {
+                    "b_id": message.id,
+                    "b_provider": provider,
+                    "b_code": error.code or error.kind.value,
+                    "b_error": error.detail[:2000],
+                }
+            )
+            if error.suppress:
+                suppress(session, message.channel, message.address, reason=error.code or "")
+        _record_sent(session, sent, now)
+        _execute_many(session, _FAILED, failed, now)
+        _execute_many(session, _RETRY, retry, now)
+        _execute_many(
+            session,
+            _SKIP,
+            [{"b_id": i, "b_reason": r.value} for i, r in skips.items()],
+            now,
+        )
+        _execute_many(
+            session, _UNKNOWN, [{"b_id": i, "b_error": e} for i, e in unknown.items()], now
+        )
+        outcome.sent, outcome.failed, outcome.retried = len(sent), len(failed), len(retry)
+        outcome.skipped, outcome.unknown = len(skips), len(unknown)
+        if retry:
+            outcome.retry_at = min(r["b_next"] for r in retry)
+
+    def retry_delay(self, error: DeliveryError, attempts: int) -> float:
+        """Seconds until the next attempt: the provider's hint when rate-limited, otherwise
+        exponential backoff with jitter (half fixed, half random)."""
+        if error.kind is ErrorKind.RATE_LIMITED and error.retry_after:
+            return error.retry_after + self.rng.uniform(0, 1)
+        ceiling = min(
+            self.settings.retry_max_seconds,
+            self.settings.retry_base_seconds * 2.0 ** max(0, attempts - 1),
+        )
+        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+
+
+def claim(session: Session, wave: Wave, limit: int, now: datetime) -> list[Claimed]:
+    """Atomically move up to ``limit`` due pending rows to ``sending``, commit, and return them
+    with what rendering and the send-time checks need."""
+    due = (
+        select(messages.c.id)
+        .where(
+            messages.c.wave_id == wave.id,
+            messages.c.status == MessageStatus.PENDING.value,
+            or_(messages.c.next_attempt_at.is_(None), messages.c.next_attempt_at <= now),
+        )
+        .order_by(messages.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claiming = (
+        update(messages)
+        .where(messages.c.id.in_(due.scalar_subquery()))
+        .values(
+            status=MessageStatus.SENDING.value,
+            claimed_at=now,
+            attempts=messages.c.attempts + 1,
+        )
+        .returning(*(messages.c[name] for name in _CLAIMED_COLUMNS))
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip: the claiming UPDATE feeds the context query as a CTE.
+        rows = session.execute(_with_context(claiming.cte("claimed"), wave)).all()
+    else:
+        ids = [row.id for row in session.execute(claiming)]
+        rows = (
+            session.execute(_with_context(messages, wave).where(messages.c.id.in_(ids))).all()
+            if ids
+            else []
+        )
+    session.commit()
+    return sorted((Claimed.from_row(row) for row in rows), key=lambda c: c.id)
+
+
+_CLAIMED_COLUMNS = ("id", "student_id", "channel", "address", "token", "attempts")
+
+
+def _with_context(source: Any, wave: Wave) -> Select[Any]:
+    """Claimed rows of ``source`` joined with student data and the send-time checks."""
+    c = source.c
+    suppressed = exists().where(
+        Suppression.channel == c.channel,
+        Suppression.address
+        == case((c.channel == Channel.EMAIL.value, func.lower(c.address)), else_=c.address),
+    )
+    stage = wave.options.get("goal_stage", ConversionStage.REGISTERED.value)
+    converted = exists().where(Conversion.student_id == c.student_id, Conversion.stage == stage)
+    return select(
+        *(c[name] for name in _CLAIMED_COLUMNS),
+        *(getattr(Student, name) for name in STUDENT_ATTRIBUTES),
+        Student.language,
+        (Student.contact_consent == true()).label("consent"),
+        suppressed.label("suppressed"),
+        converted.label("converted"),
+    ).join(Student, Student.id == c.student_id)
+
+
+def release(db: Database, ids: Sequence[int]) -> None:
+    """Give back claimed rows that were certainly not handed to any provider."""
+    if not ids:
+        return
+    with db.session() as session:
+        session.execute(
+            update(messages)
+            .where(messages.c.id.in_(ids), messages.c.status == MessageStatus.SENDING.value)
+            .values(status=MessageStatus.PENDING.value, attempts=messages.c.attempts - 1)
+        )
+
+
+def _skip_reason(row: Claimed, wave: Wave) -> SkipReason | None:
+    """Consent, opt-out and conversion are checked again at send time."""
+    if not row.consent:
+        return SkipReason.NO_CONSENT
+    if row.suppressed:
+        return SkipReason.SUPPRESSED
+    if wave.only_unconverted and row.converted:
+        return SkipReason.CONVERTED
+    return None
+
+
+_ID = messages.c.id == bindparam("b_id")
+_IS_SENDING = messages.c.status == MessageStatus.SENDING.value
+
+_SENT = (
+    update(messages)
+    .where(_ID)
+    .values(
+        # A delivery callback may already have advanced the row; never move it back.
+        status=case((_IS_SENDING, MessageStatus.SENT.value), else_=messages.c.status),
+        provider=bindparam("b_provider"),
+        provider_message_id=bindparam("b_pid"),
+        segments=bindparam("b_segments"),
+        cost=bindparam("b_cost"),
+        sent_at=bindparam("b_now"),
+        next_attempt_at=None,
+    )
+)
+_FAILED = (
+    update(messages)
+    .where(_ID, _IS_SENDING)
+    .values(
+        status=MessageStatus.FAILED.value,
+        provider=bindparam("b_provider"),
+        error_code=bindparam("b_code"),
+        error_message=bindparam("b_error"),
+        failed_at=bindparam("b_now"),
+    )
+)
+_RETRY = (
+    update(messages)
+    .where(_ID, _IS_SENDING)
+    .values(
+        status=MessageStatus.PENDING.value,
+        next_attempt_at=bindparam("b_next"),
+        error_code=bindparam("b_code"),
+        error_message=bindparam("b_error"),
+    )
+)
+_SKIP = (
+    update(messages)
+    .where(_ID, _IS_SENDING)
+    .values(
+        # Channel and address stay: the student was eligible when the wave was planned.
+        status=MessageStatus.SKIPPED.value,
+        skip_reason=bindparam("b_reason"),
+    )
+)
+_UNKNOWN = (
+    update(messages)
+    .where(_ID, _IS_SENDING)
+    .values(status=MessageStatus.UNKNOWN.value, error_message=bindparam("b_error"))
+)
+
+
+def _record_sent(session: Session, rows: list[dict[str, Any]], now: datetime) -> None:
+    """The common case, in one statement on PostgreSQL (arrays unnested into a join)."""
+    if not rows or session.get_bind().dialect.name != "postgresql":
+        _execute_many(session, _SENT, rows, now)
+        return
+    values = select(
+        func.unnest(bindparam("ids", type_=ARRAY(BigInteger))).label("id"),
+        func.unnest(bindparam("providers", type_=ARRAY(String))).label("provider"),
+        func.unnest(bindparam("pids", type_=ARRAY(String))).label("pid"),
+        func.unnest(bindparam("segments", type_=ARRAY(Integer))).label("segments"),
+        func.unnest(bindparam("costs", type_=ARRAY(Numeric))).label("cost"),
+    ).subquery("v")
+    session.execute(
+        update(messages)
+        .where(messages.c.id == values.c.id)
+        .values(
+            status=case((_IS_SENDING, MessageStatus.SENT.value), else_=messages.c.status),
+            provider=values.c.provider,
+            provider_message_id=values.c.pid,
+            segments=values.c.segments,
+            cost=values.c.cost,
+            sent_at=now,
+            next_attempt_at=None,
+        ),
+        {
+            "ids": [r["b_id"] for r in rows],
+            "providers": [r["b_provider"] for r in rows],
+            "pids": [r["b_pid"] for r in rows],
+            "segments": [r["b_segments"] for r in rows],
+            "costs": [r["b_cost"] for r in rows],
+        },
+    )
+
+
+def _execute_many(
+    session: Session, statement: Any, params: list[dict[str, Any]], now: datetime
+) -> None:
+    if params:
+        session.execute(statement, [{**p, "b_now": now} for p in params])
+

@@ -1,0 +1,291 @@
+"""Sending: claim, re-check, render, call the adapter, record every result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import time, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from campaigns.adapters import AdapterPool
+from campaigns.db import Database
+from campaigns.models import (
+    CampaignStatus,
+    Conversion,
+    ConversionStage,
+    Message,
+    MessageStatus,
+    Student,
+    Suppression,
+    utcnow,
+)
+from campaigns.planning import plan_wave
+from campaigns.recovery import recover_stale, requeue_unknown
+from campaigns.sending import WaveSender
+from campaigns.settings import Settings
+from campaigns.suppressions import suppress
+from channels.base import (
+    Channel,
+    ConfigurationError,
+    PermanentError,
+    RateLimitedError,
+    TransientError,
+)
+from channels.outbox import OutboxAdapter
+from tests.support import factories
+from tests.support.adapters import RecordingAdapter
+
+
+def planned_wave(db: Database, students: int = 3, **wave: object) -> int:
+    now = utcnow()
+    with db.session() as session:
+        session.add_all([factories.student() for _ in range(students)])
+        campaign = factories.campaign(session, [dict(wave)], now=now)
+        wave_id = campaign.waves[0].id
+    with db.session() as session:
+        plan_wave(session, wave_id, now=now)
+    return wave_id
+
+
+def sender_with(
+    db: Database, settings: Settings, adapter: RecordingAdapter | OutboxAdapter, **changes: object
+) -> WaveSender:
+    settings = settings.model_copy(update=changes)
+    pool = AdapterPool(settings, dict.fromkeys(Channel, adapter))
+    return WaveSender(db, settings, pool)
+
+
+def statuses(db: Database) -> list[tuple[str, str | None]]:
+    with db.session() as session:
+        rows = session.execute(
+            select(Message.status, Message.error_code).order_by(Message.id)
+        ).all()
+    return [(s.value, code) for s, code in rows]
+
+
+def test_a_batch_is_sent_and_recorded(db: Database, settings: Settings) -> None:
+    wave_id = planned_wave(db, students=3, channels=["sms"])
+    adapter = RecordingAdapter()
+    outcome = sender_with(db, settings, adapter).send_batch(wave_id)
+
+    assert (outcome.claimed, outcome.sent, outcome.more) == (3, 3, False)
+    assert statuses(db) == [("sent", None)] * 3
+    with db.session() as session:
+        rows = session.execute(select(Message.provider, Message.provider_message_id)).all()
+    assert sorted(pid for _, pid in rows) == ["rec-1", "rec-2", "rec-3"]
+    assert {p for p, _ in rows} == {"recording"}
+    # Rendered from the Turkish template with the student's name, addressed to the mobile.
+    assert all(m.text and "Ayşe" in m.text for m in adapter.sent)
+    assert all(m.to.startswith("+90532") for m in adapter.sent)
+    # Nothing left: a second call claims nothing.
+    assert sender_with(db, settings, adapter).send_batch(wave_id).claimed == 0
+    assert len(adapter.sent) == 3
+
+
+def test_batches_are_sized_by_settings_and_adapter(db: Database, settings: Settings) -> None:
+    wave_id = planned_wave(db, students=7)
+    adapter = RecordingAdapter(max_batch=2)
+    sender = sender_with(db, settings, adapter, batch_size=5)
+    first = sender.send_batch(wave_id)
+    second = sender.send_batch(wave_id)
+    assert (first.claimed, first.more, second.claimed, second.more) == (5, True, 2, False)
+    assert adapter.calls == [2, 2, 1, 2]
+
+
+def answer_by_index(errors: dict[int, Exception]) -> Callable[[object], Exception | None]:
+    seen: list[object] = []
+
+    def answer(message: object) -> Exception | None:
+        seen.append(message)
+        return errors.get(len(seen) - 1)
+
+    return answer
+
+
+def test_errors_are_classified(db: Database, settings: Settings) -> None:
+    wave_id = planned_wave(db, students=4, channels=["sms"])
+    adapter = RecordingAdapter(
+        answer_by_index(
+            {
+                0: PermanentError("recipient opted out", code="21610", suppress=True),
+                1: PermanentError("invalid number", code="21211"),
+                2: TransientError("HTTP 503", status=503),
+                3: RateLimitedError("too many requests", code="20429", retry_after=120),
+            }
+        )
+    )
+    now = utcnow()
+    outcome = sender_with(db, settings, adapter).send_batch(wave_id, now=now)
+
+    assert (outcome.failed, outcome.retried, outcome.sent) == (2, 2, 0)
+    assert statuses(db) == [
+        ("failed", "21610"),
+        ("failed", "21211"),
+        ("pending", None),
+        ("pending", "20429"),
+    ]
+    with db.session() as session:
+        first_address = session.scalars(select(Message.address).order_by(Message.id)).first()
+        suppressed = session.execute(select(Suppression.channel, Suppression.address)).all()
+        retry_at = session.scalars(
+            select(Message.next_attempt_at).order_by(Message.id).offset(2)
+        ).all()
+    assert [(c.value, a) for c, a in suppressed] == [("sms", first_address)]
+    assert retry_at[0] is not None and retry_at[0] > now
+    # The rate-limited message waits for the provider's hint (plus under a second of jitter).
+    assert timedelta(seconds=120) <= retry_at[1] - now < timedelta(seconds=121)
+
+
+def test_transient_errors_fail_after_the_last_attempt(db: Database, settings: Settings) -> None:
+    wave_id = planned_wave(db, students=1)
+    adapter = RecordingAdapter(lambda _m: TransientError("timeout"))
+    sender = sender_with(db, settings, adapter, max_attempts=3)
+    now = utcnow()
+    for attempt in range(3):
+        outcome = sender.send_batch(wave_id, now=now + timedelta(days=attempt))
+        assert outcome.claimed == 1
+    assert statuses(db) == [("failed", "transient")]
+    assert sender.send_batch(wave_id, now=now + timedelta(days=9)).claimed == 0
+
+
+def test_retry_waits_for_its_time(db: Database, settings: Settings) -> None:
+    wave_id = planned_wave(db, students=1)
+    calls: list[int] = []
+
+    def flaky(_m: object) -> Exception | None:
+        calls.append(1)
+        return TransientError("HTTP 502") if len(calls) == 1 else None
+
+    sender = sender_with(db, settings, RecordingAdapter(flaky), retry_base_seconds=60)
+    now = utcnow()
+    assert sender.send_batch(wave_id, now=now).retried == 1
+    assert sender.send_batch(wave_id, now=now + timedelta(seconds=29)).claimed == 0
+    assert sender.send_batch(wave_id, now=now + timedelta(seconds=61)).sent == 1
+
+
+def test_send_time_rechecks_consent_suppression_and_conversion(
+    db: Database, settings: Settings
+) -> None:
+    wave_id = planned_wave(db, students=4, channels=["email"], only_unconverted=True)
+    with db.session() as session:
+        students = session.scalars(select(Student).order_by(Student.id)).all()
+        students[0].contact_consent = False
+        suppress(session, Channel.EMAIL, str(students[1].personal_email).upper(),
+                 reason="unsubscribe")
+        session.add(Conversion(student_no=students[2].student_no, student_id=students[2].id,
+                               stage=ConversionStage.REGISTERED, occurred_at=utcnow(),
+                               source="test"))
+    adapter = RecordingAdapter()
+    outcome = sender_with(db, settings, adapter).send_batch(wave_id)
+    assert (outcome.skipped, outcome.sent) == (3, 1)
+    with db.session() as session:
+        reasons = session.scalars(select(Message.skip_reason).order_by(Message.id)).all()
+    assert [r.value if r else None for r in reasons] == [
+        "no_consent", "suppressed", "converted", None,
+    ]
+
+
+def test_a_template_error_fails_only_that_message(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    templates = tmp_path / "templates" / "broken"
+    templates.mkdir(parents=True)
+    (templates / "sms.tr.j2").write_text("Merhaba {{ first_name }} {{ missing_variable }}")
+    (templates / "sms.en.j2").write_text("Hello {{ first_name }}")
+    wave_id = planned_wave(db, students=2, channels=["sms"], template="broken")
+    with db.session() as session:
+        session.execute(update(Student).where(Student.id == 2).values(language="en"))
+    adapter = RecordingAdapter()
+    outcome = sender_with(db, settings, adapter, templates_dir=tmp_path / "templates").send_batch(
+        wave_id
+    )
+    assert (outcome.failed, outcome.sent) == (1, 1)
+    assert statuses(db) == [("failed", "template"), ("sent", None)]
+    assert adapter.sent[0].text == "Hello Ayşe"
+
+
+def test_an_unexpected_adapter_failure_leaves_messages_unknown(
+    db: Database, settings: Settings
+) -> None:
+    wave_id = planned_wave(db, students=2)
+    adapter = RecordingAdapter(lambda _m: RuntimeError("socket closed mid-response"))
+    outcome = sender_with(db, settings, adapter).send_batch(wave_id)
+    assert outcome.unknown == 2
+    assert statuses(db) == [("unknown", None)] * 2
+    # A person decides to send them again.
+    with db.session() as session:
+        campaign_id = session.scalar(select(Message.wave_id))
+        assert requeue_unknown(session, campaign_id or 0) == 2
+    assert statuses(db) == [("pending", None)] * 2
+
+
+def test_a_configuration_error_gives_the_claim_back(db: Database, settings: Settings) -> None:
+    wave_id = planned_wave(db, students=2)
+    adapter = RecordingAdapter(lambda _m: ConfigurationError("no API key"))
+    with pytest.raises(ConfigurationError):
+        sender_with(db, settings, adapter).send_batch(wave_id)
+    with db.session() as session:
+        rows = session.execute(select(Message.status, Message.attempts)).all()
+    assert [(s.value, a) for s, a in rows] == [("pending", 0)] * 2
+
+
+def test_nothing_is_claimed_outside_the_window_or_when_paused(
+    db: Database, settings: Settings
+) -> None:
+    now = utcnow()
+    with db.session() as session:
+        session.add(factories.student())
+        local = now.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Istanbul"))
+        closed = ((local + timedelta(hours=2)).time().replace(second=0, microsecond=0),
+                  (local + timedelta(hours=3)).time().replace(second=0, microsecond=0))
+        campaign = factories.campaign(session, [{}], window=closed, now=now)
+        wave_id, campaign_id = campaign.waves[0].id, campaign.id
+    with db.session() as session:
+        plan_wave(session, wave_id, now=now)
+    adapter = RecordingAdapter()
+    sender = sender_with(db, settings, adapter)
+    assert sender.send_batch(wave_id, now=now).idle == "window_closed"
+    with db.session() as session:
+        session.get(type(campaign), campaign_id).window_start = time(0)  # type: ignore[union-attr]
+        session.get(type(campaign), campaign_id).status = CampaignStatus.PAUSED  # type: ignore[union-attr]
+    assert sender.send_batch(wave_id, now=now).idle == "paused"
+    assert adapter.sent == []
+
+
+def test_stale_claims_are_reconciled_never_blindly_resent(
+    db: Database, settings: Settings
+) -> None:
+    wave_id = planned_wave(db, students=3)
+    outbox = OutboxAdapter.from_env({"CAMPAIGNS_OUTBOX_DIR": str(settings.outbox_dir)})
+    now = utcnow()
+    with db.session() as session:
+        ids = session.scalars(select(Message.id).order_by(Message.id)).all()
+        session.execute(
+            update(Message).values(status=MessageStatus.SENDING, claimed_at=now, attempts=1)
+        )
+    # The worker wrote the first message's file, then died before recording anything.
+    sender = sender_with(db, settings, outbox)
+    first = sender.send_batch  # noqa: F841 - the real sender is not used for the crash
+    path = outbox.path_for(Channel.EMAIL, ids[0])
+    path.write_text("Subject: x\n\nbody")
+
+    pool = AdapterPool(settings, {Channel.EMAIL: outbox})
+    with db.session() as session:
+        early = recover_stale(session, pool, lease_seconds=600, now=now + timedelta(seconds=60))
+    assert (early.sent, early.requeued, early.unknown) == (0, 0, 0)
+    with db.session() as session:
+        report = recover_stale(session, pool, lease_seconds=600, now=now + timedelta(hours=1))
+    assert (report.sent, report.requeued) == (1, 2)
+    assert statuses(db) == [("sent", None), ("pending", None), ("pending", None)]
+
+    silent = RecordingAdapter()  # cannot tell what happened: reconcile() knows nothing
+    with db.session() as session:
+        session.execute(update(Message).where(Message.id == ids[1]).values(
+            status=MessageStatus.SENDING, claimed_at=now))
+    with db.session() as session:
+        recover_stale(session, AdapterPool(settings, {Channel.EMAIL: silent}),
+                      lease_seconds=600, now=now + timedelta(hours=1))
+    assert statuses(db)[1] == ("unknown", None)
+    assert silent.sent == []
