@@ -65,13 +65,23 @@ def recover_stale(
         known = adapter.reconcile(ids)
         for message_id in ids:
             if message_id not in known:
-                _set(session, message_id, status=MessageStatus.UNKNOWN,
-                     error_message="gönderim sonucu bilinmiyor / outcome lost: check the "
-                     "provider before sending again")
+                _set(
+                    session,
+                    message_id,
+                    status=MessageStatus.UNKNOWN,
+                    error_message="gönderim sonucu bilinmiyor / outcome lost: check the "
+                    "provider before sending again",
+                )
                 report.unknown += 1
             elif (provider_id := known[message_id]) is not None:
-                _set(session, message_id, status=MessageStatus.SENT, provider=adapter.name,
-                     provider_message_id=provider_id, sent_at=now)
+                _set(
+                    session,
+                    message_id,
+                    status=MessageStatus.SENT,
+                    provider=adapter.name,
+                    provider_message_id=provider_id,
+                    sent_at=now,
+                )
                 report.sent += 1
             else:
                 _set(session, message_id, status=MessageStatus.PENDING, next_attempt_at=now)
@@ -79,7 +89,10 @@ def recover_stale(
     if stale:
         log.warning(
             "reconciled %d stale messages: %d sent, %d requeued, %d unknown",
-            len(stale), report.sent, report.requeued, report.unknown,
+            len(stale),
+            report.sent,
+            report.requeued,
+            report.unknown,
         )
     return report
 

@@ -69,8 +69,12 @@ def tick(
         with db.session() as session:
             result = plan_wave(session, wave_id, now=now)
         if result.planned:
-            log.info("planned wave %s: %d to send, skipped %s", wave_id, result.pending,
-                     dict(result.skipped))
+            log.info(
+                "planned wave %s: %d to send, skipped %s",
+                wave_id,
+                result.pending,
+                dict(result.skipped),
+            )
             report.planned.append(result)
 
     with db.session() as session:
@@ -114,7 +118,8 @@ def _waves_to_start(db: Database, settings: Settings, now: datetime) -> list[int
             .order_by(Wave.id)
         ).all()
     return [
-        wave_id for wave_id, campaign in rows
+        wave_id
+        for wave_id, campaign in rows
         if SendWindow.of(campaign).is_open(now, campaign.timezone)
     ]
 
@@ -144,4 +149,3 @@ def _finish(session: Session, now: datetime) -> tuple[list[int], list[int]]:
         .execution_options(synchronize_session=False)
     ).all()
     return list(waves), list(campaigns)
-

@@ -514,4 +514,3 @@ def _execute_many(
 ) -> None:
     if params:
         session.execute(statement, [{**p, "b_now": now} for p in params])
-

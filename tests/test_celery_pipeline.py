@@ -47,9 +47,7 @@ def wait_until_sent(db: Database, runtime: Runtime, expected: int, timeout: floa
     while time.monotonic() < deadline:
         runtime.tick()
         with db.session() as session:
-            done = session.scalar(
-                select(func.count()).where(Message.status == MessageStatus.SENT)
-            )
+            done = session.scalar(select(func.count()).where(Message.status == MessageStatus.SENT))
         if done == expected:
             return
         time.sleep(0.2)
@@ -98,9 +96,15 @@ def test_a_later_wave_skips_students_who_converted(
     wait_until_sent(pg_db, runtime, 10)
     with pg_db.session() as session:
         for s in students[:4]:
-            session.add(Conversion(student_no=s.student_no, student_id=s.id,
-                                   stage=ConversionStage.REGISTERED, occurred_at=utcnow(),
-                                   source="test"))
+            session.add(
+                Conversion(
+                    student_no=s.student_no,
+                    student_id=s.id,
+                    stage=ConversionStage.REGISTERED,
+                    occurred_at=utcnow(),
+                    source="test",
+                )
+            )
         wave = session.get(type(second), second_id)
         assert wave is not None
         wave.start_at = utcnow()
@@ -110,7 +114,8 @@ def test_a_later_wave_skips_students_who_converted(
     assert len(sms) == 6
     with pg_db.session() as session:
         skipped = session.scalar(
-            select(func.count()).where(Message.wave_id == second_id,
-                                       Message.status == MessageStatus.SKIPPED)
+            select(func.count()).where(
+                Message.wave_id == second_id, Message.status == MessageStatus.SKIPPED
+            )
         )
     assert skipped == 4

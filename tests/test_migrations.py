@@ -22,9 +22,13 @@ def test_downgrade_removes_everything_and_upgrade_restores_it(sqlite_db: Databas
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
     with sqlite_db.engine.connect() as connection:
-        tables = connection.exec_driver_sql(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'alembic_version'"
-        ).scalars().all()
+        tables = (
+            connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'alembic_version'"
+            )
+            .scalars()
+            .all()
+        )
     assert tables == []
     sqlite_db.upgrade()
     with sqlite_db.engine.connect() as connection:

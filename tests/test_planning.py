@@ -28,8 +28,13 @@ def outcomes(db: Database, wave_id: int) -> dict[str, tuple[str, str | None, str
 
     with db.session() as session:
         rows = session.execute(
-            select(Student.student_no, Message.status, Message.channel, Message.skip_reason,
-                   Message.address)
+            select(
+                Student.student_no,
+                Message.status,
+                Message.channel,
+                Message.skip_reason,
+                Message.address,
+            )
             .join(Student, Student.id == Message.student_id)
             .where(Message.wave_id == wave_id)
         ).all()
@@ -47,25 +52,27 @@ def test_each_student_gets_one_outcome_with_reason(db: Database) -> None:
                 factories.student(student_no="1001"),
                 factories.student(student_no="1002", personal_email=None),
                 factories.student(student_no="1003", contact_consent=False),
+                factories.student(student_no="1004", personal_email=None, email=None, phone=None),
                 factories.student(
-                    student_no="1004", personal_email=None, email=None, phone=None
+                    student_no="1005", personal_email=None, email=None, phone_is_mobile=False
                 ),
-                factories.student(student_no="1005", personal_email=None, email=None,
-                                  phone_is_mobile=False),
                 factories.student(student_no="1006", faculty="Tıp Fakültesi"),
                 factories.student(student_no="1007", graduation_term="2020-2021 Güz"),
                 factories.student(student_no="1008", personal_email="Kayit.Iptal@Example.com"),
             ]
         )
         session.add(
-            Suppression(channel="email", address="kayit.iptal@example.com", reason="bounce",
-                        source="test")
+            Suppression(
+                channel="email", address="kayit.iptal@example.com", reason="bounce", source="test"
+            )
         )
         campaign = factories.campaign(
             session,
             [{"channels": ["email", "sms"]}],
-            audience={"graduation_terms": ["2019-2020 Bahar"],
-                      "faculties": ["Mühendislik Fakültesi"]},
+            audience={
+                "graduation_terms": ["2019-2020 Bahar"],
+                "faculties": ["Mühendislik Fakültesi"],
+            },
             now=now,
         )
         wave_id = campaign.waves[0].id
@@ -96,12 +103,12 @@ def test_fallback_channels_follow_the_waves_order(db: Database) -> None:
                 factories.student(student_no="2001"),
                 factories.student(student_no="2002", whatsapp_opt_in=False),
                 factories.student(student_no="2003", phone_is_mobile=False),
-                factories.student(student_no="2004", phone=None, personal_email=None,
-                                  email=None),
+                factories.student(student_no="2004", phone=None, personal_email=None, email=None),
             ]
         )
-        campaign = factories.campaign(session, [{"channels": ["whatsapp", "sms", "email"]}],
-                                      now=now)
+        campaign = factories.campaign(
+            session, [{"channels": ["whatsapp", "sms", "email"]}], now=now
+        )
         wave_id = campaign.waves[0].id
     with db.session() as session:
         plan_wave(session, wave_id, now=now)
@@ -121,8 +128,9 @@ def test_all_addresses_suppressed_is_counted_as_suppressed(db: Database) -> None
         session.add_all(
             [
                 Suppression(channel="sms", address=s.phone, reason="21610", source="test"),
-                Suppression(channel="email", address=s.personal_email, reason="bounce",
-                            source="test"),
+                Suppression(
+                    channel="email", address=s.personal_email, reason="bounce", source="test"
+                ),
                 Suppression(channel="email", address=s.email, reason="bounce", source="test"),
             ]
         )
@@ -141,8 +149,13 @@ def test_only_unconverted_skips_registered_students(db: Database) -> None:
         session.add_all([registered, factories.student(student_no="4002")])
         session.flush()
         session.add(
-            Conversion(student_no="4001", student_id=registered.id,
-                       stage=ConversionStage.REGISTERED, occurred_at=now, source="test")
+            Conversion(
+                student_no="4001",
+                student_id=registered.id,
+                stage=ConversionStage.REGISTERED,
+                occurred_at=now,
+                source="test",
+            )
         )
         campaign = factories.campaign(
             session,
@@ -189,9 +202,9 @@ def test_tokens_are_unique_and_only_on_messages_to_send(db: Database) -> None:
         plan_wave(session, wave_id, now=now)
         rows = session.execute(select(Message.status, Message.token)).all()
     tokens = [t for s, t in rows if s is MessageStatus.PENDING]
-    assert len(tokens) == 50 and len(set(tokens)) == 50
-    assert all(t and len(t) >= 16 and t.replace("-", "").replace("_", "").isalnum()
-               for t in tokens)
+    assert len(tokens) == 50
+    assert len(set(tokens)) == 50
+    assert all(t and len(t) >= 16 and t.replace("-", "").replace("_", "").isalnum() for t in tokens)
     assert [t for s, t in rows if s is MessageStatus.SKIPPED] == [None]
 
 

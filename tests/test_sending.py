@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
@@ -133,7 +134,8 @@ def test_errors_are_classified(db: Database, settings: Settings) -> None:
             select(Message.next_attempt_at).order_by(Message.id).offset(2)
         ).all()
     assert [(c.value, a) for c, a in suppressed] == [("sms", first_address)]
-    assert retry_at[0] is not None and retry_at[0] > now
+    assert retry_at[0] is not None
+    assert retry_at[0] > now
     # The rate-limited message waits for the provider's hint (plus under a second of jitter).
     assert timedelta(seconds=120) <= retry_at[1] - now < timedelta(seconds=121)
 
@@ -172,18 +174,28 @@ def test_send_time_rechecks_consent_suppression_and_conversion(
     with db.session() as session:
         students = session.scalars(select(Student).order_by(Student.id)).all()
         students[0].contact_consent = False
-        suppress(session, Channel.EMAIL, str(students[1].personal_email).upper(),
-                 reason="unsubscribe")
-        session.add(Conversion(student_no=students[2].student_no, student_id=students[2].id,
-                               stage=ConversionStage.REGISTERED, occurred_at=utcnow(),
-                               source="test"))
+        suppress(
+            session, Channel.EMAIL, str(students[1].personal_email).upper(), reason="unsubscribe"
+        )
+        session.add(
+            Conversion(
+                student_no=students[2].student_no,
+                student_id=students[2].id,
+                stage=ConversionStage.REGISTERED,
+                occurred_at=utcnow(),
+                source="test",
+            )
+        )
     adapter = RecordingAdapter()
     outcome = sender_with(db, settings, adapter).send_batch(wave_id)
     assert (outcome.skipped, outcome.sent) == (3, 1)
     with db.session() as session:
         reasons = session.scalars(select(Message.skip_reason).order_by(Message.id)).all()
     assert [r.value if r else None for r in reasons] == [
-        "no_consent", "suppressed", "converted", None,
+        "no_consent",
+        "suppressed",
+        "converted",
+        None,
     ]
 
 
@@ -237,9 +249,11 @@ def test_nothing_is_claimed_outside_the_window_or_when_paused(
     now = utcnow()
     with db.session() as session:
         session.add(factories.student())
-        local = now.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Istanbul"))
-        closed = ((local + timedelta(hours=2)).time().replace(second=0, microsecond=0),
-                  (local + timedelta(hours=3)).time().replace(second=0, microsecond=0))
+        local = now.astimezone(ZoneInfo("Europe/Istanbul"))
+        closed = (
+            (local + timedelta(hours=2)).time().replace(second=0, microsecond=0),
+            (local + timedelta(hours=3)).time().replace(second=0, microsecond=0),
+        )
         campaign = factories.campaign(session, [{}], window=closed, now=now)
         wave_id, campaign_id = campaign.waves[0].id, campaign.id
     with db.session() as session:
@@ -254,10 +268,8 @@ def test_nothing_is_claimed_outside_the_window_or_when_paused(
     assert adapter.sent == []
 
 
-def test_stale_claims_are_reconciled_never_blindly_resent(
-    db: Database, settings: Settings
-) -> None:
-    wave_id = planned_wave(db, students=3)
+def test_stale_claims_are_reconciled_never_blindly_resent(db: Database, settings: Settings) -> None:
+    planned_wave(db, students=3)
     outbox = OutboxAdapter.from_env({"CAMPAIGNS_OUTBOX_DIR": str(settings.outbox_dir)})
     now = utcnow()
     with db.session() as session:
@@ -266,10 +278,7 @@ def test_stale_claims_are_reconciled_never_blindly_resent(
             update(Message).values(status=MessageStatus.SENDING, claimed_at=now, attempts=1)
         )
     # The worker wrote the first message's file, then died before recording anything.
-    sender = sender_with(db, settings, outbox)
-    first = sender.send_batch  # noqa: F841 - the real sender is not used for the crash
-    path = outbox.path_for(Channel.EMAIL, ids[0])
-    path.write_text("Subject: x\n\nbody")
+    outbox.path_for(Channel.EMAIL, ids[0]).write_text("Subject: x\n\nbody")
 
     pool = AdapterPool(settings, {Channel.EMAIL: outbox})
     with db.session() as session:
@@ -282,10 +291,17 @@ def test_stale_claims_are_reconciled_never_blindly_resent(
 
     silent = RecordingAdapter()  # cannot tell what happened: reconcile() knows nothing
     with db.session() as session:
-        session.execute(update(Message).where(Message.id == ids[1]).values(
-            status=MessageStatus.SENDING, claimed_at=now))
+        session.execute(
+            update(Message)
+            .where(Message.id == ids[1])
+            .values(status=MessageStatus.SENDING, claimed_at=now)
+        )
     with db.session() as session:
-        recover_stale(session, AdapterPool(settings, {Channel.EMAIL: silent}),
-                      lease_seconds=600, now=now + timedelta(hours=1))
+        recover_stale(
+            session,
+            AdapterPool(settings, {Channel.EMAIL: silent}),
+            lease_seconds=600,
+            now=now + timedelta(hours=1),
+        )
     assert statuses(db)[1] == ("unknown", None)
     assert silent.sent == []

@@ -21,13 +21,28 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from campaigns.cli import campaign, preview, students
+    from campaigns.cli import (
+        campaign,
+        conversions,
+        demo,
+        messages,
+        preview,
+        report,
+        scheduling,
+        students,
+    )
     from campaigns.cli import db as db_commands
 
     app.add_typer(db_commands.app, name="db")
     app.add_typer(students.app, name="students", help="Mezun adayı listeleri / student lists.")
     app.add_typer(campaign.app, name="campaign", help="Kampanyalar / campaigns.")
+    app.add_typer(conversions.app, name="conversions", help="Kayıt olanlar / conversions.")
+    app.add_typer(messages.app, name="messages", help="Sonucu belirsiz mesajlar / lost outcomes.")
+    app.command("demo")(demo.demo)
     app.command("preview")(preview.preview)
+    app.command("report")(report.report)
+    app.command("run")(scheduling.run)
+    app.command("tick")(scheduling.tick)
 
 
 _register()

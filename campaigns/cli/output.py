@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -73,9 +74,14 @@ def _default_cell(value: Any) -> Any:
 def emit_table(
     columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *, title: str | None = None
 ) -> None:
-    table = Table(title=title)
+    rows = list(rows)
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
     for column in columns:
-        table.add_column(column)
+        values = [row.get(column) for row in rows if row.get(column) is not None]
+        numeric = bool(values) and all(
+            isinstance(v, int | float | Decimal) and not isinstance(v, bool) for v in values
+        )
+        table.add_column(column, justify="right" if numeric else "left")
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in columns))
     console.print(table)

@@ -1,0 +1,132 @@
+"""Shared pieces of the benchmarks: throwaway databases, workers, and result printing."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+import psycopg
+import redis
+
+from campaigns.db import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CAMPAIGNS_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("CAMPAIGNS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+@contextmanager
+def throwaway_database() -> Iterator[Database]:
+    """A new, migrated PostgreSQL database, dropped afterwards."""
+    name = f"campaigns_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rpartition("/")[0]
+    db = Database(f"{base}/{name}")
+    try:
+        db.upgrade()
+        yield db
+    finally:
+        db.dispose()
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def fresh_redis() -> redis.Redis:
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    return client
+
+
+@contextmanager
+def celery_worker(
+    app: str, env: dict[str, str], concurrency: int = 2, pool: str = "prefork"
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real worker process running ``app`` until the block ends."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            app,
+            "worker",
+            "--pool",
+            pool,
+            "--concurrency",
+            str(concurrency),
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+            "--loglevel",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def wait_ready(client: redis.Redis, queue: str, timeout: float = 60) -> None:
+    """Wait until a worker consumes from ``queue`` (a ping task disappears from it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if client.llen(queue) == 0:
+            return
+        time.sleep(0.05)
+    raise RuntimeError("worker did not start")
+
+
+class RssSampler:
+    """Peak resident memory of a process tree, sampled in the background by ``poll``."""
+
+    def __init__(self, pid: int) -> None:
+        self.root = psutil.Process(pid)
+        self.peak_child = 0
+
+    def poll(self) -> None:
+        for child in self.root.children(recursive=True):
+            try:
+                self.peak_child = max(self.peak_child, child.memory_info().rss)
+            except psutil.NoSuchProcess:
+                continue
+
+
+def poll_until(
+    done: Callable[[], bool],
+    every: float,
+    also: Callable[[], None] | None = None,
+    timeout: float = 600,
+) -> float:
+    """Seconds until ``done()`` holds, calling ``also`` between checks."""
+    start = time.perf_counter()
+    while not done():
+        if also:
+            also()
+        if time.perf_counter() - start > timeout:
+            raise RuntimeError("timed out")
+        time.sleep(every)
+    return time.perf_counter() - start
+
+
+def verdict(ok: bool) -> str:
+    return "OK" if ok else "BELOW TARGET"

@@ -1,0 +1,182 @@
+"""Plan and send a large wave through the ``null`` adapter on PostgreSQL + Redis + Celery.
+
+Prints planning (students/s), sending (messages/s), the worker's peak RSS for a small and
+a large wave, and, measured in the same run on the same worker settings, Celery's raw rate
+for a no-op task (one task per message): the ceiling that one task per message could reach.
+
+    .venv/bin/python -m bench.pipeline [--students 100000] [--small 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import time
+
+from sqlalchemy import exists, func, select, text
+
+from bench.common import (
+    REDIS_URL,
+    RssSampler,
+    celery_worker,
+    fresh_redis,
+    poll_until,
+    throwaway_database,
+    verdict,
+)
+from campaigns.db import Database
+from campaigns.dispatch import CeleryDispatcher, celery_client
+from campaigns.models import Message, MessageStatus, utcnow
+from campaigns.planning import plan_wave
+from campaigns.settings import Settings
+from tests.support import factories
+
+NOOP_TASKS = 20_000
+
+
+def insert_students(db: Database, count: int, term: str) -> None:
+    """Synthetic students straight in SQL (setup, not measured)."""
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                """
+                INSERT INTO students (student_no, first_name, last_name, faculty, department,
+                    degree, advisor_name, advisor_email, email, personal_email, phone,
+                    phone_is_mobile, whatsapp_opt_in, contact_consent, language,
+                    graduation_term, created_at, updated_at)
+                SELECT :term_prefix || n, 'Ayşe', 'Yılmaz', 'Mühendislik Fakültesi',
+                    'Bilgisayar Mühendisliği', 'lisans', 'Dr. Kemal Işık',
+                    'kemal.isik@universite.example.edu.tr',
+                    n || '@stu.universite.example.edu.tr', NULL,
+                    '+90532' || lpad(n::text, 7, '0'), true, true, true,
+                    CASE WHEN n % 10 = 0 THEN 'en' ELSE 'tr' END, :term, now(), now()
+                FROM generate_series(1, :count) AS n
+                """
+            ),
+            {"count": count, "term": term, "term_prefix": f"{count}-"},
+        )
+        connection.execute(text("ANALYZE students"))
+
+
+def measure_noop(settings: Settings) -> float:
+    """Tasks/s of a no-op task on a 2-process worker configured like the real one."""
+    client = fresh_redis()
+    env = {"CAMPAIGNS_BROKER_URL": REDIS_URL, "CAMPAIGNS_QUEUE": settings.queue}
+    sender = celery_client(REDIS_URL)
+    with celery_worker("bench.noop_worker", env):
+        sender.send_task("bench.noop", queue=settings.queue)
+        poll_until(lambda: client.llen(settings.queue) == 0, 0.05)
+        time.sleep(1)
+        start = time.perf_counter()
+        for _ in range(NOOP_TASKS):
+            sender.send_task("bench.noop", queue=settings.queue)
+        poll_until(lambda: client.llen(settings.queue) == 0 and client.hlen("unacked") == 0, 0.01)
+        return NOOP_TASKS / (time.perf_counter() - start)
+
+
+def run_wave(
+    db: Database, settings: Settings, students: int, sampler_pid: list[int]
+) -> dict[str, float]:
+    term = f"bench-{students}"
+    insert_students(db, students, term)
+    now = utcnow()
+    with db.session() as session:
+        campaign = factories.campaign(
+            session, [{"channels": ["sms"]}], audience={"graduation_terms": [term]}, now=now
+        )
+        wave_id = campaign.waves[0].id
+
+    start = time.perf_counter()
+    with db.session() as session:
+        result = plan_wave(session, wave_id, now=now)
+    planning = time.perf_counter() - start
+    assert result.pending == students, result
+
+    sampler = RssSampler(sampler_pid[0])
+    open_rows = exists().where(
+        Message.wave_id == wave_id,
+        Message.status.in_([MessageStatus.PENDING, MessageStatus.SENDING]),
+    )
+
+    def finished() -> bool:
+        with db.session() as session:
+            return not session.scalar(select(open_rows))
+
+    CeleryDispatcher(settings).send_wave(wave_id)
+    sending = poll_until(finished, 0.02, also=sampler.poll)
+    with db.session() as session:
+        sent = session.scalar(
+            select(func.count()).where(
+                Message.wave_id == wave_id, Message.status == MessageStatus.SENT
+            )
+        )
+    assert sent == students, f"{sent} of {students} sent"
+    return {
+        "planning_s": planning,
+        "planning_rate": students / planning,
+        "sending_s": sending,
+        "sending_rate": students / sending,
+        "peak_rss_mb": sampler.peak_child / 2**20,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--students", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--parallelism", type=int, default=4)
+    args = parser.parse_args()
+
+    queue = f"bench-{secrets.token_hex(3)}"
+    with throwaway_database() as db:
+        settings = Settings(
+            database_url=db.url,
+            broker_url=REDIS_URL,
+            queue=queue,
+            batch_size=args.batch,
+            send_parallelism=args.parallelism,
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        noop = measure_noop(settings)
+        fresh_redis()
+        env = {
+            "CAMPAIGNS_DATABASE_URL": db.url,
+            "CAMPAIGNS_BROKER_URL": REDIS_URL,
+            "CAMPAIGNS_QUEUE": queue,
+            "CAMPAIGNS_SMS_ADAPTER": "null",
+            "CAMPAIGNS_BATCH_SIZE": str(args.batch),
+        }
+        with celery_worker("worker", env) as process:
+            time.sleep(2)
+            small = run_wave(db, settings, args.small, [process.pid])
+            large = run_wave(db, settings, args.students, [process.pid])
+
+    total = large["planning_s"] + large["sending_s"]
+    print(f"Celery no-op ceiling (2 processes, one task per message): {noop:,.0f} tasks/s")
+    for label, result, n in (("small", small, args.small), ("large", large, args.students)):
+        print(
+            f"{label:5} wave {n:>7,}: planning {result['planning_rate']:>9,.0f} students/s "
+            f"({result['planning_s']:.2f} s), sending {result['sending_rate']:>8,.0f} msg/s "
+            f"({result['sending_s']:.2f} s) = {result['sending_rate'] / noop:.1f}x no-op, "
+            f"worker peak RSS {result['peak_rss_mb']:.0f} MB"
+        )
+    rss_growth = large["peak_rss_mb"] / small["peak_rss_mb"]
+    print()
+    print(
+        f"planning ≥ 50,000 students/s: {large['planning_rate']:,.0f} "
+        f"{verdict(large['planning_rate'] >= 50_000)}"
+    )
+    print(
+        f"sending ≥ 10x no-op: {large['sending_rate'] / noop:.1f}x "
+        f"{verdict(large['sending_rate'] >= 10 * noop)}"
+    )
+    print(f"plan + send {args.students:,} < 15 s: {total:.1f} s {verdict(total < 15)}")
+    print(
+        f"worker RSS {args.small:,} → {args.students:,}: x{rss_growth:.2f} "
+        f"{verdict(rss_growth < 1.25)}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""``campaigns conversions``: mark students as registered (or form handed in) from a list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from campaigns.cli import context
+from campaigns.cli.output import TableFormat, console, emit_json, emit_table
+from campaigns.columns import parse_overrides
+from campaigns.conversion_import import import_conversions
+from campaigns.models import ConversionStage
+from campaigns.tabular import read_table
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="CSV veya XLSX / CSV or XLSX file.")],
+    stage: Annotated[
+        ConversionStage,
+        typer.Option(
+            help="registered = Mezun Bilgi Sistemi kaydı / membership; "
+            "form_submitted = üyelik formu teslim / membership form handed in."
+        ),
+    ] = ConversionStage.REGISTERED,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="'Sütun Adı=alan' (student_no, occurred_at); repeatable."),
+    ] = None,
+    output: Annotated[
+        TableFormat, typer.Option("--format", help="Çıktı / output: table or json.")
+    ] = TableFormat.table,
+) -> None:
+    """Record students who registered, from a list with student numbers and times.
+
+    Times without a time zone are read in CAMPAIGNS_TIMEZONE. Importing the same list again
+    changes nothing; an earlier time for a known conversion moves it back.
+    """
+    table = read_table(file)
+    settings = context.settings()
+    with context.db().session() as session:
+        report = import_conversions(
+            session,
+            table,
+            stage=stage,
+            zone=settings.zone,
+            overrides=parse_overrides(mapping or []),
+        )
+    if output is TableFormat.json:
+        emit_json(report.as_dict())
+        return
+    counts = report.as_dict()
+    emit_table(
+        [
+            "yeni / recorded",
+            "öne alındı / earlier",
+            "aynı / unchanged",
+            "eşleşmedi / unmatched",
+            "reddedildi / rejected",
+        ],
+        [
+            {
+                "yeni / recorded": counts["recorded"],
+                "öne alındı / earlier": counts["earlier"],
+                "aynı / unchanged": counts["unchanged"],
+                "eşleşmedi / unmatched": counts["unmatched"],
+                "reddedildi / rejected": counts["rejected"],
+            }
+        ],
+        title=f"{file.name}: {stage.value}",
+    )
+    if report.issues:
+        emit_table(["row", "student_no", "field", "severity", "reason"], report.issues)
+    if counts["unmatched"]:
+        console.print(
+            "Listede olmayan öğrenci numaraları saklandı; öğrenci listesi içe aktarılınca "
+            "eşleşecek / unknown student numbers were kept and will match once imported."
+        )

@@ -1,0 +1,68 @@
+"""``campaigns messages``: messages whose outcome was lost, for a person to decide."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from campaigns.cli import context
+from campaigns.cli.output import TableFormat, console, emit_json, emit_table
+from campaigns.models import Message, MessageStatus, Student, Wave
+from campaigns.recovery import requeue_unknown
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("unknown")
+def list_unknown(
+    campaign_id: Annotated[int, typer.Argument(help="Kampanya / campaign id.")],
+    output: Annotated[
+        TableFormat, typer.Option("--format", help="Çıktı / output: table or json.")
+    ] = TableFormat.table,
+) -> None:
+    """List messages whose outcome is unknown (a worker died while sending them)."""
+    with context.db().session() as session:
+        rows = session.execute(
+            select(
+                Message.id,
+                Wave.name,
+                Student.student_no,
+                Message.channel,
+                Message.claimed_at,
+                Message.error_message,
+            )
+            .join(Wave, Wave.id == Message.wave_id)
+            .join(Student, Student.id == Message.student_id)
+            .where(Wave.campaign_id == campaign_id, Message.status == MessageStatus.UNKNOWN)
+            .order_by(Message.id)
+        ).all()
+    data = [
+        {
+            "id": r[0],
+            "wave": r[1],
+            "student_no": r[2],
+            "channel": r[3],
+            "claimed_at": r[4],
+            "error": r[5],
+        }
+        for r in rows
+    ]
+    if output is TableFormat.json:
+        emit_json(data)
+    else:
+        emit_table(["id", "wave", "student_no", "channel", "claimed_at", "error"], data)
+
+
+@app.command("requeue")
+def requeue(
+    campaign_id: Annotated[int, typer.Argument(help="Kampanya / campaign id.")],
+    ids: Annotated[
+        list[int] | None, typer.Option("--id", help="Yalnız bu mesajlar / only these ids.")
+    ] = None,
+) -> None:
+    """Send messages in ``unknown`` again, after checking the provider did not get them."""
+    with context.db().session() as session:
+        count = requeue_unknown(session, campaign_id, ids or None)
+    console.print(f"{count} mesaj yeniden kuyrukta / messages queued again")

@@ -1,0 +1,79 @@
+"""``campaigns run`` and ``campaigns tick``: the scheduler in this process."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from campaigns.cli import context
+from campaigns.cli.output import console
+from campaigns.db import Database
+from campaigns.models import Campaign, CampaignStatus
+from campaigns.runtime import build_runtime
+from campaigns.scheduler import TickReport
+
+
+def tick() -> None:
+    """Run the scheduler once: plan due waves, send what is due, finish what is done."""
+    context.db()
+    runtime = build_runtime(context.settings())
+    try:
+        _print(runtime.tick())
+    finally:
+        runtime.close()
+
+
+def run(
+    interval: Annotated[
+        float | None,
+        typer.Option(help="Saniye / seconds between ticks (default CAMPAIGNS_TICK_SECONDS)."),
+    ] = None,
+    until_done: Annotated[
+        bool,
+        typer.Option(
+            "--until-done", help="Etkin kampanya kalmayınca çık / exit when none is active."
+        ),
+    ] = False,
+) -> None:
+    """Run the scheduler in this process (no broker needed) until interrupted."""
+    database = context.db()
+    settings = context.settings()
+    runtime = build_runtime(settings)
+    period = interval or settings.tick_seconds
+    try:
+        while True:
+            _print(runtime.tick())
+            if until_done and not _any_active(database):
+                return
+            time.sleep(period)
+    except KeyboardInterrupt:
+        console.print("durduruldu / stopped")
+    finally:
+        runtime.close()
+
+
+def _any_active(database: Database) -> bool:
+    with database.session() as session:
+        return (
+            session.scalar(
+                select(Campaign.id).where(
+                    Campaign.status.in_([CampaignStatus.ACTIVE, CampaignStatus.PAUSED])
+                )
+            )
+            is not None
+        )
+
+
+def _print(report: TickReport) -> None:
+    for plan in report.planned:
+        console.print(
+            f"dalga / wave {plan.wave_id}: {plan.pending} gönderilecek / to send, "
+            f"atlanan / skipped {dict(plan.skipped)}"
+        )
+    for wave_id in report.finished_waves:
+        console.print(f"dalga / wave {wave_id} tamamlandı / done")
+    for campaign_id in report.finished_campaigns:
+        console.print(f"kampanya / campaign {campaign_id} tamamlandı / completed")

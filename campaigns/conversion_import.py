@@ -1,0 +1,141 @@
+"""Import a list of conversions (student number and time) exported by the alumni system or
+by Student Affairs. Rows that cannot be used are reported with their row number, never lost.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from campaigns.columns import FieldSpec, map_columns, missing_columns_error
+from campaigns.conversions import ConversionInput, ConversionReport, record_conversions
+from campaigns.models import ConversionStage, utcnow
+from campaigns.student_import import STUDENT_COLUMNS
+from campaigns.tabular import Cell, Table, as_text
+
+CONVERSION_COLUMNS: FieldSpec = {
+    "student_no": STUDENT_COLUMNS["student_no"],
+    "occurred_at": (
+        "Kayıt Tarihi",
+        "Kayıt Zamanı",
+        "Üyelik Tarihi",
+        "Teslim Tarihi",
+        "Form Teslim Tarihi",
+        "Tarih",
+        "Registration Time",
+        "Registered At",
+        "Registration Date",
+        "Submitted At",
+        "Date",
+        "Time",
+    ),
+}
+
+_DAY_FIRST = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+
+
+@dataclass(slots=True)
+class ConversionImportReport:
+    recorded: ConversionReport
+    rejected: int = 0
+    issues: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.recorded.as_dict(), "rejected": self.rejected, "issues": self.issues}
+
+
+def parse_time(cell: Cell, zone: ZoneInfo) -> datetime:
+    """A registration time from a cell: ISO 8601 or ``dd.mm.yyyy [HH:MM[:SS]]``; times
+    without a zone are local to ``zone``. Raises ``ValueError`` with a bilingual reason."""
+    if isinstance(cell, datetime):
+        value = cell
+    elif isinstance(cell, date):
+        value = datetime.combine(cell, time(0))
+    else:
+        text = as_text(cell)
+        match = _DAY_FIRST.fullmatch(text)
+        try:
+            if match:
+                day, month, year, hour, minute, second = match.groups()
+                value = datetime(
+                    int(year),
+                    int(month),
+                    int(day),
+                    int(hour or 0),
+                    int(minute or 0),
+                    int(second or 0),
+                )
+            else:
+                value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                f"tarih anlaşılamadı: {text!r} (ör. 2020-07-15 14:30 ya da 15.07.2020 14:30) / "
+                f"not a date and time: {text!r} (e.g. 2020-07-15 14:30 or 15.07.2020 14:30)"
+            ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(ZoneInfo("UTC"))
+
+
+def import_conversions(
+    session: Session,
+    table: Table,
+    *,
+    stage: ConversionStage,
+    zone: ZoneInfo,
+    overrides: dict[str, str] | None = None,
+    source: str = "import",
+) -> ConversionImportReport:
+    """Record the conversions of a file; idempotent (the earliest time wins)."""
+    columns = map_columns(table.headers, CONVERSION_COLUMNS, overrides=overrides)
+    missing = [name for name in CONVERSION_COLUMNS if not columns.has(name)]
+    if missing:
+        raise missing_columns_error(missing, table.headers)
+
+    issues: list[dict[str, Any]] = [
+        {
+            "row": s.row,
+            "student_no": None,
+            "field": None,
+            "severity": s.severity,
+            "reason": s.reason,
+        }
+        for s in table.set_aside
+    ]
+    entries: list[ConversionInput] = []
+    latest = utcnow() + timedelta(days=1)
+    for row in table.rows:
+        student_no = as_text(columns.value(row, "student_no"))
+        problem: tuple[str, str] | None = None
+        if not student_no:
+            problem = ("student_no", "öğrenci numarası yok / student number missing")
+        else:
+            try:
+                occurred = parse_time(columns.value(row, "occurred_at"), zone)
+            except ValueError as exc:
+                problem = ("occurred_at", str(exc))
+            else:
+                if occurred > latest:
+                    problem = ("occurred_at", "tarih gelecekte / the time is in the future")
+        if problem:
+            issues.append(
+                {
+                    "row": row.number,
+                    "student_no": student_no or None,
+                    "field": problem[0],
+                    "severity": "error",
+                    "reason": problem[1],
+                }
+            )
+            continue
+        entries.append(ConversionInput(student_no, occurred, stage, row.number))
+
+    report = record_conversions(session, entries, source=source)
+    return ConversionImportReport(
+        report, rejected=sum(1 for i in issues if i["severity"] == "error"), issues=issues
+    )

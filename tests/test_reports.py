@@ -1,0 +1,168 @@
+"""The funnel report: every planned outcome counted once, per dimension and in total."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from campaigns.adapters import AdapterPool
+from campaigns.cli import app
+from campaigns.conversions import ConversionInput, record_conversions
+from campaigns.db import Database
+from campaigns.models import Message, MessageStatus, Student, utcnow
+from campaigns.planning import plan_wave
+from campaigns.reports import Dimension, campaign_report
+from campaigns.sending import WaveSender
+from campaigns.settings import Settings
+from channels.base import Channel, PermanentError
+from tests.support import factories
+from tests.support.adapters import RecordingAdapter
+
+
+def scenario(db: Database, settings: Settings) -> int:
+    """Ten engineering students and two in medicine; two waves (email, then sms)."""
+    now = utcnow()
+    with db.session() as session:
+        session.add_all(
+            [factories.student(student_no=f"10{i}") for i in range(6)]
+            + [
+                factories.student(student_no="1006", contact_consent=False),
+                factories.student(student_no="1007", phone=None, personal_email=None, email=None),
+                factories.student(student_no="1008", personal_email="gecersiz@example.com"),
+                factories.student(student_no="1009", department="Elektrik Mühendisliği"),
+                factories.student(student_no="2000", faculty="Tıp Fakültesi", department="Tıp"),
+                factories.student(student_no="2001", faculty="Tıp Fakültesi", department="Tıp"),
+            ]
+        )
+        campaign = factories.campaign(
+            session,
+            [
+                {"name": "duyuru", "channels": ["email"]},
+                {
+                    "name": "hatirlatma",
+                    "channels": ["sms"],
+                    "start_at": now.replace(year=now.year + 1),
+                },
+            ],
+            now=now,
+        )
+        first, second = (w.id for w in campaign.waves)
+        campaign_id = campaign.id
+    bounce = RecordingAdapter(
+        lambda m: (
+            PermanentError("no such mailbox", code="550")
+            if m.to == "gecersiz@example.com"
+            else None
+        )
+    )
+    sender = WaveSender(db, settings, AdapterPool(settings, dict.fromkeys(Channel, bounce)))
+    with db.session() as session:
+        plan_wave(session, first, now=now)
+    sender.send_batch(first)
+    with db.session() as session:
+        record_conversions(
+            session,
+            [
+                ConversionInput("100", now),
+                ConversionInput("101", now),
+                ConversionInput("2000", now),
+            ],
+            source="test",
+        )
+        wave = session.get(type(campaign.waves[1]), second)
+        assert wave is not None
+        wave.start_at = now
+    with db.session() as session:
+        plan_wave(session, second, now=now)
+    sender.send_batch(second)
+    return campaign_id
+
+
+def test_totals_count_students_and_messages_once(db: Database, settings: Settings) -> None:
+    campaign_id = scenario(db, settings)
+    with db.session() as session:
+        report = campaign_report(session, campaign_id)
+    assert report.totals == {
+        "audience": 12,
+        "no_consent": 1,
+        "unreachable": 1,
+        "suppressed": 0,
+        "eligible": 10,
+        "queued": 0,
+        # 10 emails (one bounced) + 7 SMS to those not registered by then.
+        "sent": 9 + 7,
+        "delivered": 0,
+        "failed": 1,
+        "unknown": 0,
+        "converted": 3,
+        "conversion_rate": 0.25,
+    }
+
+
+def test_rows_per_wave_channel_and_faculty(db: Database, settings: Settings) -> None:
+    campaign_id = scenario(db, settings)
+    with db.session() as session:
+        by_wave = campaign_report(session, campaign_id, Dimension.wave).rows
+        by_channel = campaign_report(session, campaign_id, Dimension.channel).rows
+        by_faculty = campaign_report(session, campaign_id, Dimension.faculty).rows
+        by_department = campaign_report(session, campaign_id, Dimension.department).rows
+        skipped_converted = session.scalar(
+            select(Message.id).where(Message.skip_reason == "converted").limit(1)
+        )
+    assert [(r["key"], r["audience"], r["sent"], r["failed"]) for r in by_wave] == [
+        ("duyuru", 12, 9, 1),
+        ("hatirlatma", 12, 7, 0),
+    ]
+    assert skipped_converted is not None
+    assert {r["key"]: (r["eligible"], r["sent"]) for r in by_channel} == {
+        None: (0, 0),  # skipped at planning: no consent, unreachable, converted
+        "email": (10, 9),
+        "sms": (7, 7),
+    }
+    assert {r["key"]: (r["audience"], r["converted"]) for r in by_faculty} == {
+        "Mühendislik Fakültesi": (10, 2),
+        "Tıp Fakültesi": (2, 1),
+    }
+    assert sum(r["audience"] for r in by_department) == 12
+
+
+def test_report_cli_formats(db: Database, cli_env: Settings) -> None:
+    campaign_id = scenario(db, cli_env)
+    runner = CliRunner()
+    result = runner.invoke(app, ["report", str(campaign_id), "--by", "wave", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["campaign"]["id"] == campaign_id
+    assert data["totals"]["audience"] == 12
+    assert [r["key"] for r in data["rows"]] == ["duyuru", "hatirlatma"]
+
+    csv_out = runner.invoke(app, ["report", str(campaign_id), "--by", "channel", "--format", "csv"])
+    lines = csv_out.stdout.strip().splitlines()
+    assert lines[0].startswith("key,audience,no_consent")
+    assert lines[-1].startswith("TOPLAM/TOTAL,12,")
+
+    table = runner.invoke(app, ["report", str(campaign_id)])
+    assert table.exit_code == 0
+    assert "2019-2020 Mezunları" in table.stdout
+
+    missing = runner.invoke(app, ["report", "999"])
+    assert missing.exit_code != 0
+
+
+def test_converted_counts_are_per_student_not_per_message(db: Database, settings: Settings) -> None:
+    campaign_id = scenario(db, settings)
+    with db.session() as session:
+        students = session.scalar(select(Student.id).where(Student.student_no == "100"))
+        messages = session.scalars(
+            select(Message.status).where(Message.student_id == students)
+        ).all()
+    # Student 100 got the announcement, converted, and was skipped by the reminder...
+    assert sorted(s.value for s in messages) == ["sent", "skipped"]
+    with db.session() as session:
+        report = campaign_report(session, campaign_id, Dimension.wave)
+    # ...and counts once as converted in each wave's row, once in the total.
+    assert [r["converted"] for r in report.rows] == [3, 3]
+    assert report.totals["converted"] == 3
+    assert MessageStatus.SKIPPED.value == "skipped"
