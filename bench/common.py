@@ -7,6 +7,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -52,7 +53,8 @@ def fresh_redis() -> redis.Redis:
 def celery_worker(
     app: str, env: dict[str, str], concurrency: int = 2, pool: str = "prefork"
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A real worker process running ``app`` until the block ends."""
+    """A real worker process running ``app`` until the block ends (its log in a temp file)."""
+    log = tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
         [
             sys.executable,
@@ -74,6 +76,8 @@ def celery_worker(
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT), **env},
         start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         yield process
@@ -84,6 +88,7 @@ def celery_worker(
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        log.close()
 
 
 def wait_ready(client: redis.Redis, queue: str, timeout: float = 60) -> None:

@@ -1,10 +1,47 @@
-"""The link a message carries to the alumni system's registration page."""
+"""Public message tokens and the link a message carries.
+
+A token is the message id in base 36 followed by the message's 16-character random secret:
+short enough for an SMS, unguessable (at least 64 random bits), free of personal data, and
+resolved through the primary key.
+"""
 
 from __future__ import annotations
 
+import hmac
+
 from campaigns.settings import Settings
+from campaigns.sql import SECRET_LENGTH
+
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-def message_link(settings: Settings, goal_url: str, token: str | None) -> str:
+def message_token(message_id: int, secret: str) -> str:
+    """The public token of a message."""
+    digits = ""
+    value = message_id
+    while True:
+        value, remainder = divmod(value, 36)
+        digits = _DIGITS[remainder] + digits
+        if not value:
+            return digits + secret
+
+
+def parse_token(token: str) -> tuple[int, str] | None:
+    """``(message id, secret)`` of a well-formed token, or None."""
+    head, secret = token[:-SECRET_LENGTH], token[-SECRET_LENGTH:]
+    if not head or len(secret) != SECRET_LENGTH or len(token) > 40:
+        return None
+    try:
+        return int(head, 36), secret
+    except ValueError:
+        return None
+
+
+def secret_matches(stored: str | None, given: str) -> bool:
+    """Constant-time comparison, so response times do not leak the secret."""
+    return stored is not None and hmac.compare_digest(stored.encode(), given.encode())
+
+
+def message_link(settings: Settings, goal_url: str, message_id: int, secret: str | None) -> str:
     """The URL a student follows from a message."""
     return goal_url

@@ -46,7 +46,7 @@ from campaigns.models import (
     WaveStatus,
     utcnow,
 )
-from campaigns.sql import random_token
+from campaigns.sql import random_secret
 from channels.base import Channel
 
 
@@ -179,7 +179,7 @@ def _plan_statement(wave: Wave, campaign: Campaign, now: datetime, dialect: str)
         skip_reason.label("skip_reason"),
         case((sendable, cand.c.channel), else_=null()).label("channel"),
         case((sendable, cand.c.address), else_=null()).label("address"),
-        case((sendable, random_token()), else_=null()).label("token"),
+        case((sendable, random_secret()), else_=null()).label("secret"),
         literal(0).label("attempts"),
         literal(now, Message.created_at.type).label("created_at"),
     ).where(true())
@@ -190,7 +190,7 @@ def _plan_statement(wave: Wave, campaign: Campaign, now: datetime, dialect: str)
         "skip_reason",
         "channel",
         "address",
-        "token",
+        "secret",
         "attempts",
         "created_at",
     ]

@@ -101,7 +101,7 @@ class Claimed:
     id: int
     channel: Channel
     address: str
-    token: str | None
+    secret: str | None
     attempts: int
     student: Row[Any]
     language: str
@@ -115,7 +115,7 @@ class Claimed:
             row.id,
             Channel(row.channel),
             row.address,
-            row.token,
+            row.secret,
             row.attempts,
             row,
             row.language,
@@ -204,7 +204,7 @@ class WaveSender:
             campaign_name=campaign.name,
             wave_name=wave.name,
             goal_url=campaign.goal_url,
-            link=message_link(self.settings, campaign.goal_url, message.token),
+            link=message_link(self.settings, campaign.goal_url, message.id, message.secret),
             alumni_office_email=self.settings.alumni_office_email,
         )
         rendered = self.renderer.render(wave.template, message.channel, message.language, context)
@@ -375,7 +375,7 @@ def claim(session: Session, wave: Wave, limit: int, now: datetime) -> list[Claim
     return sorted((Claimed.from_row(row) for row in rows), key=lambda c: c.id)
 
 
-_CLAIMED_COLUMNS = ("id", "student_id", "channel", "address", "token", "attempts")
+_CLAIMED_COLUMNS = ("id", "student_id", "channel", "address", "secret", "attempts")
 
 
 def _with_context(source: Any, wave: Wave) -> Select[Any]:

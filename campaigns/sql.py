@@ -8,17 +8,20 @@ from sqlalchemy import String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
+SECRET_LENGTH = 16
 
-class random_token(FunctionElement[str]):
-    """A fresh URL-safe random token computed by the database (at least 90 random bits)."""
+
+class random_secret(FunctionElement[str]):  # noqa: N801 - reads as the SQL function it emits
+    """16 fresh URL-safe random characters computed by the database (at least 64 random
+    bits), so planning can give every message its own secret in one statement."""
 
     type = String()
     inherit_cache = True
-    name = "random_token"
+    name = "random_secret"
 
 
-@compiles(random_token, "postgresql")
-def _random_token_postgresql(element: random_token, compiler: Any, **kw: Any) -> str:
+@compiles(random_secret, "postgresql")
+def _random_secret_postgresql(element: random_secret, compiler: Any, **kw: Any) -> str:
     # 12 bytes of a v4 UUID (90 random bits) as 16 characters of URL-safe base64.
     return (
         "translate(encode(substring(uuid_send(gen_random_uuid()) from 1 for 12), 'base64'),"
@@ -26,6 +29,7 @@ def _random_token_postgresql(element: random_token, compiler: Any, **kw: Any) ->
     )
 
 
-@compiles(random_token, "sqlite")
-def _random_token_sqlite(element: random_token, compiler: Any, **kw: Any) -> str:
-    return "lower(hex(randomblob(12)))"
+@compiles(random_secret, "sqlite")
+def _random_secret_sqlite(element: random_secret, compiler: Any, **kw: Any) -> str:
+    # 8 bytes (64 random bits) as 16 hexadecimal characters.
+    return "lower(hex(randomblob(8)))"

@@ -183,15 +183,15 @@ def test_replanning_is_a_no_op(db: Database) -> None:
         assert not plan_wave(session, wave_id, now=now).planned
     # Even if the wave were reset by hand, the unique (wave, student) rows stay as they are.
     with db.session() as session:
-        before = session.execute(select(Message.id, Message.token)).all()
+        before = session.execute(select(Message.id, Message.secret)).all()
         session.get(Wave, wave_id).status = WaveStatus.WAITING  # type: ignore[union-attr]
     with db.session() as session:
         assert plan_wave(session, wave_id, now=now).pending == 5
-        after = session.execute(select(Message.id, Message.token)).all()
+        after = session.execute(select(Message.id, Message.secret)).all()
     assert sorted(before) == sorted(after)
 
 
-def test_tokens_are_unique_and_only_on_messages_to_send(db: Database) -> None:
+def test_secrets_are_random_and_only_on_messages_to_send(db: Database) -> None:
     now = utcnow()
     with db.session() as session:
         session.add_all([factories.student() for _ in range(50)])
@@ -200,11 +200,13 @@ def test_tokens_are_unique_and_only_on_messages_to_send(db: Database) -> None:
         wave_id = campaign.waves[0].id
     with db.session() as session:
         plan_wave(session, wave_id, now=now)
-        rows = session.execute(select(Message.status, Message.token)).all()
-    tokens = [t for s, t in rows if s is MessageStatus.PENDING]
-    assert len(tokens) == 50
-    assert len(set(tokens)) == 50
-    assert all(t and len(t) >= 16 and t.replace("-", "").replace("_", "").isalnum() for t in tokens)
+        rows = session.execute(select(Message.status, Message.secret)).all()
+    secrets = [t for s, t in rows if s is MessageStatus.PENDING]
+    assert len(secrets) == 50
+    assert len(set(secrets)) == 50
+    assert all(
+        t and len(t) == 16 and t.replace("-", "").replace("_", "").isalnum() for t in secrets
+    )
     assert [t for s, t in rows if s is MessageStatus.SKIPPED] == [None]
 
 

@@ -258,7 +258,7 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("address", sa.String(length=320), nullable=True),
-        sa.Column("token", sa.String(length=32), nullable=True),
+        sa.Column("secret", sa.String(length=16), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", campaigns.models.UtcDateTime(timezone=True), nullable=True),
         sa.Column("claimed_at", campaigns.models.UtcDateTime(timezone=True), nullable=True),
@@ -273,17 +273,7 @@ def upgrade() -> None:
         sa.Column("delivered_at", campaigns.models.UtcDateTime(timezone=True), nullable=True),
         sa.Column("read_at", campaigns.models.UtcDateTime(timezone=True), nullable=True),
         sa.Column("failed_at", campaigns.models.UtcDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["student_id"],
-            ["students.id"],
-            name=op.f("fk_messages_student_id_students"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["wave_id"], ["waves.id"], name=op.f("fk_messages_wave_id_waves"), ondelete="CASCADE"
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
-        sa.UniqueConstraint("token", name=op.f("uq_messages_token")),
         sa.UniqueConstraint("wave_id", "student_id", name=op.f("uq_messages_wave_id_student_id")),
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
