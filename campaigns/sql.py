@@ -11,7 +11,7 @@ from sqlalchemy.sql.expression import FunctionElement
 SECRET_LENGTH = 16
 
 
-class random_secret(FunctionElement[str]):  # noqa: N801 - reads as the SQL function it emits
+class random_secret(FunctionElement[str]):
     """16 fresh URL-safe random characters computed by the database (at least 64 random
     bits), so planning can give every message its own secret in one statement."""
 
