@@ -18,9 +18,9 @@ demo: $(STAMP)
 	$(BIN)/campaigns demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check campaigns channels worker.py tests bench
-	$(BIN)/ruff format --check campaigns channels worker.py tests bench
-	$(BIN)/mypy campaigns channels worker.py
+	$(BIN)/ruff check campaigns channels simulator worker.py tests bench
+	$(BIN)/ruff format --check campaigns channels simulator worker.py tests bench
+	$(BIN)/mypy campaigns channels simulator worker.py
 
 test: lint
 	$(BIN)/pytest

@@ -19,6 +19,8 @@ def adapter_env(settings: Settings) -> dict[str, str]:
     env.update(os.environ)
     env["CAMPAIGNS_OUTBOX_DIR"] = str(settings.outbox_dir)
     env["CAMPAIGNS_PUBLIC_URL"] = settings.public_url
+    if settings.shared_redis_url:
+        env["CAMPAIGNS_REDIS_URL"] = settings.shared_redis_url
     return env
 
 
