@@ -105,7 +105,6 @@ class OutboundMessage:
     headers: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
     template: ProviderTemplate | None = None
-    status_callback: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
