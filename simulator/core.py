@@ -54,6 +54,8 @@ class SimulatorConfig:
     twilio_auth_token: str = "simulator-auth-token"  # noqa: S105 - the simulator's own
     sendgrid_api_key: str = "SG.simulator-api-key"
     sendgrid_event_url: str | None = None
+    # mail/send answers 413 above this request size (SendGrid's limit is 30 MB).
+    sendgrid_max_body_bytes: int = 30 * 1024 * 1024
     seed: int | None = None
     signing_key: ec.EllipticCurvePrivateKey = field(default_factory=generate_signing_key)
 

@@ -1,0 +1,142 @@
+"""SendGrid's signed Event Webhook: check the signature, normalise the events.
+
+SendGrid posts a JSON array of events, signed with ECDSA (P-256, SHA-256) over
+``timestamp + raw body``; the public key is shown base64 (DER) in its mail settings. Verify the
+body exactly as received, before parsing it: re-serialised JSON would not match. Events can
+arrive late, out of order and more than once (dedupe on ``event_id``, SendGrid's
+``sg_event_id``). Our own message id comes back as the ``message_id`` custom argument.
+"""
+
+from __future__ import annotations
+
+import binascii
+import functools
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec
+from sendgrid.helpers.eventwebhook import (  # type: ignore[import-untyped, unused-ignore]
+    EventWebhook,
+)
+
+from channels.base import ConfigurationError, DeliveryEvent, EventType
+
+PROVIDER = "sendgrid"
+SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
+TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+
+EVENT_TYPES: dict[str, EventType] = {
+    "processed": EventType.ACCEPTED,
+    "delivered": EventType.DELIVERED,
+    "deferred": EventType.DEFERRED,
+    "bounce": EventType.BOUNCED,
+    "dropped": EventType.FAILED,
+    "open": EventType.OPENED,
+    "click": EventType.CLICKED,
+    "spamreport": EventType.COMPLAINED,
+    "unsubscribe": EventType.UNSUBSCRIBED,
+    "group_unsubscribe": EventType.UNSUBSCRIBED,
+    "group_resubscribe": EventType.RESUBSCRIBED,
+}
+
+_MESSAGE_ID = re.compile(r"[0-9]{1,18}")
+
+
+@functools.lru_cache(maxsize=8)
+def _verifier(public_key_base64: str) -> Any:
+    try:
+        verifier = EventWebhook(public_key_base64.strip())
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise ConfigurationError(f"not a SendGrid verification key: {exc}") from exc
+    if not isinstance(verifier.public_key, ec.EllipticCurvePublicKey):
+        raise ConfigurationError("the SendGrid verification key is not an elliptic curve key")
+    return verifier
+
+
+def verify_signature(
+    public_key_base64: str, raw_body: bytes, signature: str, timestamp: str
+) -> bool:
+    """True when ``signature`` (the ``X-Twilio-Email-Event-Webhook-Signature`` header) signs
+    ``timestamp`` (``X-Twilio-Email-Event-Webhook-Timestamp``) followed by ``raw_body``.
+
+    A malformed signature or a body that is not UTF-8 gives False; a malformed public key is a
+    ConfigurationError.
+    """
+    verifier = _verifier(public_key_base64)
+    try:
+        # The SDK takes text and encodes it back to UTF-8: the bytes verified are the raw body.
+        return bool(verifier.verify_signature(raw_body.decode("utf-8"), signature, timestamp))
+    except (binascii.Error, ValueError):
+        return False
+
+
+def parse_events(raw_body: bytes) -> list[DeliveryEvent]:
+    """The events of one webhook post, in the order received.
+
+    Raises ValueError when the body is not a JSON array of objects or an event lacks ``event``
+    or ``timestamp`` (the message names the event's index).
+    """
+    try:
+        data = json.loads(raw_body)
+    except ValueError as exc:
+        raise ValueError(f"SendGrid event body is not JSON: {exc}") from exc
+    if not isinstance(data, list):
+        raise ValueError("SendGrid event body is not a JSON array")
+    return [_event(index, item) for index, item in enumerate(data)]
+
+
+def _event(index: int, item: object) -> DeliveryEvent:
+    if not isinstance(item, dict):
+        raise ValueError(f"SendGrid event {index} is not an object")
+    name = item.get("event")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"SendGrid event {index} has no 'event'")
+    occurred_at = _timestamp(index, item.get("timestamp"))
+    if name == "bounce" and item.get("type") == "blocked":
+        kind = EventType.FAILED
+    else:
+        kind = EVENT_TYPES.get(name, EventType.UNKNOWN)
+    # "<X-Message-Id>.filterdrecv-…": the part before the first dot is what send() returned.
+    sg_message_id = _text(item.get("sg_message_id")) or ""
+    return DeliveryEvent(
+        type=kind,
+        provider=PROVIDER,
+        occurred_at=occurred_at,
+        provider_message_id=sg_message_id.partition(".")[0] or None,
+        message_id=_message_id(item.get("message_id")),
+        recipient=_text(item.get("email")),
+        event_id=_text(item.get("sg_event_id")),
+        error_code=_text(item.get("status")) or _text(item.get("type")),
+        description=_text(item.get("reason")) or _text(item.get("response")),
+        raw=item,
+    )
+
+
+def _timestamp(index: int, value: object) -> datetime:
+    if value is None:
+        raise ValueError(f"SendGrid event {index} has no 'timestamp'")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"SendGrid event {index} has an invalid 'timestamp': {value!r}")
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise ValueError(f"SendGrid event {index} has an invalid 'timestamp': {value!r}") from exc
+
+
+def _message_id(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
+    if isinstance(value, str) and _MESSAGE_ID.fullmatch(value.strip()):
+        return int(value)
+    return None
+
+
+def _text(value: object) -> str | None:
+    if value is None or isinstance(value, Mapping | list | bool):
+        return None
+    text = str(value)
+    return text or None
