@@ -46,6 +46,7 @@ class SimulatorConfig:
     timeout_seconds: float = 60.0
     callbacks: bool = True
     callback_delay: float = 0.05
+    callback_concurrency: int = 32
     duplicate_rate: float = 0.0
     reorder_rate: float = 0.0
     undelivered_rate: float = 0.05
@@ -152,9 +153,16 @@ class CallbackSender:
         self.ledger = ledger
         self._client: httpx.AsyncClient | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._slots: asyncio.Semaphore | None = None
 
     async def start(self) -> None:
-        self._client = httpx.AsyncClient(timeout=10)
+        # Callbacks in flight are bounded, like a provider's own webhook senders: thousands
+        # of simultaneous posts only slow each other (and the receiver) down.
+        limit = self.config.callback_concurrency
+        self._slots = asyncio.Semaphore(limit)
+        self._client = httpx.AsyncClient(
+            timeout=10, limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
+        )
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -187,6 +195,11 @@ class CallbackSender:
             await self._deliver(callback)
 
     async def _deliver(self, callback: Callback, attempts: int = 3) -> None:
+        assert self._slots is not None
+        async with self._slots:
+            await self._post(callback, attempts)
+
+    async def _post(self, callback: Callback, attempts: int) -> None:
         assert self._client is not None
         for attempt in range(attempts):
             try:

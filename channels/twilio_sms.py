@@ -1,0 +1,98 @@
+"""The ``twilio-sms`` adapter: SMS through Twilio's Messages API.
+
+Environment: ``TWILIO_ACCOUNT_SID``, ``TWILIO_AUTH_TOKEN`` and the other ``TWILIO_*`` knobs of
+``channels.twilio_client.TwilioSettings``; exactly one of ``TWILIO_SMS_FROM`` (a number or an
+alphanumeric sender ID) and ``TWILIO_MESSAGING_SERVICE_SID``; optionally ``TWILIO_SMS_RATE``
+(``"1/s"``, shared by every worker through Redis when ``CAMPAIGNS_REDIS_URL`` is set).
+Status callbacks go to ``<public URL>/webhooks/twilio/status?m=<message id>``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, Self
+
+from channels.base import (
+    Channel,
+    ChannelAdapter,
+    ConfigurationError,
+    OutboundMessage,
+    PermanentError,
+    SendResult,
+)
+from channels.ratelimit import RateLimiter, limiter_from_env
+from channels.twilio_client import (
+    DEFAULT_MAX_RATE_WAIT,
+    TwilioMessageSender,
+    TwilioSettings,
+    callback_base,
+    status_callback_url,
+)
+
+
+class TwilioSmsAdapter(ChannelAdapter):
+    """Sends SMS from one sender (a number, an alphanumeric ID or a Messaging Service)."""
+
+    name = "twilio-sms"
+    channels = frozenset({Channel.SMS})
+    max_batch = 200
+
+    def __init__(
+        self,
+        settings: TwilioSettings,
+        *,
+        callback_base_url: str,
+        from_: str | None = None,
+        messaging_service_sid: str | None = None,
+        limiter: RateLimiter | None = None,
+        max_rate_wait: float = DEFAULT_MAX_RATE_WAIT,
+    ) -> None:
+        if (from_ is None) == (messaging_service_sid is None):
+            raise ConfigurationError(
+                "set exactly one of TWILIO_SMS_FROM and TWILIO_MESSAGING_SERVICE_SID"
+            )
+        self.settings = settings
+        self.callback_base_url = callback_base_url.rstrip("/")
+        self.from_ = from_
+        self.messaging_service_sid = messaging_service_sid
+        self.sender = TwilioMessageSender(settings, limiter, max_rate_wait=max_rate_wait)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        env = os.environ if env is None else env
+        settings = TwilioSettings.from_env(env)
+        from_ = (env.get("TWILIO_SMS_FROM") or "").strip() or None
+        service = (env.get("TWILIO_MESSAGING_SERVICE_SID") or "").strip() or None
+        sender = from_ or service or ""
+        return cls(
+            settings,
+            callback_base_url=callback_base(env),
+            from_=from_,
+            messaging_service_sid=service,
+            limiter=limiter_from_env(
+                env, "TWILIO_SMS_RATE", f"twilio:{settings.account_sid}:sms:{sender}"
+            ),
+        )
+
+    def _arguments(self, message: OutboundMessage) -> Mapping[str, Any]:
+        if message.channel is not Channel.SMS:
+            raise PermanentError(
+                f"{self.name} cannot send {message.channel.value}", code="wrong-channel"
+            )
+        arguments: dict[str, Any] = {
+            "to": message.to,
+            "body": message.text,
+            "status_callback": status_callback_url(self.callback_base_url, message.id),
+        }
+        if self.messaging_service_sid is not None:
+            arguments["messaging_service_sid"] = self.messaging_service_sid
+        else:
+            arguments["from_"] = self.from_
+        return arguments
+
+    def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
+        return self.sender.send(batch, self._arguments)
+
+    def close(self) -> None:
+        self.sender.close()

@@ -1,0 +1,99 @@
+"""The ``twilio-whatsapp`` adapter: WhatsApp through Twilio's Messages API.
+
+Environment: ``TWILIO_ACCOUNT_SID``, ``TWILIO_AUTH_TOKEN`` and the other ``TWILIO_*`` knobs of
+``channels.twilio_client.TwilioSettings``; ``TWILIO_WHATSAPP_FROM`` (required, the E.164
+business number; the ``whatsapp:`` prefix is added here, on both ends); optionally
+``TWILIO_WHATSAPP_RATE``.
+
+WhatsApp lets a business start a conversation only with an approved template: a message with
+a ``template`` is sent as ``ContentSid`` plus ``ContentVariables`` (a JSON string) and no body.
+A plain body is delivered only inside the 24 hours after the student last wrote to us;
+outside that window Twilio accepts it and later reports it failed with error 63016.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, Self
+
+from channels.base import (
+    Channel,
+    ChannelAdapter,
+    OutboundMessage,
+    PermanentError,
+    SendResult,
+)
+from channels.ratelimit import RateLimiter, limiter_from_env
+from channels.twilio_client import (
+    DEFAULT_MAX_RATE_WAIT,
+    TwilioMessageSender,
+    TwilioSettings,
+    callback_base,
+    e164,
+    status_callback_url,
+)
+
+PREFIX = "whatsapp:"
+
+
+class TwilioWhatsAppAdapter(ChannelAdapter):
+    """Sends WhatsApp messages from one business number."""
+
+    name = "twilio-whatsapp"
+    channels = frozenset({Channel.WHATSAPP})
+    max_batch = 200
+
+    def __init__(
+        self,
+        settings: TwilioSettings,
+        *,
+        callback_base_url: str,
+        from_: str,
+        limiter: RateLimiter | None = None,
+        max_rate_wait: float = DEFAULT_MAX_RATE_WAIT,
+    ) -> None:
+        self.settings = settings
+        self.callback_base_url = callback_base_url.rstrip("/")
+        self.from_ = e164(from_, "TWILIO_WHATSAPP_FROM")
+        self.sender = TwilioMessageSender(settings, limiter, max_rate_wait=max_rate_wait)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        env = os.environ if env is None else env
+        settings = TwilioSettings.from_env(env)
+        from_ = e164(env.get("TWILIO_WHATSAPP_FROM") or "", "TWILIO_WHATSAPP_FROM")
+        return cls(
+            settings,
+            callback_base_url=callback_base(env),
+            from_=from_,
+            limiter=limiter_from_env(
+                env, "TWILIO_WHATSAPP_RATE", f"twilio:{settings.account_sid}:whatsapp:{from_}"
+            ),
+        )
+
+    def _arguments(self, message: OutboundMessage) -> Mapping[str, Any]:
+        if message.channel is not Channel.WHATSAPP:
+            raise PermanentError(
+                f"{self.name} cannot send {message.channel.value}", code="wrong-channel"
+            )
+        arguments: dict[str, Any] = {
+            "to": PREFIX + message.to.removeprefix(PREFIX),
+            "from_": PREFIX + self.from_,
+            "status_callback": status_callback_url(self.callback_base_url, message.id),
+        }
+        if message.template is not None:
+            arguments["content_sid"] = message.template.id
+            arguments["content_variables"] = json.dumps(
+                dict(message.template.variables), ensure_ascii=False
+            )
+        else:
+            arguments["body"] = message.text
+        return arguments
+
+    def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
+        return self.sender.send(batch, self._arguments)
+
+    def close(self) -> None:
+        self.sender.close()
