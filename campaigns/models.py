@@ -29,7 +29,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from channels.base import Channel
+from channels.base import Channel, EventType
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -154,6 +154,7 @@ class Student(Base):
     graduation_term: Mapped[text] = mapped_column(index=True)
     created_at: Mapped[created]
     updated_at: Mapped[created]
+    purged_at: Mapped[stamp]
 
     @property
     def full_name(self) -> str:
@@ -176,6 +177,10 @@ class Campaign(Base):
     goal_url: Mapped[str] = mapped_column(String(2048))
     audience: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     definition: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    # Who may see the campaign: the one faculty / advisor all of its audience belongs to.
+    scope_faculty: Mapped[optional_text] = mapped_column(index=True)
+    scope_advisor: Mapped[optional_text] = mapped_column(index=True)
+    created_by: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[created]
     launched_at: Mapped[stamp]
     finished_at: Mapped[stamp]
@@ -258,6 +263,9 @@ class Message(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     segments: Mapped[int | None] = mapped_column(Integer)
     cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 5))
+    cost_estimated: Mapped[bool | None] = mapped_column(Boolean)
+    clicked_at: Mapped[stamp]
+    click_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[created]
     sent_at: Mapped[stamp]
     delivered_at: Mapped[stamp]
@@ -280,6 +288,64 @@ class Conversion(Base):
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     source: Mapped[str] = mapped_column(String(20))
     recorded_at: Mapped[created]
+    # Attribution: the last message that reached the student before the conversion (within
+    # the attribution window) and the first one; seconds from that first one.
+    last_message_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    first_message_id: Mapped[int | None] = mapped_column(BigId)
+    seconds_to_convert: Mapped[int | None] = mapped_column(Integer)
+
+
+class DeliveryEvent(Base):
+    """A provider status callback, normalised, stored once (``dedupe_key``) with its payload."""
+
+    __tablename__ = "delivery_events"
+
+    id: Mapped[pk]
+    # Like messages, an append-heavy table without foreign keys; unmatched events keep NULL.
+    message_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    type: Mapped[EventType] = mapped_column(_enum(EventType))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    provider_message_id: Mapped[str | None] = mapped_column(String(100))
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    description: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_at: Mapped[created]
+    raw: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    ADVISOR = "advisor"
+
+
+class User(Base):
+    """Someone using the API: the alumni office (admin), a faculty coordinator, an advisor."""
+
+    __tablename__ = "users"
+
+    id: Mapped[pk]
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    faculty: Mapped[optional_text]
+    phone: Mapped[str | None] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[created]
+    revoked_at: Mapped[stamp]
+
+
+class AuditEntry(Base):
+    """Who changed what, when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[pk]
+    at: Mapped[created] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
 
 
 class Suppression(Base):
@@ -297,17 +363,21 @@ class Suppression(Base):
 
 
 __all__ = [
+    "AuditEntry",
     "Base",
     "Campaign",
     "CampaignStatus",
     "Channel",
     "Conversion",
     "ConversionStage",
+    "DeliveryEvent",
     "Message",
     "MessageStatus",
+    "Role",
     "SkipReason",
     "Student",
     "Suppression",
+    "User",
     "UtcDateTime",
     "Wave",
     "WaveStatus",
