@@ -37,9 +37,12 @@ class Runtime:
 
 
 def build_runtime(
-    settings: Settings, adapters: Mapping[Channel, ChannelAdapter] | None = None
+    settings: Settings,
+    adapters: Mapping[Channel, ChannelAdapter] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Runtime:
-    """A runtime for ``settings``; ``adapters`` replaces configured adapters per channel."""
+    """A runtime for ``settings``; ``adapters`` replaces configured adapters per channel and
+    ``env`` adds provider settings to the environment adapters are built from."""
     db = database(settings.database_url)
-    pool = AdapterPool(settings, adapters)
+    pool = AdapterPool(settings, adapters, env)
     return Runtime(settings, db, pool, WaveSender(db, settings, pool))

@@ -14,10 +14,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Integer,
     Numeric,
     Row,
@@ -38,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.adapters import AdapterPool
 from campaigns.db import Database
-from campaigns.links import message_link
+from campaigns.links import message_link, message_token
 from campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -73,6 +75,7 @@ from channels.base import (
     Rejected,
     SendResult,
 )
+from channels.gsm import sms_info
 
 log = logging.getLogger(__name__)
 
@@ -184,8 +187,9 @@ class WaveSender:
             raise
 
         by_id = {c.id: c for c in claimed}
+        texts = {m.id: m.text for batch in outbound.values() for m in batch}
         with self.db.session() as session:
-            self._record(session, by_id, results, providers, skips, unknown, now, outcome)
+            self._record(session, by_id, texts, results, providers, skips, unknown, now, outcome)
         log.info(
             "wave %s: claimed %d, sent %d, failed %d, retried %d, skipped %d, unknown %d",
             wave_id,
@@ -208,6 +212,13 @@ class WaveSender:
             alumni_office_email=self.settings.alumni_office_email,
         )
         rendered = self.renderer.render(wave.template, message.channel, message.language, context)
+        headers: dict[str, str] = {}
+        if message.channel is Channel.EMAIL and message.secret:
+            token = message_token(message.id, message.secret)
+            headers = {
+                "List-Unsubscribe": f"<{self.settings.public_url}/u/{token}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            }
         template = None
         whatsapp = wave.options.get("whatsapp")
         if message.channel is Channel.WHATSAPP and whatsapp:
@@ -221,6 +232,7 @@ class WaveSender:
             text=rendered.text,
             subject=rendered.subject,
             html=rendered.html,
+            headers=headers,
             tags={"campaign": str(campaign.id), "wave": wave.name},
             template=template,
         )
@@ -261,6 +273,7 @@ class WaveSender:
         self,
         session: Session,
         claimed: Mapping[int, Claimed],
+        texts: Mapping[int, str],
         results: Iterable[SendResult],
         providers: Mapping[int, str],
         skips: Mapping[int, SkipReason],
@@ -275,13 +288,18 @@ class WaveSender:
             message = claimed[result.message_id]
             provider = providers.get(message.id)
             if isinstance(result, Accepted):
+                segments = result.segments
+                if segments is None and message.channel is not Channel.EMAIL:
+                    segments = sms_info(texts.get(message.id, "")).segments
+                cost = result.cost
                 sent.append(
                     {
                         "b_id": result.message_id,
                         "b_provider": provider,
                         "b_pid": result.provider_message_id,
-                        "b_segments": result.segments,
-                        "b_cost": result.cost,
+                        "b_segments": segments,
+                        "b_cost": cost if cost is not None else self.estimate(message, segments),
+                        "b_estimated": cost is None,
                     }
                 )
                 continue
@@ -324,6 +342,14 @@ class WaveSender:
         outcome.skipped, outcome.unknown = len(skips), len(unknown)
         if retry:
             outcome.retry_at = min(r["b_next"] for r in retry)
+
+    def estimate(self, message: Claimed, segments: int | None) -> Decimal:
+        """A message's price from the configured tariffs (providers rarely say at once)."""
+        if message.channel is Channel.EMAIL:
+            return self.settings.email_price_per_message
+        if message.channel is Channel.WHATSAPP:
+            return self.settings.whatsapp_price_per_message
+        return self.settings.sms_price_per_segment * (segments or 1)
 
     def retry_delay(self, error: DeliveryError, attempts: int) -> float:
         """Seconds until the next attempt: the provider's hint when rate-limited, otherwise
@@ -434,6 +460,7 @@ _SENT = (
         provider_message_id=bindparam("b_pid"),
         segments=bindparam("b_segments"),
         cost=bindparam("b_cost"),
+        cost_estimated=bindparam("b_estimated"),
         sent_at=bindparam("b_now"),
         next_attempt_at=None,
     )
@@ -486,6 +513,7 @@ def _record_sent(session: Session, rows: list[dict[str, Any]], now: datetime) ->
         func.unnest(bindparam("pids", type_=ARRAY(String))).label("pid"),
         func.unnest(bindparam("segments", type_=ARRAY(Integer))).label("segments"),
         func.unnest(bindparam("costs", type_=ARRAY(Numeric))).label("cost"),
+        func.unnest(bindparam("estimated", type_=ARRAY(Boolean))).label("estimated"),
     ).subquery("v")
     session.execute(
         update(messages)
@@ -496,6 +524,7 @@ def _record_sent(session: Session, rows: list[dict[str, Any]], now: datetime) ->
             provider_message_id=values.c.pid,
             segments=values.c.segments,
             cost=values.c.cost,
+            cost_estimated=values.c.estimated,
             sent_at=now,
             next_attempt_at=None,
         ),
@@ -505,6 +534,7 @@ def _record_sent(session: Session, rows: list[dict[str, Any]], now: datetime) ->
             "pids": [r["b_pid"] for r in rows],
             "segments": [r["b_segments"] for r in rows],
             "costs": [r["b_cost"] for r in rows],
+            "estimated": [r["b_estimated"] for r in rows],
         },
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -61,6 +63,31 @@ class Settings(BaseSettings):
         description="A message claimed longer ago than this is reconciled, never blindly resent.",
     )
 
+    cost_currency: str = Field(default="USD", description="Currency of all message costs.")
+    sms_price_per_segment: Decimal = Field(
+        default=Decimal("0"), ge=0, description="Estimate of an SMS segment's price."
+    )
+    whatsapp_price_per_message: Decimal = Field(default=Decimal("0"), ge=0)
+    email_price_per_message: Decimal = Field(default=Decimal("0"), ge=0)
+    max_request_bytes: int = Field(
+        default=5 * 2**20, gt=0, description="Larger HTTP request bodies get 413."
+    )
+    alumni_system_url: str = Field(
+        default="https://mezun.universite.example.edu.tr",
+        description="The alumni information system, shown when a link is not valid.",
+    )
+    attribution_days: int = Field(
+        default=14, gt=0, description="How far back a message can be credited for a conversion."
+    )
+    conversion_secret: str | None = Field(
+        default=None, description="Shared secret of the alumni system's signed webhook."
+    )
+    webhook_url_base: str | None = Field(
+        default=None,
+        description="The public base URL providers call webhooks on, when it differs from "
+        "CAMPAIGNS_PUBLIC_URL (e.g. a separate host behind a reverse proxy).",
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -74,6 +101,10 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def attribution_window(self) -> timedelta:
+        return timedelta(days=self.attribution_days)
 
     @property
     def zone(self) -> ZoneInfo:

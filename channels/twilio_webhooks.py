@@ -7,6 +7,9 @@ included).
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -72,6 +75,13 @@ def verify_signature(
     ``url`` and the form ``params`` with ``auth_token``."""
     if not signature:
         return False
+    # Fast path: the documented algorithm on the URL as given (how we told Twilio to call
+    # us), a few microseconds; the SDK's validator (which also tries the URL with and
+    # without its port, ten times slower) decides whenever that does not match.
+    data = url + "".join(key + params[key] for key in sorted(params))
+    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    if hmac.compare_digest(base64.b64encode(digest), signature.encode()):
+        return True
     return bool(RequestValidator(auth_token).validate(url, dict(params), signature))
 
 

@@ -29,7 +29,9 @@ class BackgroundServer:
         self.port = port or free_port()
         self.host = host
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="on")
+            uvicorn.Config(
+                app, host=host, port=self.port, log_level="warning", lifespan="on", access_log=False
+            )
         )
         self._thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -66,4 +68,4 @@ def simulator_in_background(config: SimulatorConfig, port: int | None = None) ->
 
 def run(config: SimulatorConfig, port: int, host: str = "127.0.0.1") -> None:
     """Serve the simulator in the foreground until interrupted."""
-    uvicorn.run(create_app(config), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(config), host=host, port=port, log_level="info", access_log=False)

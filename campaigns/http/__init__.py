@@ -1,0 +1,1 @@
+"""The HTTP face: provider webhooks, unsubscribe links, health (FastAPI on uvicorn)."""

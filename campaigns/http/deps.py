@@ -1,0 +1,97 @@
+"""What request handlers share: settings, the database, provider secrets, batchers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from campaigns.clicks import Click, follow
+from campaigns.conversions import ConversionInput, ConversionReport, record_conversions
+from campaigns.db import Database
+from campaigns.http.batching import Batcher
+from campaigns.models import utcnow
+from campaigns.settings import Settings
+from campaigns.tracking import TrackingResult, record_events
+from channels.base import DeliveryEvent
+
+T = TypeVar("T")
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+
+class Services:
+    """Built once per app; the batchers share transactions between concurrent requests."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        twilio_auth_token: str | None,
+        sendgrid_public_key: str | None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.twilio_auth_token = twilio_auth_token
+        self.sendgrid_public_key = sendgrid_public_key
+        self.clicks: Batcher[Click, str | None] = Batcher(
+            self._in_transaction(lambda session, clicks: follow(session, clicks, utcnow()))
+        )
+        self.events: Batcher[DeliveryEvent, TrackingResult] = Batcher(
+            self._in_transaction(
+                lambda session, events: [record_events(session, events)] * len(events)
+            )
+        )
+        window = settings.attribution_window
+        self.conversions: Batcher[list[ConversionInput], ConversionReport] = Batcher(
+            self._in_transaction(
+                lambda session, requests: [
+                    record_conversions(session, entries, source="webhook", window=window)
+                    for entries in requests
+                ]
+            )
+        )
+
+    def _in_transaction(
+        self, work: Callable[[Session, Sequence[In]], Sequence[Out]]
+    ) -> Callable[[Sequence[In]], Sequence[Out]]:
+        def run(items: Sequence[In]) -> Sequence[Out]:
+            with self.db.session() as session:
+                return work(session, items)
+
+        return run
+
+    async def close(self) -> None:
+        for batcher in (self.clicks, self.events, self.conversions):
+            await batcher.close()
+
+    def public_url_of(self, request: Request) -> str:
+        """The URL a provider called, as it was told it: behind a proxy the request's own
+        scheme and host differ, and provider signatures cover the public one."""
+        base = self.settings.webhook_url_base or self.settings.public_url
+        query = request.scope["query_string"].decode("latin-1")
+        return f"{base.rstrip('/')}{request.scope['path']}" + (f"?{query}" if query else "")
+
+    async def transaction(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in a committed transaction on a worker thread."""
+
+        def run() -> T:
+            with self.db.session() as session:
+                return work(session)
+
+        return await run_in_threadpool(run)
+
+
+def services_of(request: Request) -> Services:
+    """The app's services, for the lean public routes."""
+    found: Services = request.app.state.services
+    return found
+
+
+async def services(request: Request) -> Services:
+    """The app's services as a FastAPI dependency (a coroutine: FastAPI runs plain
+    functions on a thread)."""
+    return services_of(request)
