@@ -13,6 +13,7 @@ from campaigns.settings import Settings
 from campaigns.sql import SECRET_LENGTH
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+MAX_ID = 2**63  # a BIGINT
 
 
 def message_token(message_id: int, secret: str) -> str:
@@ -32,9 +33,10 @@ def parse_token(token: str) -> tuple[int, str] | None:
     if not head or len(secret) != SECRET_LENGTH or len(token) > 40:
         return None
     try:
-        return int(head, 36), secret
+        message_id = int(head, 36)
     except ValueError:
         return None
+    return (message_id, secret) if message_id < MAX_ID else None
 
 
 def secret_matches(stored: str | None, given: str) -> bool:
@@ -43,5 +45,8 @@ def secret_matches(stored: str | None, given: str) -> bool:
 
 
 def message_link(settings: Settings, goal_url: str, message_id: int, secret: str | None) -> str:
-    """The URL a student follows from a message."""
-    return goal_url
+    """The URL a student follows from a message: their personal tracked link, which records
+    the click and redirects to ``goal_url``."""
+    if secret is None:
+        return goal_url
+    return f"{settings.public_url}/r/{message_token(message_id, secret)}"

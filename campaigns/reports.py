@@ -1,5 +1,9 @@
 """The funnel of a campaign, in total and per wave, channel, faculty, department or advisor.
 
+audience → sent → delivered → clicked → registered (``converted``) → form submitted, with
+the conversions attributed to the campaign's messages (last touch), the median time from
+a student's first message to their registration, and the cost per attributed registration.
+
 Every figure comes from the message rows planning wrote (one per wave and student, skips
 included), so students who could not be reached are counted, not forgotten.
 """
@@ -7,10 +11,12 @@ included), so students who could not be reached are counted, not forgotten.
 from __future__ import annotations
 
 import enum
+import statistics
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, case, distinct, func, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from campaigns.errors import NotFoundError
@@ -34,7 +40,7 @@ class Dimension(enum.StrEnum):
     advisor = "advisor"
 
 
-METRICS = (
+COUNTS = (
     "audience",
     "no_consent",
     "unreachable",
@@ -45,12 +51,20 @@ METRICS = (
     "delivered",
     "failed",
     "unknown",
+    "clicked",
     "converted",
+    "form_submitted",
+    "attributed",
+    "attributed_forms",
+)
+METRICS = (
+    *COUNTS,
     "conversion_rate",
+    "median_hours_to_convert",
+    "cost",
+    "cost_per_conversion",
 )
 
-SENT_STATUSES = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
-DELIVERED_STATUSES = (MessageStatus.DELIVERED, MessageStatus.READ)
 QUEUED_STATUSES = (MessageStatus.PENDING, MessageStatus.SENDING)
 
 
@@ -78,7 +92,40 @@ def _messages_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count(case((condition, Message.id)))
 
 
-def _metric_columns(converted: Any) -> list[ColumnElement[Any]]:
+@dataclass(frozen=True)
+class _Joins:
+    """Conversions joined to each message row: the student's (any message) and the ones
+    credited to this very message."""
+
+    registered: FromClause
+    form: FromClause
+    credited: FromClause
+    credited_form: FromClause
+
+    @classmethod
+    def create(cls) -> _Joins:
+        table = Conversion.__table__
+        return cls(
+            table.alias("registered"),
+            table.alias("form"),
+            table.alias("credited"),
+            table.alias("credited_form"),
+        )
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        registered, form = ConversionStage.REGISTERED.value, ConversionStage.FORM_SUBMITTED.value
+        for alias, column, stage in (
+            (self.registered, "student_id", registered),
+            (self.form, "student_id", form),
+            (self.credited, "last_message_id", registered),
+            (self.credited_form, "last_message_id", form),
+        ):
+            own = Message.student_id if column == "student_id" else Message.id
+            query = query.outerjoin(alias, and_(alias.c[column] == own, alias.c.stage == stage))
+        return query
+
+
+def _metric_columns(joins: _Joins) -> list[ColumnElement[Any]]:
     return [
         func.count(distinct(Message.student_id)).label("audience"),
         _students_where(Message.skip_reason == SkipReason.NO_CONSENT).label("no_consent"),
@@ -86,11 +133,17 @@ def _metric_columns(converted: Any) -> list[ColumnElement[Any]]:
         _students_where(Message.skip_reason == SkipReason.SUPPRESSED).label("suppressed"),
         _students_where(Message.channel.is_not(None)).label("eligible"),
         _messages_where(Message.status.in_(QUEUED_STATUSES)).label("queued"),
-        _messages_where(Message.status.in_(SENT_STATUSES)).label("sent"),
-        _messages_where(Message.status.in_(DELIVERED_STATUSES)).label("delivered"),
+        # Sent: accepted by the provider (even if it failed to deliver later).
+        _messages_where(Message.sent_at.is_not(None)).label("sent"),
+        _messages_where(Message.delivered_at.is_not(None)).label("delivered"),
         _messages_where(Message.status == MessageStatus.FAILED).label("failed"),
         _messages_where(Message.status == MessageStatus.UNKNOWN).label("unknown"),
-        _students_where(converted.c.id.is_not(None)).label("converted"),
+        _messages_where(Message.click_count > 0).label("clicked"),
+        _students_where(joins.registered.c.id.is_not(None)).label("converted"),
+        _students_where(joins.form.c.id.is_not(None)).label("form_submitted"),
+        func.count(distinct(joins.credited.c.id)).label("attributed"),
+        func.count(distinct(joins.credited_form.c.id)).label("attributed_forms"),
+        func.sum(Message.cost).label("cost"),
     ]
 
 
@@ -109,36 +162,24 @@ def campaign_report(session: Session, campaign_id: int, by: Dimension | None = N
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFoundError(f"kampanya bulunamadı / campaign {campaign_id} not found")
-    converted = Conversion.__table__.alias("converted")
-    base = (
-        select(*_metric_columns(converted))
+    joins = _Joins.create()
+    base = joins.apply(
+        select(*_metric_columns(joins))
         .select_from(Message)
         .join(Wave, Wave.id == Message.wave_id)
         .join(Student, Student.id == Message.student_id)
-        .outerjoin(
-            converted,
-            and_(
-                converted.c.student_id == Message.student_id,
-                converted.c.stage == ConversionStage.REGISTERED.value,
-            ),
-        )
-        .where(Wave.campaign_id == campaign_id)
-    )
-    totals = _finish(session.execute(base).one()._asdict())
+    ).where(Wave.campaign_id == campaign_id)
+    delays = _delays(session, campaign_id, by)
+    totals = _finish(session.execute(base).one()._asdict(), delays.get(_ALL, []))
     rows: list[dict[str, Any]] = []
     if by is not None:
         key = _key_column(by).label("key")
         grouped = base.add_columns(key).group_by(key)
-        if by is Dimension.wave:
-            grouped = grouped.add_columns(func.min(Wave.position).label("position"))
-            order: Any = func.min(Wave.position)
-        else:
-            order = key
+        order: Any = func.min(Wave.position) if by is Dimension.wave else key
         for row in session.execute(grouped.order_by(order)).all():
             values = row._asdict()
-            values.pop("position", None)
-            key_value = values.pop("key")
-            rows.append({"key": _key_text(key_value), **_finish(values)})
+            key_value = _key_text(values.pop("key"))
+            rows.append({"key": key_value, **_finish(values, delays.get(key_value, []))})
     return Report(
         campaign={
             "id": campaign.id,
@@ -153,14 +194,47 @@ def campaign_report(session: Session, campaign_id: int, by: Dimension | None = N
     )
 
 
+_ALL = "\0all"
+
+
+def _delays(
+    session: Session, campaign_id: int, by: Dimension | None
+) -> dict[str | None, list[int]]:
+    """Seconds from first message to registration of the attributed conversions, per key."""
+    key = _key_column(by) if by is not None else Wave.name
+    query = (
+        select(key.label("key"), Conversion.seconds_to_convert)
+        .select_from(Conversion)
+        .join(Message, Message.id == Conversion.last_message_id)
+        .join(Wave, Wave.id == Message.wave_id)
+        .join(Student, Student.id == Message.student_id)
+        .where(
+            Wave.campaign_id == campaign_id,
+            Conversion.stage == ConversionStage.REGISTERED,
+            Conversion.seconds_to_convert.is_not(None),
+        )
+    )
+    found: dict[str | None, list[int]] = defaultdict(list)
+    for row in session.execute(query):
+        found[_ALL].append(row.seconds_to_convert)
+        found[_key_text(row.key)].append(row.seconds_to_convert)
+    return found
+
+
 def _key_text(value: Any) -> str | None:
     if isinstance(value, enum.Enum):
         return str(value.value)
     return None if value is None else str(value)
 
 
-def _finish(values: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = {name: int(values[name] or 0) for name in METRICS if name in values}
-    audience = result["audience"]
+def _finish(values: dict[str, Any], delays: list[int]) -> dict[str, Any]:
+    result: dict[str, Any] = {name: int(values[name] or 0) for name in COUNTS}
+    audience, attributed = result["audience"], result["attributed"]
+    cost = round(float(values["cost"] or 0), 4)
     result["conversion_rate"] = round(result["converted"] / audience, 4) if audience else 0.0
+    result["median_hours_to_convert"] = (
+        round(statistics.median(delays) / 3600, 2) if delays else None
+    )
+    result["cost"] = cost
+    result["cost_per_conversion"] = round(cost / attributed, 4) if attributed else None
     return result

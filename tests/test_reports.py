@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from decimal import Decimal
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from campaigns.adapters import AdapterPool
@@ -61,13 +64,15 @@ def scenario(db: Database, settings: Settings) -> int:
     with db.session() as session:
         plan_wave(session, first, now=now)
     sender.send_batch(first)
+    # Three students register an hour after the announcement went out.
+    registered = utcnow() + timedelta(hours=1)
     with db.session() as session:
         record_conversions(
             session,
             [
-                ConversionInput("100", now),
-                ConversionInput("101", now),
-                ConversionInput("2000", now),
+                ConversionInput("100", registered),
+                ConversionInput("101", registered),
+                ConversionInput("2000", registered),
             ],
             source="test",
         )
@@ -81,9 +86,24 @@ def scenario(db: Database, settings: Settings) -> int:
 
 
 def test_totals_count_students_and_messages_once(db: Database, settings: Settings) -> None:
-    campaign_id = scenario(db, settings)
+    priced = settings.model_copy(
+        update={
+            "sms_price_per_segment": Decimal("0.05"),
+            "email_price_per_message": Decimal("0.001"),
+        }
+    )
+    campaign_id = scenario(db, priced)
     with db.session() as session:
         report = campaign_report(session, campaign_id)
+        sms_segments = session.scalar(
+            select(func.sum(Message.segments)).where(Message.channel == "sms")
+        )
+    # Costs are estimated from the tariffs: per email, and per SMS segment (UCS-2 Turkish).
+    assert sms_segments is not None
+    assert sms_segments >= 7
+    cost = 9 * 0.001 + sms_segments * 0.05
+    assert report.totals.pop("cost") == pytest.approx(cost)
+    assert report.totals.pop("cost_per_conversion") == pytest.approx(cost / 3, abs=1e-4)
     assert report.totals == {
         "audience": 12,
         "no_consent": 1,
@@ -96,8 +116,14 @@ def test_totals_count_students_and_messages_once(db: Database, settings: Setting
         "delivered": 0,
         "failed": 1,
         "unknown": 0,
+        "clicked": 0,
         "converted": 3,
+        "form_submitted": 0,
+        # The three registrations follow the announcement email: credited to it.
+        "attributed": 3,
+        "attributed_forms": 0,
         "conversion_rate": 0.25,
+        "median_hours_to_convert": 1.0,
     }
 
 
@@ -114,6 +140,11 @@ def test_rows_per_wave_channel_and_faculty(db: Database, settings: Settings) -> 
     assert [(r["key"], r["audience"], r["sent"], r["failed"]) for r in by_wave] == [
         ("duyuru", 12, 9, 1),
         ("hatirlatma", 12, 7, 0),
+    ]
+    # Registrations are credited to the announcement, the last message before them.
+    assert [(r["attributed"], r["median_hours_to_convert"]) for r in by_wave] == [
+        (3, 1.0),
+        (0, None),
     ]
     assert skipped_converted is not None
     assert {r["key"]: (r["eligible"], r["sent"]) for r in by_channel} == {

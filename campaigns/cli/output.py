@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import enum
 import json
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
@@ -20,6 +21,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_FIGURE = re.compile(r"-?[\d.,]+%?|—")
 
 
 class TableFormat(enum.StrEnum):
@@ -76,15 +78,21 @@ def emit_table(
 ) -> None:
     rows = list(rows)
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in columns:
+    for index, column in enumerate(columns):
         values = [row.get(column) for row in rows if row.get(column) is not None]
-        numeric = bool(values) and all(
-            isinstance(v, int | float | Decimal) and not isinstance(v, bool) for v in values
+        numeric = bool(values) and all(_is_figure(v) for v in values)
+        table.add_column(
+            column, justify="right" if numeric else "left", no_wrap=index == 0 and not numeric
         )
-        table.add_column(column, justify="right" if numeric else "left")
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in columns))
     console.print(table)
+
+
+def _is_figure(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int | float | Decimal) or bool(_FIGURE.fullmatch(str(value)))
 
 
 def _cell(value: Any) -> str:

@@ -21,10 +21,28 @@ HEADINGS = {
     "delivered": "ulaşan\ndelivered",
     "failed": "hatalı\nfailed",
     "unknown": "belirsiz\nunknown",
-    "converted": "kayıtlı\nconverted",
+    "clicked": "tıklanan\nclicked",
+    "converted": "kayıtlı\nregistered",
+    "form_submitted": "form\nsubmitted",
+    "attributed": "atfedilen\nattributed",
+    "attributed_forms": "atf. form\nattr. forms",
     "conversion_rate": "oran\nrate",
+    "median_hours_to_convert": "medyan saat\nmedian h",
+    "cost": "maliyet\ncost",
+    "cost_per_conversion": "kayıt başı\nper conv.",
 }
-OPTIONAL = ("suppressed", "queued", "unknown")
+OPTIONAL = (
+    "suppressed",
+    "queued",
+    "unknown",
+    "clicked",
+    "form_submitted",
+    "attributed",
+    "attributed_forms",
+    "median_hours_to_convert",
+    "cost",
+    "cost_per_conversion",
+)
 """Shown in the table only when not zero (JSON and CSV always have every figure)."""
 
 
@@ -51,15 +69,47 @@ def report(
         print_report(result)
 
 
+TRANSPOSE_UP_TO = 6
+"""Up to this many keys, keys are columns and figures rows: it fits a terminal."""
+
+
 def print_report(result: Report) -> None:
-    """The funnel as a Rich table, one row per key and a total."""
-    label = result.by.value if result.by else ""
+    """The funnel as a Rich table, with a total."""
     rows = _rows_with_total(result)
     shown = [m for m in METRICS if m not in OPTIONAL or any(r[m] for r in rows)]
-    columns = [label, *(HEADINGS[m] for m in shown)]
-    rows = [{label: r["key"] or "—", **{HEADINGS[m]: r[m] for m in shown}} for r in rows]
     title = f"#{result.campaign['id']} {result.campaign['name']} ({result.campaign['status']})"
-    emit_table(columns, rows, title=title)
+    keys = [str(r["key"] or "—") for r in rows]
+    label = result.by.value if result.by else ""
+    if len(rows) <= TRANSPOSE_UP_TO:
+        table = [
+            {
+                label: HEADINGS[m].replace("\n", " / "),
+                **{k: _shown(m, r[m]) for k, r in zip(keys, rows, strict=True)},
+            }
+            for m in shown
+        ]
+        emit_table([label, *keys], table, title=title)
+        return
+    columns = [label, *(HEADINGS[m] for m in shown)]
+    emit_table(
+        columns,
+        [
+            {label: k, **{HEADINGS[m]: _shown(m, r[m]) for m in shown}}
+            for k, r in zip(keys, rows, strict=True)
+        ],
+        title=title,
+    )
+
+
+def _shown(metric: str, value: Any) -> Any:
+    """A figure as people read it: rates in percent, money with two decimals."""
+    if value is None or isinstance(value, int):
+        return value
+    if metric == "conversion_rate":
+        return f"{value:.1%}"
+    if metric == "median_hours_to_convert":
+        return f"{value:.1f}"
+    return f"{value:.2f}"
 
 
 def _rows_with_total(result: Report) -> list[dict[str, Any]]:
