@@ -22,7 +22,8 @@ def demo(
     size: Annotated[int, typer.Option(help="Öğrenci sayısı / students in the cohort.")] = 240,
     gap: Annotated[int, typer.Option(help="Dalgalar arası saniye / seconds between waves.")] = 4,
 ) -> None:
-    """Run a demo campaign: synthetic students, three waves, registrations, the funnel."""
+    """Run a demo campaign: synthetic students, three waves through the real adapters and the
+    provider simulator, clicks and registrations, the funnel."""
     workdir = directory or Path(tempfile.mkdtemp(prefix="campaigns-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     console.print(f"[bold]Demo[/bold] — {escape(str(workdir))}")
@@ -30,5 +31,8 @@ def demo(
     print_report(result.report)
     print_report(result.by_channel)
     console.print(
-        f"{result.seconds:.1f} s. Giden mesajlar / the outbox: {escape(str(result.outbox))}"
+        f"Sağlayıcılar {result.accepted_by_providers} mesaj kabul etti, "
+        f"{result.callbacks} durum bildirimi gönderdi / the providers accepted "
+        f"{result.accepted_by_providers} messages and sent {result.callbacks} status callbacks."
     )
+    console.print(f"{result.seconds:.1f} s. Veritabanı / database: {escape(str(workdir))}/demo.db")

@@ -1,30 +1,38 @@
-"""The embedded demo: a synthetic cohort through the whole pipeline, with no server at all.
+"""The embedded demo: a synthetic cohort through the whole pipeline, with no server to set up.
 
-A temporary SQLite database, tasks in this process, the example campaign with its waves
-compressed to seconds, a share of students registering between waves, and the funnel at
-the end. Every name is invented and generated from a fixed seed.
+A temporary SQLite database, tasks in this process, the real Twilio and SendGrid adapters
+talking to the built-in provider simulator (which calls our webhooks back, signed), the
+example campaign with its waves compressed to seconds, students following their tracked
+links and registering between waves (reported by the signed conversion webhook, as the
+alumni system would), and the funnel at the end. Every name is invented, from a fixed seed.
 """
 
 from __future__ import annotations
 
-import csv
+import json
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+import httpx
+from sqlalchemy import func, select
 
 from campaigns import lifecycle
 from campaigns.audience import audience_condition
-from campaigns.conversions import ConversionInput, record_conversions
+from campaigns.conversion_signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from campaigns.db import Database
 from campaigns.definition import parse_definition, parse_toml
+from campaigns.demo.cohort import synthetic_cohort, write_cohort
+from campaigns.demo.stage import Stage, provider_stage
+from campaigns.links import message_token
 from campaigns.models import (
     Campaign,
     CampaignStatus,
     Conversion,
+    DeliveryEvent,
+    Message,
     Student,
     Wave,
     WaveStatus,
@@ -37,143 +45,19 @@ from campaigns.student_import import ImportReport, import_students
 from campaigns.tabular import read_table
 
 EXAMPLE = PROJECT_ROOT / "examples" / "registration_2019_2020.toml"
-TERM = "2019-2020 Bahar"
-
-FIRST_NAMES = (
-    "Ayşe",
-    "Mehmet",
-    "Zeynep",
-    "Mustafa",
-    "Elif",
-    "Emre",
-    "Büşra",
-    "Oğuz",
-    "İrem",
-    "Çağrı",
-    "Gökçe",
-    "Burak",
-    "Şeyma",
-    "Ilgın",
-    "Kaan",
-    "Ece",
-    "Furkan",
-    "Özge",
-    "Umut",
-    "Merve",
-)
-LAST_NAMES = (
-    "Yılmaz",
-    "Kaya",
-    "Demir",
-    "Şahin",
-    "Çelik",
-    "Yıldız",
-    "Öztürk",
-    "Aydın",
-    "Arslan",
-    "Doğan",
-    "Kılıç",
-    "Aslan",
-    "Çetin",
-    "Koç",
-    "Kurt",
-    "Özdemir",
-    "Işık",
-    "Güneş",
-    "Ateş",
-    "Erdoğan",
-)
-FACULTIES = {
-    "Mühendislik Fakültesi": (
-        "Bilgisayar Mühendisliği",
-        "Elektrik-Elektronik Mühendisliği",
-        "İnşaat Mühendisliği",
-    ),
-    "Fen Edebiyat Fakültesi": ("Kimya", "Matematik"),
-}
-ADVISORS = (
-    ("Dr. Öğr. Üyesi Selin Akın", "selin.akin"),
-    ("Doç. Dr. Tolga Uçar", "tolga.ucar"),
-    ("Prof. Dr. Nazlı İnan", "nazli.inan"),
-)
-COLUMNS = (
-    "student_no",
-    "first_name",
-    "last_name",
-    "faculty",
-    "department",
-    "degree",
-    "advisor_name",
-    "advisor_email",
-    "email",
-    "personal_email",
-    "mobile",
-    "whatsapp_opt_in",
-    "contact_consent",
-    "language",
-    "graduation_term",
-)
+BROWSER = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"
 
 
 @dataclass(frozen=True, slots=True)
 class DemoResult:
     workdir: Path
-    outbox: Path
     imported: ImportReport
     campaign_id: int
     report: Report
     by_channel: Report
+    accepted_by_providers: int
+    callbacks: int
     seconds: float
-
-
-def synthetic_cohort(size: int, seed: int = 2020) -> list[dict[str, str]]:
-    """Invented graduating students, as the registrar's English-header export would list
-    them: most reachable everywhere, some without consent, a landline, no personal email,
-    no WhatsApp opt-in, a few who prefer English."""
-    rng = random.Random(seed)  # noqa: S311 - invented data, not security
-    rows = []
-    for index in range(size):
-        number = str(19_100_000 + index)
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        faculty = rng.choices(list(FACULTIES), weights=(4, 1))[0]
-        advisor, handle = rng.choice(ADVISORS)
-        ascii_first = first.translate(str.maketrans("çğıİöşüÇĞÖŞÜ", "cgiIosuCGOSU")).lower()
-        landline = rng.random() < 0.04
-        rows.append(
-            {
-                "student_no": number,
-                "first_name": first,
-                "last_name": last,
-                "faculty": faculty,
-                "department": rng.choice(FACULTIES[faculty]),
-                "degree": rng.choices(["lisans", "yüksek lisans", "doktora"], (8, 2, 1))[0],
-                "advisor_name": advisor,
-                "advisor_email": f"{handle}@universite.example.edu.tr",
-                "email": f"{number}@ogr.universite.example.edu.tr",
-                "personal_email": ""
-                if rng.random() < 0.3
-                else f"{ascii_first}.{number}@example.com",
-                "mobile": f"0362 {rng.randint(100, 999)} {rng.randint(10, 99)} 00"
-                if landline
-                else f"05{rng.choice('0345')}{rng.randint(0, 9)} {rng.randint(100, 999)} "
-                f"{rng.randint(10, 99)} {rng.randint(10, 99)}",
-                "whatsapp_opt_in": "evet" if rng.random() < 0.7 else "hayır",
-                "contact_consent": "evet" if rng.random() < 0.95 else "hayır",
-                "language": "en" if rng.random() < 0.05 else "tr",
-                "graduation_term": TERM,
-            }
-        )
-    return rows
-
-
-def write_cohort(path: Path, rows: list[dict[str, str]]) -> None:
-    """The cohort as CSV, plus two flawed rows of the kind real exports contain."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-        writer.writerow({**rows[0], "student_no": "", "first_name": "Numarasız"})
-        writer.writerow({**rows[1], "student_no": "19199999", "mobile": "532 123 45"})
 
 
 def demo_settings(workdir: Path) -> Settings:
@@ -205,8 +89,8 @@ def run_demo(
 ) -> DemoResult:
     """Run the whole pipeline once in ``workdir`` and return the funnel."""
     started = time.perf_counter()
-    settings = demo_settings(workdir)
-    db = Database(settings.database_url)
+    base = demo_settings(workdir)
+    db = Database(base.database_url)
     db.upgrade()
     cohort = workdir / "mezun_adaylari.csv"
     write_cohort(cohort, synthetic_cohort(size))
@@ -218,37 +102,44 @@ def run_demo(
         f"{sum(1 for i in imported.issues if i.severity == 'warning')} uyarı / warnings"
     )
 
-    definition = parse_definition(
-        compressed_example(wave_gap_seconds), default_timezone=settings.timezone
-    )
-    with db.session() as session:
-        campaign = lifecycle.create_campaign(session, definition, settings=settings)
-        lifecycle.launch(session, campaign.id, now=utcnow())
-        campaign_id = campaign.id
-    say(f"kampanya / campaign #{campaign_id}: {definition.name}")
+    with provider_stage(base) as stage:
+        settings = stage.settings
+        definition = parse_definition(
+            compressed_example(wave_gap_seconds), default_timezone=settings.timezone
+        )
+        with db.session() as session:
+            campaign = lifecycle.create_campaign(session, definition, settings=settings)
+            lifecycle.launch(session, campaign.id, now=utcnow())
+            campaign_id = campaign.id
+        say(f"kampanya / campaign #{campaign_id}: {definition.name}")
+        say(f"sağlayıcı simülatörü / provider simulator: {stage.simulator_url}")
 
-    rng = random.Random(7)  # noqa: S311 - which invented students "register"
-    runtime = build_runtime(settings)
-    converted_after: set[int] = set()
-    try:
-        while True:
-            report = runtime.tick()
-            for plan in report.planned:
-                say(
-                    f"  dalga / wave {plan.wave_id}: {plan.pending} mesaj / messages, "
-                    f"atlanan / skipped {dict(plan.skipped)}"
-                )
-            done = _finished_waves(db, campaign_id)
-            for position in sorted(set(done) - converted_after):
-                converted_after.add(position)
-                if position < len(definition.waves):
-                    count = _register_some(db, campaign_id, rng, conversion_share)
-                    say(f"  {count} öğrenci kayıt oldu / students registered")
-            if _status(db, campaign_id) is not CampaignStatus.ACTIVE:
-                break
-            time.sleep(0.5)
-    finally:
-        runtime.close()
+        rng = random.Random(7)  # noqa: S311 - which invented students respond
+        runtime = build_runtime(settings, env=stage.env)
+        responded_after: set[int] = set()
+        try:
+            with httpx.Client(base_url=stage.app_url, timeout=10) as http:
+                while _status(db, campaign_id) is CampaignStatus.ACTIVE:
+                    for plan in runtime.tick().planned:
+                        say(
+                            f"  dalga / wave {plan.wave_id}: {plan.pending} mesaj / messages, "
+                            f"atlanan / skipped {dict(plan.skipped)}"
+                        )
+                    for wave_id in _finished_waves(db, campaign_id) - responded_after:
+                        responded_after.add(wave_id)
+                        if len(responded_after) < len(definition.waves):
+                            count = _students_respond(
+                                db, http, stage, wave_id, rng, conversion_share
+                            )
+                            say(
+                                f"  {count} öğrenci bağlantıyı açıp kaydoldu / students "
+                                "followed their link and registered"
+                            )
+                    time.sleep(0.3)
+        finally:
+            runtime.close()
+        _wait_for_callbacks(db)
+        ledger = httpx.get(f"{stage.simulator_url}/_simulator/ledger", timeout=10).json()
 
     with db.session() as session:
         by_wave = campaign_report(session, campaign_id, Dimension.wave)
@@ -256,20 +147,21 @@ def run_demo(
     db.dispose()
     return DemoResult(
         workdir,
-        settings.outbox_dir,
         imported,
         campaign_id,
         by_wave,
         by_channel,
+        sum(entry["count"] for entry in ledger["accepted"]),
+        ledger["callbacks_sent"],
         time.perf_counter() - started,
     )
 
 
-def _finished_waves(db: Database, campaign_id: int) -> list[int]:
+def _finished_waves(db: Database, campaign_id: int) -> set[int]:
     with db.session() as session:
-        return list(
+        return set(
             session.scalars(
-                select(Wave.position).where(
+                select(Wave.id).where(
                     Wave.campaign_id == campaign_id, Wave.status == WaveStatus.DONE
                 )
             )
@@ -283,21 +175,60 @@ def _status(db: Database, campaign_id: int) -> CampaignStatus:
         return campaign.status
 
 
-def _register_some(db: Database, campaign_id: int, rng: random.Random, share: float) -> int:
-    """A share of the audience who have not registered yet do so (as the alumni system
-    would report it)."""
+def _students_respond(
+    db: Database, http: httpx.Client, stage: Stage, wave_id: int, rng: random.Random, share: float
+) -> int:
+    """A share of the students the wave reached follow their link, then register: the click
+    goes through ``/r/<token>``, the registration through the signed conversion webhook."""
     with db.session() as session:
-        campaign = session.get(Campaign, campaign_id)
-        assert campaign is not None
+        campaign = session.scalars(select(Campaign).join(Wave).where(Wave.id == wave_id)).one()
         registered = select(Conversion.student_id).where(Conversion.student_id.is_not(None))
-        candidates = list(
-            session.scalars(
-                select(Student.student_no)
-                .where(audience_condition(campaign.audience), Student.id.not_in(registered))
-                .order_by(Student.student_no)
+        reached = session.execute(
+            select(Student.student_no, Message.id, Message.secret)
+            .join(Message, Message.student_id == Student.id)
+            .where(
+                Message.wave_id == wave_id,
+                Message.secret.is_not(None),
+                Message.sent_at.is_not(None),
+                audience_condition(campaign.audience),
+                Student.id.not_in(registered),
             )
-        )
-        chosen = rng.sample(candidates, round(len(candidates) * share))
-        now = utcnow()
-        record_conversions(session, [ConversionInput(no, now) for no in chosen], source="demo")
+            .order_by(Student.student_no)
+        ).all()
+    chosen = rng.sample(reached, round(len(reached) * share))
+    for row in chosen:
+        http.get(f"/r/{message_token(row.id, row.secret)}", headers={"User-Agent": BROWSER})
+    body = json.dumps(
+        {
+            "conversions": [
+                {"student_no": r.student_no, "registered_at": utcnow().isoformat()} for r in chosen
+            ]
+        }
+    ).encode()
+    if chosen:
+        timestamp = str(int(time.time()))
+        secret = stage.settings.conversion_secret or ""
+        http.post(
+            "/conversions",
+            content=body,
+            headers={
+                "Content-Type": "application/json",
+                TIMESTAMP_HEADER: timestamp,
+                SIGNATURE_HEADER: sign(secret, timestamp, body),
+            },
+        ).raise_for_status()
     return len(chosen)
+
+
+def _wait_for_callbacks(db: Database, quiet: float = 1.0, limit: float = 15.0) -> None:
+    """Give the provider callbacks still on their way a moment to arrive."""
+    deadline = time.monotonic() + limit
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        with db.session() as session:
+            count = session.scalar(select(func.count()).select_from(DeliveryEvent)) or 0
+        if count != last:
+            last, since = count, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.2)

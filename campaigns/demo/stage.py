@@ -1,0 +1,70 @@
+"""The stage the demo (and the benchmarks) play on: the provider simulator and our HTTP app,
+each on a loopback port of its own, wired to each other like production.
+
+Adapters send through the real Twilio and SendGrid SDKs to the simulator; the simulator
+calls our webhooks back, signed; student links and the alumni system's conversion webhook
+reach the same app.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+
+from campaigns.http.app import create_app
+from campaigns.settings import Settings
+from simulator.core import SimulatorConfig
+from simulator.server import BackgroundServer, free_port, simulator_in_background
+
+
+@dataclass(frozen=True)
+class Stage:
+    settings: Settings
+    env: dict[str, str]
+    simulator_url: str
+    app_url: str
+
+
+def provider_env(config: SimulatorConfig, simulator_url: str) -> dict[str, str]:
+    """Provider settings pointing the real adapters at the simulator."""
+    return {
+        "TWILIO_API_BASE_URL": simulator_url,
+        "TWILIO_ACCOUNT_SID": config.twilio_account_sid,
+        "TWILIO_AUTH_TOKEN": config.twilio_auth_token,
+        "TWILIO_SMS_FROM": "+15005550006",
+        "TWILIO_WHATSAPP_FROM": "+15005550007",
+        "SENDGRID_API_HOST": simulator_url,
+        "SENDGRID_API_KEY": config.sendgrid_api_key,
+        "SENDGRID_WEBHOOK_PUBLIC_KEY": config.sendgrid_public_key,
+    }
+
+
+@contextmanager
+def provider_stage(settings: Settings, config: SimulatorConfig | None = None) -> Iterator[Stage]:
+    """Start the simulator and the app; ``settings`` gets the real adapters, the app's public
+    URL and a conversion secret."""
+    config = config or SimulatorConfig(callback_delay=0.02)
+    app_port = free_port()
+    app_url = f"http://127.0.0.1:{app_port}"
+    config.sendgrid_event_url = f"{app_url}/webhooks/sendgrid/events"
+    with ExitStack() as stack:
+        simulator = stack.enter_context(simulator_in_background(config))
+        env = provider_env(config, simulator.url)
+        staged = settings.model_copy(
+            update={
+                "public_url": app_url,
+                "email_adapter": "sendgrid",
+                "sms_adapter": "twilio-sms",
+                "whatsapp_adapter": "twilio-whatsapp",
+                "conversion_secret": settings.conversion_secret or secrets.token_hex(16),
+                "sms_price_per_segment": settings.sms_price_per_segment or Decimal("0.04"),
+                "whatsapp_price_per_message": settings.whatsapp_price_per_message
+                or Decimal("0.01"),
+                "email_price_per_message": settings.email_price_per_message or Decimal("0.001"),
+            }
+        )
+        stack.enter_context(BackgroundServer(create_app(staged, env), app_port))
+        yield Stage(staged, env, simulator.url, app_url)

@@ -1,0 +1,64 @@
+"""The FastAPI app: ``campaigns serve`` runs it on uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from campaigns import __version__
+from campaigns.adapters import adapter_env
+from campaigns.db import database
+from campaigns.http import api, conversions, links, unsubscribe, webhooks
+from campaigns.http.deps import Services, services
+from campaigns.http.limits import BodyLimit
+from campaigns.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, env: Mapping[str, str] | None = None) -> FastAPI:
+    """The app for ``settings`` (the environment's by default); ``env`` adds provider
+    settings (webhook secrets) to the environment's."""
+    settings = settings or get_settings()
+    env = adapter_env(settings, env)
+    services_ = Services(
+        settings=settings,
+        db=database(settings.database_url),
+        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+        sendgrid_public_key=env.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await services_.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Mezun Bilgi Sistemi kampanyaları / alumni campaigns",
+        version=__version__,
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.state.services = services_
+    # Public machine endpoints (providers, students' links, the alumni system) are plain
+    # Starlette routes, first in line; the documented API follows.
+    app.router.routes.extend(
+        [*webhooks.routes, *links.routes, *conversions.routes, *unsubscribe.routes]
+    )
+    app.include_router(api.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz(deps: Annotated[Services, Depends(services)]) -> JSONResponse:
+        try:
+            await deps.transaction(lambda session: session.execute(text("SELECT 1")))
+        except Exception:  # the check's whole point is to say so, not to raise
+            return JSONResponse({"status": "unavailable", "database": False}, status_code=503)
+        return JSONResponse({"status": "ok", "database": True})
+
+    return app
