@@ -6,7 +6,7 @@ when the scheduler finishes the last wave, never through these functions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -14,7 +14,7 @@ from typing import Any, Final
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from campaigns.audience import AUDIENCE_COLUMNS, count_audience
+from campaigns.audience import AUDIENCE_COLUMNS, audience_condition, count_audience
 from campaigns.definition import (
     AUDIENCE_KEYS,
     CampaignDefinition,
@@ -30,6 +30,7 @@ from campaigns.models import (
     CampaignStatus,
     Message,
     MessageStatus,
+    Student,
     Wave,
     WaveStatus,
 )
@@ -125,13 +126,35 @@ def build_campaign(
 
 
 def create_campaign(
-    session: Session, definition: CampaignDefinition, *, settings: Settings
+    session: Session,
+    definition: CampaignDefinition,
+    *,
+    settings: Settings,
+    actor: str | None = None,
 ) -> Campaign:
-    """Store a definition as a draft campaign (audience resolved, templates checked)."""
+    """Store a definition as a draft campaign (audience resolved, templates checked), with
+    who created it and the faculty / advisor its whole audience shares (``audience_scope``)."""
     campaign = build_campaign(session, definition, settings=settings)
+    campaign.scope_faculty, campaign.scope_advisor = audience_scope(session, campaign.audience)
+    campaign.created_by = actor
     session.add(campaign)
     session.flush()
     return campaign
+
+
+def audience_scope(
+    session: Session, audience: Mapping[str, Sequence[str]]
+) -> tuple[str | None, str | None]:
+    """The one faculty and the one advisor email (lower-case) every student of the audience
+    shares; None for each when they differ, when one lacks an advisor, or when the audience
+    is empty. Spellings of one value ("MÜHENDİSLİK", "Mühendislik") count as the same."""
+    condition = audience_condition(audience)
+    faculties = sorted(session.scalars(select(Student.faculty).where(condition).distinct()))
+    advisors = list(session.scalars(select(Student.advisor_email).where(condition).distinct()))
+    faculty = faculties[0] if faculties and len({fold(f) for f in faculties}) == 1 else None
+    addresses = {clean(a).lower() if a else "" for a in advisors}
+    advisor = addresses.pop() if len(addresses) == 1 else None
+    return faculty, advisor or None
 
 
 # --- reading ---------------------------------------------------------------------------------

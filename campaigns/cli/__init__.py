@@ -22,14 +22,19 @@ app = typer.Typer(
 
 def _register() -> None:
     from campaigns.cli import (
+        audit_log,
         campaign,
         conversions,
         demo,
         messages,
         preview,
+        purge,
         report,
         scheduling,
+        serving,
         students,
+        suppressions,
+        users,
     )
     from campaigns.cli import db as db_commands
 
@@ -38,11 +43,17 @@ def _register() -> None:
     app.add_typer(campaign.app, name="campaign", help="Kampanyalar / campaigns.")
     app.add_typer(conversions.app, name="conversions", help="Kayıt olanlar / conversions.")
     app.add_typer(messages.app, name="messages", help="Sonucu belirsiz mesajlar / lost outcomes.")
+    app.add_typer(suppressions.app, name="suppressions", help="Engelli adresler / suppressions.")
+    app.add_typer(users.app, name="users", help="API kullanıcıları / API users and tokens.")
+    students.app.command("purge", help=purge.PURGE_HELP)(purge.purge)
+    app.command("audit")(audit_log.audit)
     app.command("demo")(demo.demo)
     app.command("preview")(preview.preview)
     app.command("report")(report.report)
     app.command("run")(scheduling.run)
     app.command("tick")(scheduling.tick)
+    app.command("serve")(serving.serve)
+    app.command("simulate-providers")(serving.simulate_providers)
 
 
 _register()

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from sqlalchemy.orm import Session
 
-from campaigns import dispatch, lifecycle
+from campaigns import audit, dispatch, lifecycle
 from campaigns.audience import count_audience
 from campaigns.cli import context
 from campaigns.cli.output import TableFormat, console, emit_json, emit_table
@@ -55,7 +55,17 @@ def create(
         if dry_run:
             campaign = lifecycle.build_campaign(session, definition, settings=settings)
         else:
-            campaign = lifecycle.create_campaign(session, definition, settings=settings)
+            actor = audit.cli_actor()
+            campaign = lifecycle.create_campaign(
+                session, definition, settings=settings, actor=actor
+            )
+            audit.record(
+                session,
+                actor,
+                audit.CAMPAIGN_CREATE,
+                audit.campaign_target(campaign.id),
+                {"name": campaign.name, "waves": len(campaign.waves)},
+            )
         data = campaign_data(session, campaign)
     if output is TableFormat.json:
         emit_json({"dry_run": dry_run, **data})
@@ -123,6 +133,7 @@ def launch(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
     settings = context.settings()
     with context.db().session() as session:
         campaign = lifecycle.launch(session, campaign_id, now=utcnow())
+        _audit(session, audit.CAMPAIGN_LAUNCH, campaign)
         data = campaign_data(session, campaign)
     dispatch.notify_scheduler(settings)
     _report(data, output, "başlatıldı", "launched")
@@ -132,7 +143,9 @@ def launch(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
 def pause(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
     """Etkin kampanyayı duraklat / pause an active campaign."""
     with context.db().session() as session:
-        data = campaign_data(session, lifecycle.pause(session, campaign_id))
+        campaign = lifecycle.pause(session, campaign_id)
+        _audit(session, audit.CAMPAIGN_PAUSE, campaign)
+        data = campaign_data(session, campaign)
     _report(data, output, "duraklatıldı", "paused")
 
 
@@ -141,7 +154,9 @@ def resume(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
     """Duraklatılmış kampanyayı sürdür / resume a paused campaign."""
     settings = context.settings()
     with context.db().session() as session:
-        data = campaign_data(session, lifecycle.resume(session, campaign_id))
+        campaign = lifecycle.resume(session, campaign_id)
+        _audit(session, audit.CAMPAIGN_RESUME, campaign)
+        data = campaign_data(session, campaign)
     dispatch.notify_scheduler(settings)
     _report(data, output, "sürdürülüyor", "resumed")
 
@@ -154,8 +169,14 @@ def cancel(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
     """
     with context.db().session() as session:
         campaign = lifecycle.cancel(session, campaign_id, now=utcnow())
+        _audit(session, audit.CAMPAIGN_CANCEL, campaign)
         data = campaign_data(session, campaign)
     _report(data, output, "iptal edildi", "cancelled")
+
+
+def _audit(session: Session, action: str, campaign: Campaign) -> None:
+    target = audit.campaign_target(campaign.id)
+    audit.record(session, audit.cli_actor(), action, target, {"status": campaign.status.value})
 
 
 def campaign_data(session: Session, campaign: Campaign) -> dict[str, Any]:

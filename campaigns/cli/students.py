@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from campaigns import audit
 from campaigns.cli import context
 from campaigns.cli.output import (
     ListFormat,
@@ -132,6 +133,18 @@ def import_command(
     total = len(table.rows) if show_progress else None
     with database.session() as session, _progress_bar(total) as progress:
         report = import_students(session, table, term=term, overrides=overrides, progress=progress)
+        audit.record(
+            session,
+            audit.cli_actor(),
+            audit.STUDENTS_IMPORT,
+            file.name,
+            {
+                "imported": report.imported,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected": report.rejected,
+            },
+        )
 
     if output is TableFormat.json:
         emit_json(report.as_dict())

@@ -1,0 +1,100 @@
+"""``campaigns users``: API accounts and their tokens (shown once, stored hashed)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from campaigns import audit, users
+from campaigns.cli import context
+from campaigns.cli.output import TableFormat, console, emit_json, emit_table
+from campaigns.models import Role, User
+
+app = typer.Typer(no_args_is_help=True)
+
+Format = Annotated[
+    TableFormat, typer.Option("--format", help="Çıktı biçimi / output format: table | json.")
+]
+Email = Annotated[str, typer.Argument(metavar="EMAIL", help="Kullanıcının e-postası / email.")]
+COLUMNS = ("email", "role", "faculty", "phone", "created_at", "revoked_at")
+
+
+def _row(user: User) -> dict[str, Any]:
+    return {column: getattr(user, column) for column in COLUMNS}
+
+
+def _show_token(issued: users.IssuedToken, output: TableFormat, title: str) -> None:
+    if output is TableFormat.json:
+        emit_json({**_row(issued.user), "token": issued.token})
+        return
+    console.print(title, highlight=False)
+    console.print(
+        "Erişim anahtarı; yalnızca şimdi gösterilir, saklayın / "
+        "access token; shown only now, keep it safe:",
+        highlight=False,
+    )
+    console.print(issued.token, highlight=False, soft_wrap=True, markup=False)
+
+
+@app.command("add")
+def add(
+    email: Annotated[str, typer.Option("--email", help="E-posta / email address.")],
+    role: Annotated[Role, typer.Option("--role", help="admin | coordinator | advisor.")],
+    faculty: Annotated[
+        str | None,
+        typer.Option("--faculty", help="Koordinatörün fakültesi / a coordinator's faculty."),
+    ] = None,
+    phone: Annotated[
+        str | None,
+        typer.Option("--phone", help="Deneme SMS/WhatsApp için / mobile for test sends."),
+    ] = None,
+    output: Format = TableFormat.table,
+) -> None:
+    """Kullanıcı ekle ve anahtarını bir kez göster / add a user and show their token once.
+
+    Coordinators need --faculty: they see the students and campaigns of that faculty.
+    Advisors see the students whose advisor email is theirs; admins see everything.
+    """
+    with context.db().session() as session:
+        issued = users.add_user(session, email=email, role=role, faculty=faculty, phone=phone)
+        audit.record(
+            session,
+            audit.cli_actor(),
+            audit.USER_ADD,
+            f"user:{issued.user.email}",
+            {"role": role.value, "faculty": issued.user.faculty},
+        )
+    _show_token(issued, output, f"Kullanıcı eklendi / user added: {issued.user.email}")
+
+
+@app.command("list")
+def list_(output: Format = TableFormat.table) -> None:
+    """Kullanıcıları listele / list users (tokens are never shown again)."""
+    with context.db().session() as session:
+        rows = [_row(user) for user in users.list_users(session)]
+    if output is TableFormat.json:
+        emit_json(rows)
+    else:
+        emit_table(COLUMNS, rows, title=f"{len(rows)} kullanıcı / users")
+
+
+@app.command("revoke")
+def revoke(email: Email) -> None:
+    """Kullanıcının anahtarını iptal et / revoke a user's token."""
+    with context.db().session() as session:
+        user = users.revoke(session, email)
+        audit.record(session, audit.cli_actor(), audit.USER_REVOKE, f"user:{user.email}")
+    console.print(f"Anahtar iptal edildi / token revoked: {user.email}", highlight=False)
+
+
+@app.command("token")
+def token(email: Email, output: Format = TableFormat.table) -> None:
+    """Yeni anahtar ver, eskisini iptal et / issue a new token, revoking the old one.
+
+    A revoked user becomes active again with the new token.
+    """
+    with context.db().session() as session:
+        issued = users.reissue_token(session, email)
+        audit.record(session, audit.cli_actor(), audit.USER_REISSUE, f"user:{issued.user.email}")
+    _show_token(issued, output, f"Yeni anahtar / new token: {issued.user.email}")

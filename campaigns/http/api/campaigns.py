@@ -1,0 +1,353 @@
+"""Campaigns within the caller's scope: list, create, validate, show, move along, preview,
+test-send, report. A campaign outside the scope answers 404, as if it did not exist."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Body, Query
+from fastapi.encoders import jsonable_encoder
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from campaigns import audit, dispatch, lifecycle, scopes
+from campaigns.audience import count_audience
+from campaigns.http.api.auth import CurrentUser
+from campaigns.http.api.common import (
+    CONFLICT,
+    ERROR_RESPONSES,
+    FORBIDDEN,
+    NOT_FOUND,
+    UNREADABLE_BODY,
+    Adapters,
+    CampaignId,
+    Deps,
+    WaveName,
+    definition_errors,
+    delivery_failure,
+    refuse_unsafe_text,
+    run,
+    text_query,
+)
+from campaigns.http.api.definition_schema import definition_schema
+from campaigns.http.api.schemas import (
+    CampaignOut,
+    CampaignSummaryOut,
+    ErrorOut,
+    FieldErrorOut,
+    PreviewOut,
+    TrialSendIn,
+    TrialSendOut,
+    ValidationOut,
+)
+from campaigns.models import Campaign, User, utcnow
+from campaigns.preview import preview_wave
+from campaigns.reports import Dimension, campaign_report
+from campaigns.settings import Settings
+from campaigns.trial_send import prepare_trial, send_trial
+from channels.base import ConfigurationError, DeliveryError
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["campaigns"], responses=ERROR_RESPONSES)
+
+DEFINITION_BODY: Final[dict[str, Any]] = {
+    "requestBody": {
+        "required": True,
+        "description": "Kampanya dosyasının JSON hâli / the campaign file's keys, as JSON.",
+        "content": {"application/json": {"schema": definition_schema()}},
+    }
+}
+Definition = Annotated[dict[str, Any], Body()]
+StudentQuery = Annotated[
+    str | None,
+    text_query(
+        "Öğrenci no; yoksa kitledeki ilk öğrenci / student number; by default the first "
+        "student of the audience within your scope",
+        32,
+    ),
+]
+
+
+def _out(session: Session, campaign: Campaign) -> CampaignOut:
+    return CampaignOut.of(campaign, count_audience(session, campaign.audience))
+
+
+@router.get("/campaigns", response_model=list[CampaignSummaryOut], summary="Kampanyalar")
+async def list_campaigns(deps: Deps, user: CurrentUser) -> list[CampaignSummaryOut]:
+    """The campaigns you may see, oldest first."""
+    return await run(
+        deps,
+        lambda session: [CampaignSummaryOut.of(c) for c in scopes.list_campaigns(session, user)],
+    )
+
+
+@router.post(
+    "/campaigns",
+    status_code=201,
+    response_model=CampaignOut,
+    responses={**FORBIDDEN, **UNREADABLE_BODY},
+    openapi_extra=DEFINITION_BODY,
+    summary="Taslak kampanya oluştur / create a draft campaign",
+)
+async def create_campaign(deps: Deps, user: CurrentUser, definition: Definition) -> CampaignOut:
+    """Store a definition (the campaign file's keys as JSON) as a draft.
+
+    Every problem is answered at once (422, ``loc`` is the key path). If any student the
+    audience matches is outside your scope: 403 and nothing is stored. Otherwise the stored
+    audience is narrowed to your scope, so later imports can never widen it.
+    """
+    refuse_unsafe_text(definition)
+
+    def work(session: Session) -> CampaignOut:
+        campaign = scopes.create_campaign(session, user, definition, settings=deps.settings)
+        audit.record(
+            session,
+            user.email,
+            audit.CAMPAIGN_CREATE,
+            audit.campaign_target(campaign.id),
+            {"name": campaign.name, "waves": len(campaign.waves)},
+        )
+        return _out(session, campaign)
+
+    return await run(deps, work)
+
+
+@router.post(
+    "/campaigns/validate",
+    response_model=ValidationOut,
+    responses=UNREADABLE_BODY,
+    openapi_extra=DEFINITION_BODY,
+    summary="Tanımı doğrula / validate a definition",
+)
+async def validate_campaign(deps: Deps, user: CurrentUser, definition: Definition) -> ValidationOut:
+    """Check a definition as creating it would (scope included); nothing is stored."""
+    refuse_unsafe_text(definition)
+
+    def work(session: Session) -> ValidationOut:
+        result = scopes.validate_campaign(session, user, definition, settings=deps.settings)
+        return ValidationOut(
+            valid=result.valid,
+            problems=[FieldErrorOut(**e) for e in definition_errors(result.problems)],
+            audience_size=result.audience_size,
+        )
+
+    return await run(deps, work)
+
+
+@router.get(
+    "/campaigns/{campaign_id}",
+    response_model=CampaignOut,
+    responses=NOT_FOUND,
+    summary="Kampanya / a campaign",
+)
+async def get_campaign(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> CampaignOut:
+    """A campaign with its audience and waves."""
+    return await run(
+        deps, lambda session: _out(session, scopes.get_campaign(session, user, campaign_id))
+    )
+
+
+# --- transitions -----------------------------------------------------------------------------
+
+
+async def _transition(
+    deps: Deps,
+    user: User,
+    campaign_id: int,
+    action: str,
+    change: Callable[[Session, int], Campaign],
+) -> CampaignOut:
+    def work(session: Session) -> CampaignOut:
+        scopes.get_campaign(session, user, campaign_id)
+        campaign = change(session, campaign_id)
+        audit.record(
+            session,
+            user.email,
+            action,
+            audit.campaign_target(campaign_id),
+            {"status": campaign.status.value},
+        )
+        return _out(session, campaign)
+
+    return await run(deps, work)
+
+
+async def _notify(settings: Settings) -> None:
+    # Only hurries the next tick along; the periodic tick picks the campaign up regardless.
+    try:
+        await run_in_threadpool(dispatch.notify_scheduler, settings)
+    except Exception as exc:  # the change is committed: a broker hiccup must not fail it
+        log.warning("could not notify the scheduler: %s", type(exc).__name__)
+
+
+TRANSITION_RESPONSES: Final = {**NOT_FOUND, **CONFLICT}
+
+
+@router.post(
+    "/campaigns/{campaign_id}/launch",
+    response_model=CampaignOut,
+    responses=TRANSITION_RESPONSES,
+    summary="Başlat / launch",
+)
+async def launch(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> CampaignOut:
+    """Start a draft: waves given as an offset are scheduled from now (409 if not a draft)."""
+    result = await _transition(
+        deps,
+        user,
+        campaign_id,
+        audit.CAMPAIGN_LAUNCH,
+        lambda session, cid: lifecycle.launch(session, cid, now=utcnow()),
+    )
+    await _notify(deps.settings)
+    return result
+
+
+@router.post(
+    "/campaigns/{campaign_id}/pause",
+    response_model=CampaignOut,
+    responses=TRANSITION_RESPONSES,
+    summary="Duraklat / pause",
+)
+async def pause(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> CampaignOut:
+    """Stop sending an active campaign until it is resumed (409 if not active)."""
+    return await _transition(deps, user, campaign_id, audit.CAMPAIGN_PAUSE, lifecycle.pause)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/resume",
+    response_model=CampaignOut,
+    responses=TRANSITION_RESPONSES,
+    summary="Sürdür / resume",
+)
+async def resume(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> CampaignOut:
+    """Continue a paused campaign (409 if not paused)."""
+    result = await _transition(deps, user, campaign_id, audit.CAMPAIGN_RESUME, lifecycle.resume)
+    await _notify(deps.settings)
+    return result
+
+
+@router.post(
+    "/campaigns/{campaign_id}/cancel",
+    response_model=CampaignOut,
+    responses=TRANSITION_RESPONSES,
+    summary="İptal et / cancel",
+)
+async def cancel(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> CampaignOut:
+    """End a campaign for good; messages not yet sent are cancelled (409 if already over)."""
+    return await _transition(
+        deps,
+        user,
+        campaign_id,
+        audit.CAMPAIGN_CANCEL,
+        lambda session, cid: lifecycle.cancel(session, cid, now=utcnow()),
+    )
+
+
+# --- waves -----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/campaigns/{campaign_id}/waves/{wave}/preview",
+    response_model=PreviewOut,
+    responses=NOT_FOUND,
+    summary="Önizleme / preview",
+)
+async def preview(
+    deps: Deps,
+    user: CurrentUser,
+    campaign_id: CampaignId,
+    wave: WaveName,
+    student: StudentQuery = None,
+) -> PreviewOut:
+    """Every part of every channel of a wave, rendered for one student you may see (404 for
+    one you may not); parts that cannot be rendered carry their error. Nothing is sent."""
+
+    def work(session: Session) -> PreviewOut:
+        campaign = scopes.get_campaign(session, user, campaign_id)
+        chosen = (
+            scopes.get_student(session, user, student)
+            if student is not None
+            else scopes.first_student(session, user, campaign.audience)
+        )
+        result = preview_wave(
+            session,
+            deps.settings,
+            campaign_id=campaign.id,
+            wave_name=wave,
+            student_no=chosen.student_no,
+        )
+        return PreviewOut.of(result)
+
+    return await run(deps, work)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/waves/{wave}/test-send",
+    response_model=TrialSendOut,
+    responses={
+        **NOT_FOUND,
+        **UNREADABLE_BODY,
+        502: {"model": ErrorOut, "description": "Sağlayıcı reddetti / the provider refused"},
+        503: {"model": ErrorOut, "description": "Kanal yapılandırılmamış / not configured"},
+    },
+    summary="Kendinize deneme gönderimi / test send to yourself",
+)
+async def send_to_self(
+    deps: Deps,
+    user: CurrentUser,
+    adapters: Adapters,
+    campaign_id: CampaignId,
+    wave: WaveName,
+    body: Annotated[TrialSendIn | None, Body()] = None,
+) -> TrialSendOut:
+    """Send the wave's message, rendered for a student, to YOUR address (your email, or your
+    phone for SMS and WhatsApp: 422 if you have none) through the configured adapter. No
+    campaign message is created; the send is recorded in the audit log."""
+    request = body or TrialSendIn()
+    trial = await run(
+        deps,
+        lambda session: prepare_trial(
+            session,
+            deps.settings,
+            user,
+            campaign_id=campaign_id,
+            wave_name=wave,
+            student_no=request.student_no,
+            channel=request.channel,
+        ),
+    )
+    try:
+        result = await run_in_threadpool(send_trial, adapters, trial)
+    except (DeliveryError, ConfigurationError) as exc:
+        raise delivery_failure(exc) from None
+    return TrialSendOut.of(result)
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/campaigns/{campaign_id}/report",
+    response_model=dict[str, Any],
+    responses=NOT_FOUND,
+    summary="Huni raporu / funnel report",
+)
+async def report(
+    deps: Deps,
+    user: CurrentUser,
+    campaign_id: CampaignId,
+    by: Annotated[
+        Dimension | None, Query(description="Satırlar / one row per value of this dimension")
+    ] = None,
+) -> dict[str, Any]:
+    """The campaign's funnel (the figures of ``campaigns report --format json``): totals,
+    and with ``by`` one row per wave, channel, faculty, department or advisor."""
+
+    def work(session: Session) -> dict[str, Any]:
+        scopes.get_campaign(session, user, campaign_id)
+        data: dict[str, Any] = jsonable_encoder(campaign_report(session, campaign_id, by).as_dict())
+        return data
+
+    return await run(deps, work)

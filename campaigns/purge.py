@@ -1,0 +1,166 @@
+"""Personal data purge (KVKK): students of earlier graduation terms become anonymous.
+
+Names become "—"; email addresses and phone numbers go; the students can no longer be
+contacted. Their messages lose the address they were sent to, their delivery events the
+provider's payload and description (which name the recipient). Every row stays, with its
+status, times, channel, cost and conversion, so campaign reports keep their numbers.
+
+Graduation terms read "2019-2020 Güz", "2019-2020 Bahar", "2019-2020 Yaz": ordered by
+academic year, then fall < spring < summer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, cast
+
+from sqlalchemy import CursorResult, Update, and_, func, select, update
+from sqlalchemy.orm import Session
+
+from campaigns.errors import CampaignsError
+from campaigns.models import DeliveryEvent, Message, Student
+from campaigns.text import clean, fold
+
+PURGED_NAME: Final = "—"
+SEASONS: Final = {
+    "guz": 0,
+    "fall": 0,
+    "autumn": 0,
+    "bahar": 1,
+    "spring": 1,
+    "yaz": 2,
+    "summer": 2,
+}
+SEASON_NAMES: Final = ("Güz", "Bahar", "Yaz")
+
+_TERM = re.compile(r"(\d{4}) (\d{4}) ([a-z]+)(?: (?:donemi|yariyili|term|semester))?")
+
+
+class InvalidTermError(CampaignsError):
+    """A graduation term that does not read like "2019-2020 Bahar"."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Term:
+    """A graduation term, ordered by academic year, then Güz < Bahar < Yaz."""
+
+    start_year: int
+    season: int
+
+    def __str__(self) -> str:
+        return f"{self.start_year}-{self.start_year + 1} {SEASON_NAMES[self.season]}"
+
+
+def parse_term(text: str) -> Term:
+    """``"2019-2020 Bahar"`` → ``Term(2019, 1)``; case, accents and "Dönemi" are ignored."""
+    match = _TERM.fullmatch(fold(text))
+    if match is None or match[3] not in SEASONS:
+        raise InvalidTermError(
+            f'dönem anlaşılamadı: {clean(text)!r} (örn. "2019-2020 Bahar"; Güz, Bahar, Yaz) / '
+            f'unreadable term: {clean(text)!r} (e.g. "2019-2020 Bahar"; Güz, Bahar or Yaz)'
+        )
+    first, second = int(match[1]), int(match[2])
+    if second != first + 1:
+        raise InvalidTermError(
+            f"akademik yıl ardışık iki yıl olmalı: {clean(text)!r} / "
+            f"an academic year spans two consecutive years: {clean(text)!r}"
+        )
+    return Term(first, SEASONS[match[3]])
+
+
+@dataclass(frozen=True, slots=True)
+class PurgePlan:
+    """What a purge would do: students not yet purged per earlier term, and stored terms
+    that cannot be read (left alone)."""
+
+    before: Term
+    terms: dict[str, int]
+    unreadable: list[str]
+
+    @property
+    def students(self) -> int:
+        return sum(self.terms.values())
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeResult:
+    """What a purge changed."""
+
+    before: Term
+    terms: list[str]
+    students: int
+    messages: int
+    delivery_events: int
+
+
+def plan_purge(session: Session, graduated_before: str) -> PurgePlan:
+    """The students of terms before ``graduated_before`` whose data is still held."""
+    before = parse_term(graduated_before)
+    rows = session.execute(
+        select(Student.graduation_term, func.count())
+        .where(Student.purged_at.is_(None))
+        .group_by(Student.graduation_term)
+        .order_by(Student.graduation_term)
+    )
+    terms: dict[str, int] = {}
+    unreadable: list[str] = []
+    for stored, count in rows:
+        try:
+            term = parse_term(stored)
+        except InvalidTermError:
+            unreadable.append(stored)
+            continue
+        if term < before:
+            terms[stored] = count
+    ordered = dict(sorted(terms.items(), key=lambda item: parse_term(item[0])))
+    return PurgePlan(before, ordered, unreadable)
+
+
+def purge_students(session: Session, graduated_before: str, *, now: datetime) -> PurgeResult:
+    """Anonymise the students of terms before ``graduated_before`` (see the module)."""
+    plan = plan_purge(session, graduated_before)
+    terms = list(plan.terms)
+    if not terms:
+        return PurgeResult(plan.before, [], 0, 0, 0)
+    purged = and_(Student.graduation_term.in_(terms), Student.purged_at.is_(None))
+    students = select(Student.id).where(purged)
+    # Children first: once the students are marked, ``purged`` no longer selects them.
+    events = _rowcount(
+        session,
+        update(DeliveryEvent)
+        .where(
+            DeliveryEvent.message_id.in_(select(Message.id).where(Message.student_id.in_(students)))
+        )
+        .values(raw={}, description=None),
+    )
+    messages = _rowcount(
+        session,
+        update(Message)
+        .where(Message.student_id.in_(students))
+        .values(address=None, error_message=None),
+    )
+    count = _rowcount(
+        session,
+        update(Student)
+        .where(purged)
+        .values(
+            first_name=PURGED_NAME,
+            last_name=PURGED_NAME,
+            email=None,
+            personal_email=None,
+            phone=None,
+            phone_is_mobile=False,
+            whatsapp_opt_in=False,
+            contact_consent=False,
+            purged_at=now,
+            updated_at=now,
+        ),
+    )
+    return PurgeResult(plan.before, terms, count, messages, events)
+
+
+def _rowcount(session: Session, statement: Update) -> int:
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    return int(cast(CursorResult[Any], result).rowcount)
