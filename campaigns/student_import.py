@@ -371,6 +371,9 @@ def import_students(
             if seen != row.number:
                 checked.errors.insert(0, _duplicate(row.number, seen, checked.student_no))
         stored = existing.get(checked.student_no)
+        if stored is not None and stored["purged_at"] is not None:
+            # Their personal data was erased on purpose (KVKK); a list must not bring it back.
+            checked.problem("student_no", PURGED_REASON, "error")
         if not checked.errors:
             _check_whatsapp(checked, stored)
         if checked.errors:
@@ -429,9 +432,20 @@ def _provided_fields(columns: ColumnMap) -> tuple[str, ...]:
     return tuple(f for f in FIELDS if f in provided)
 
 
+PURGED_REASON = (
+    "bu öğrencinin kişisel verileri silinmiş (KVKK); yeniden alınmadı / this student's "
+    "personal data was purged: not imported again"
+)
+
+
 def _load_existing(session: Session) -> dict[str, dict[str, Any]]:
     """All stored students' comparable values by student number, in one query."""
-    columns = [Student.id, Student.student_no, *(getattr(Student, f) for f in FIELDS)]
+    columns = [
+        Student.id,
+        Student.student_no,
+        Student.purged_at,
+        *(getattr(Student, f) for f in FIELDS),
+    ]
     result = session.execute(select(*columns))
     return {row.student_no: dict(row._mapping) for row in result}
 

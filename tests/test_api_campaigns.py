@@ -206,6 +206,20 @@ def test_a_body_above_the_limit_gets_413_and_stores_nothing(
         large = api.post("/campaigns", {**DEFINITION, "name": "x" * 5000})
         assert large.status_code == 413
         assert large.text == "istek çok büyük / request body too large"
+        # Sent without a length (chunked), the body is measured as it arrives.
+        body = json.dumps({**DEFINITION, "name": "x" * 5000}).encode()
+        streamed = api.client.post(
+            "/api/v1/campaigns",
+            headers={**bearer(api.cast.admin), "Content-Type": "application/json"},
+            content=(body[i : i + 1000] for i in range(0, len(body), 1000)),
+        )
+        assert streamed.status_code == 413
+        small_streamed = api.client.post(
+            "/api/v1/campaigns/validate",
+            headers={**bearer(api.cast.admin), "Content-Type": "application/json"},
+            content=iter([json.dumps(DEFINITION).encode()]),
+        )
+        assert small_streamed.status_code == 200, small_streamed.text
         assert counts(pg_db) == (0, 0, 0)
 
 

@@ -3,6 +3,7 @@ data, keep every row and figure; later cohorts are untouched. On both backends."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
@@ -313,3 +314,30 @@ def test_an_unreadable_term_is_an_error(db: Database, cohorts: int) -> None:
     assert "unreadable term" in str(result.exception)
     with db.session() as session:
         assert session.scalar(select(Student.purged_at).where(Student.student_no == "3001")) is None
+
+
+def test_a_purged_student_on_a_later_list_is_not_brought_back(
+    cli_env: Settings, db: Database, cohorts: int, tmp_path: Any
+) -> None:
+    assert purge("--graduated-before", BEFORE, "--yes").exit_code == 0
+    listing = tmp_path / "liste.csv"
+    listing.write_text(
+        "Öğrenci No;Adı;Soyadı;Fakülte;Bölüm;Öğrenim Düzeyi;Cep Telefonu;KVKK İletişim İzni;"
+        "Mezuniyet Dönemi\n"
+        "3001;Ayşe;Yılmaz;Mühendislik Fakültesi;Bilgisayar Mühendisliği;lisans;05321234567;"
+        "Evet;2018-2019 Bahar\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["students", "import", str(listing), "--format", "json"])
+    assert result.exit_code == 1, result.output  # every row rejected
+    report = json.loads(result.stdout)
+    assert report["rejected"] == 1
+    assert "purged" in report["issues"][0]["reason"]
+    with db.session() as session:
+        student = session.scalars(select(Student).where(Student.student_no == "3001")).one()
+    assert (student.first_name, student.phone, student.contact_consent) != (
+        "Ayşe",
+        "+905321234567",
+        True,
+    )
+    assert student.purged_at is not None
