@@ -6,12 +6,13 @@ that fetch URLs on their own (mail security gateways, chat link previews) are no
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import bindparam, case, select, text, update
 from sqlalchemy.orm import Session
 
 from campaigns.links import parse_token, secret_matches
@@ -59,38 +60,60 @@ class Click:
 
 
 def follow(session: Session, clicks: Sequence[Click], now: datetime) -> list[str | None]:
-    """The goal URL of each click's message (None for a token that is not genuine), and the
-    counted clicks recorded, all in one query and one update."""
+    """The goal URL of each click's message (None for a token that is not genuine); the
+    counted clicks of genuine tokens are recorded."""
     parsed = [parse_token(c.token) for c in clicks]
-    ids = {p[0] for p in parsed if p is not None}
-    rows = (
-        {
-            row.id: row
-            for row in session.execute(
-                select(Message.id, Message.secret, Campaign.goal_url)
-                .join(Wave, Wave.id == Message.wave_id)
-                .join(Campaign, Campaign.id == Wave.campaign_id)
-                .where(Message.id.in_(ids))
-            )
-        }
-        if ids
-        else {}
-    )
-    targets: list[str | None] = []
-    counts: Counter[int] = Counter()
+    counts: Counter[tuple[int, str]] = Counter()
     for click, token in zip(clicks, parsed, strict=True):
-        row = rows.get(token[0]) if token else None
-        if row is None or token is None or not secret_matches(row.secret, token[1]):
-            targets.append(None)
-            continue
-        targets.append(row.goal_url)
-        if click.counted:
-            counts[row.id] += 1
-    if counts:
-        session.execute(_COUNT, [{"b_id": i, "b_n": n, "b_now": now} for i, n in counts.items()])
-    return targets
+        if token is not None:
+            counts[token] += 1 if click.counted else 0
+    if not counts:
+        return [None] * len(clicks)
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement: look the messages up and count the clicks of the genuine tokens.
+        rows = [{"id": i, "secret": secret, "n": n} for (i, secret), n in counts.items()]
+        found = session.execute(_FOLLOW, {"rows": json.dumps(rows), "now": now})
+    else:
+        found = session.execute(
+            select(Message.id, Message.secret, Campaign.goal_url)
+            .join(Wave, Wave.id == Message.wave_id)
+            .join(Campaign, Campaign.id == Wave.campaign_id)
+            .where(Message.id.in_({i for i, _ in counts}))
+        )
+    messages = {row.id: row for row in found}
+    genuine = {
+        key
+        for key in counts
+        if key[0] in messages and secret_matches(messages[key[0]].secret, key[1])
+    }
+    if session.get_bind().dialect.name != "postgresql":
+        counted = [
+            {"b_id": i, "b_n": n, "b_now": now}
+            for (i, s), n in counts.items()
+            if n and (i, s) in genuine
+        ]
+        if counted:
+            session.execute(_COUNT, counted)
+    return [messages[t[0]].goal_url if t in genuine else None for t in parsed]
 
 
+_FOLLOW = text(
+    """
+    WITH v AS (
+        SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(id bigint, secret text, n int)
+    ),
+    counted AS (
+        UPDATE messages m SET click_count = m.click_count + v.n,
+            clicked_at = coalesce(m.clicked_at, CAST(:now AS timestamptz))
+        FROM v WHERE m.id = v.id AND m.secret = v.secret AND v.n > 0
+        RETURNING m.id
+    )
+    SELECT m.id, m.secret, c.goal_url FROM v
+    JOIN messages m ON m.id = v.id
+    JOIN waves w ON w.id = m.wave_id
+    JOIN campaigns c ON c.id = w.campaign_id
+    """
+)
 _messages = Message.__table__
 _COUNT = (
     update(_messages)  # type: ignore[arg-type]

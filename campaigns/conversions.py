@@ -11,13 +11,14 @@ first such message is kept too, with the time from it to the conversion.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -39,12 +40,26 @@ class ConversionInput:
     row: int | None = None
 
 
+Outcome = Literal["recorded", "earlier", "unchanged"]
+
+
 @dataclass(slots=True)
 class ConversionReport:
     recorded: int = 0
     earlier: int = 0
     unchanged: int = 0
     unmatched: list[str] = field(default_factory=list)
+    outcomes: dict[tuple[str, ConversionStage], Outcome] = field(default_factory=dict)
+
+    def part(self, entries: Iterable[ConversionInput]) -> ConversionReport:
+        """The report of some of the entries recorded together (one request of a batch)."""
+        keys = {(e.student_no, e.stage) for e in entries}
+        part = ConversionReport(outcomes={k: self.outcomes[k] for k in keys})
+        for outcome in part.outcomes.values():
+            setattr(part, outcome, getattr(part, outcome) + 1)
+        numbers = {number for number, _ in keys}
+        part.unmatched = [n for n in self.unmatched if n in numbers]
+        return part
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +87,8 @@ def record_conversions(
     report = ConversionReport()
     if not earliest:
         return report
+    if session.get_bind().dialect.name == "postgresql":
+        return _record_in_one_statement(session, earliest, source, window)
 
     numbers = sorted({no for no, _ in earliest})
     students: dict[str, int] = {}
@@ -99,13 +116,17 @@ def record_conversions(
         if number not in students and number not in report.unmatched:
             report.unmatched.append(number)
         before = existing.get((number, stage))
-        if before is not None and before <= entry.occurred_at:
-            report.unchanged += 1
+        outcome: Outcome = (
+            "recorded"
+            if before is None
+            else "earlier"
+            if entry.occurred_at < before
+            else "unchanged"
+        )
+        report.outcomes[(number, stage)] = outcome
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        if outcome == "unchanged":
             continue
-        if before is None:
-            report.recorded += 1
-        else:
-            report.earlier += 1
         changed.append(
             {
                 "student_no": number,
@@ -126,27 +147,105 @@ def record_conversions(
     return report
 
 
+def _record_in_one_statement(
+    session: Session,
+    earliest: dict[tuple[str, ConversionStage], ConversionInput],
+    source: str,
+    window: timedelta,
+) -> ConversionReport:
+    """PostgreSQL: match, upsert and attribute in one statement (the webhook's hot path).
+    The rules are those of the general path (``_upsert`` and ``attribute``) in SQL."""
+    now = utcnow()
+    rows = [
+        {
+            "student_no": number,
+            "stage": stage.value,
+            "occurred_at": entry.occurred_at.isoformat(),
+            "window_start": (entry.occurred_at - window).isoformat(),
+            "source": source,
+            "recorded_at": now.isoformat(),
+        }
+        for (number, stage), entry in sorted(earliest.items())
+    ]
+    report = ConversionReport()
+    for row in session.execute(_RECORD, {"rows": json.dumps(rows)}):
+        key = (row.student_no, ConversionStage(row.stage))
+        outcome: Outcome = (
+            "unchanged" if row.inserted is None else "recorded" if row.inserted else "earlier"
+        )
+        report.outcomes[key] = outcome
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        if row.student_id is None and row.student_no not in report.unmatched:
+            report.unmatched.append(row.student_no)
+    return report
+
+
+_TOUCHED = "coalesce(m.delivered_at, m.sent_at)"
+_REACHED = (
+    "(m.status IN ("
+    + ", ".join(f"'{s.value}'" for s in REACHED)
+    + ") OR m.delivered_at IS NOT NULL)"
+)
+_RECORD = text(
+    f"""
+    WITH v AS (
+        SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(student_no text,
+            stage text, occurred_at timestamptz, window_start timestamptz, source text,
+            recorded_at timestamptz)
+    ),
+    s AS (
+        SELECT v.*, st.id AS student_id,
+            (SELECT m.id FROM messages m WHERE m.student_id = st.id AND {_REACHED}
+                AND {_TOUCHED} <= v.occurred_at AND {_TOUCHED} >= v.window_start
+                ORDER BY {_TOUCHED} DESC, m.id DESC LIMIT 1) AS last_message_id,
+            first.id AS first_message_id,
+            CAST(extract(epoch FROM v.occurred_at - first.touched) AS integer) AS seconds
+        FROM v
+        LEFT JOIN students st ON st.student_no = v.student_no
+        LEFT JOIN LATERAL (
+            SELECT m.id, {_TOUCHED} AS touched FROM messages m
+            WHERE m.student_id = st.id AND {_REACHED} AND {_TOUCHED} <= v.occurred_at
+            ORDER BY {_TOUCHED}, m.id LIMIT 1
+        ) first ON true
+    ),
+    up AS (
+        INSERT INTO conversions (student_no, student_id, stage, occurred_at, source,
+            recorded_at, last_message_id, first_message_id, seconds_to_convert)
+        SELECT student_no, student_id, stage, occurred_at, source, recorded_at,
+            last_message_id, first_message_id, seconds FROM s
+        ON CONFLICT (student_no, stage) DO UPDATE SET occurred_at = excluded.occurred_at,
+            source = excluded.source, last_message_id = excluded.last_message_id,
+            first_message_id = excluded.first_message_id,
+            seconds_to_convert = excluded.seconds_to_convert
+        WHERE excluded.occurred_at < conversions.occurred_at
+        RETURNING student_no, stage, (xmax = 0) AS inserted
+    )
+    SELECT s.student_no, s.stage, s.student_id, up.inserted
+    FROM s LEFT JOIN up ON up.student_no = s.student_no AND up.stage = s.stage
+    """
+)
+
+
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert, or move an existing conversion back in time; never forward (concurrent
     writers converge on the earliest time)."""
     dialect = session.get_bind().dialect.name
     statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(Conversion)
     earlier = statement.excluded.occurred_at < Conversion.occurred_at
-    for start in range(0, len(rows), LOOKUP_CHUNK):
-        session.execute(
-            statement.values(rows[start : start + LOOKUP_CHUNK]).on_conflict_do_update(
-                index_elements=["student_no", "stage"],
-                set_={
-                    "occurred_at": case(
-                        (earlier, statement.excluded.occurred_at), else_=Conversion.occurred_at
-                    ),
-                    "source": case((earlier, statement.excluded.source), else_=Conversion.source),
-                    "student_id": func.coalesce(
-                        Conversion.student_id, statement.excluded.student_id
-                    ),
-                },
-            )
-        )
+    # Executed for many rows: compiled once whatever the batch size.
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["student_no", "stage"],
+            set_={
+                "occurred_at": case(
+                    (earlier, statement.excluded.occurred_at), else_=Conversion.occurred_at
+                ),
+                "source": case((earlier, statement.excluded.source), else_=Conversion.source),
+                "student_id": func.coalesce(Conversion.student_id, statement.excluded.student_id),
+            },
+        ),
+        rows,
+    )
 
 
 def attribute(

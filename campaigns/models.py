@@ -219,6 +219,8 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("wave_id", "student_id"),
+        # A student's messages: attribution of conversions, message history.
+        Index("ix_messages_student_id", "student_id"),
         # Partial indexes: rows leave them as they are sent, so the hot ones stay small.
         Index(
             "ix_messages_pending",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import TypeVar
 
 from fastapi import Request
@@ -48,10 +49,7 @@ class Services:
         window = settings.attribution_window
         self.conversions: Batcher[list[ConversionInput], ConversionReport] = Batcher(
             self._in_transaction(
-                lambda session, requests: [
-                    record_conversions(session, entries, source="webhook", window=window)
-                    for entries in requests
-                ]
+                lambda session, requests: _record_together(session, requests, window)
             )
         )
 
@@ -83,6 +81,19 @@ class Services:
                 return work(session)
 
         return await run_in_threadpool(run)
+
+
+def _record_together(
+    session: Session, requests: Sequence[list[ConversionInput]], window: timedelta
+) -> list[ConversionReport]:
+    """Concurrent webhook requests recorded as one batch; each gets its own report."""
+    together = record_conversions(
+        session,
+        [entry for entries in requests for entry in entries],
+        source="webhook",
+        window=window,
+    )
+    return [together.part(entries) for entries in requests]
 
 
 def services_of(request: Request) -> Services:

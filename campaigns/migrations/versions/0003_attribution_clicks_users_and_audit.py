@@ -105,6 +105,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("click_count", sa.Integer(), server_default="0", nullable=False)
         )
+        batch_op.create_index("ix_messages_student_id", ["student_id"], unique=False)
 
     with op.batch_alter_table("students", schema=None) as batch_op:
         batch_op.add_column(
@@ -120,6 +121,7 @@ def downgrade() -> None:
         batch_op.drop_column("purged_at")
 
     with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_messages_student_id")
         batch_op.drop_column("click_count")
         batch_op.drop_column("clicked_at")
 
