@@ -33,14 +33,15 @@ def search_students(
     advisor_email: str | None = None,
     consent: bool | None = None,
     q: str | None = None,
-    limit: int = 50,
+    limit: int | None = 50,
     offset: int = 0,
 ) -> StudentPage:
     """Students within ``scope`` matching every given filter.
 
     Text filters ignore case, Turkish letters and accents, as ``campaigns students list``
-    does; an advisor email ignores case. ``q`` is the start of a student number, a first
-    name, a last name or a full name.
+    does; an advisor email ignores case; a degree may be given in any spelling the importer
+    understands ("YL", "master"). ``q`` is the start of a student number, a first name, a
+    last name or a full name. ``limit`` None: every match.
     """
     conditions: list[ColumnElement[bool]] = [scope]
     for column, wanted in (

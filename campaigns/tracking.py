@@ -89,9 +89,25 @@ def record_events(session: Session, events: Sequence[DeliveryEvent]) -> Tracking
 
     messages = _lock_messages(session, list(unique.values()))
     matched = {key: _match(event, messages) for key, event in unique.items()}
-    rows = [
+    rows = _rows(unique, matched, now)
+    stored_keys = _insert_new(session, rows)
+    result.stored = len(stored_keys)
+    result.duplicates += len(unique) - len(stored_keys)
+
+    fresh = [(matched[k], e) for k, e in unique.items() if k in stored_keys]
+    result.unmatched = sum(1 for message_id, _ in fresh if message_id is None)
+    _apply(session, messages, [(m, e) for m, e in fresh if m is not None])
+    _suppress(session, [e for _, e in fresh])
+    return result
+
+
+def _rows(
+    unique: dict[str, DeliveryEvent], message_ids: dict[str, int | None], now: datetime
+) -> list[dict[str, Any]]:
+    """The stored form of events (``message_ids``: ours, by dedupe key, None if unknown)."""
+    return [
         {
-            "message_id": matched[key],
+            "message_id": message_ids[key],
             "provider": event.provider,
             "type": event.type.value,
             "dedupe_key": key,
@@ -104,15 +120,6 @@ def record_events(session: Session, events: Sequence[DeliveryEvent]) -> Tracking
         }
         for key, event in unique.items()
     ]
-    stored_keys = _insert_new(session, rows)
-    result.stored = len(stored_keys)
-    result.duplicates += len(unique) - len(stored_keys)
-
-    fresh = [(matched[k], e) for k, e in unique.items() if k in stored_keys]
-    result.unmatched = sum(1 for message_id, _ in fresh if message_id is None)
-    _apply(session, messages, [(m, e) for m, e in fresh if m is not None])
-    _suppress(session, [e for _, e in fresh])
-    return result
 
 
 def _record_in_one_statement(
@@ -125,21 +132,7 @@ def _record_in_one_statement(
     ``UPDATE`` takes the row locks, and PostgreSQL re-evaluates it on the newest row when
     two batches meet, so statuses still only move forward.
     """
-    rows = [
-        {
-            "message_id": event.message_id,
-            "provider": event.provider,
-            "type": event.type.value,
-            "dedupe_key": key,
-            "provider_message_id": event.provider_message_id,
-            "error_code": event.error_code,
-            "description": event.description,
-            "occurred_at": event.occurred_at,
-            "received_at": now,
-            "raw": dict(event.raw),
-        }
-        for key, event in unique.items()
-    ]
+    rows = _rows(unique, {k: e.message_id for k, e in unique.items()}, now)
     stored = session.execute(_RECORD_AND_APPLY, {"rows": json.dumps(rows, default=str)}).all()
     result.stored = len(stored)
     result.duplicates += len(unique) - len(stored)

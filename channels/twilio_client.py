@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Self
+from urllib.request import getproxies
 
 import redis
 import requests
@@ -145,6 +146,11 @@ class TwilioApiHttpClient(TwilioHttpClient):  # type: ignore[misc]
         pool = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
         self.session.mount("https://", pool)
         self.session.mount("http://", pool)
+        # ``requests`` reads proxy variables and ~/.netrc on every request unless told not
+        # to (a sixth of a message's cost); proxies from the environment are read once here.
+        self.session.trust_env = False
+        proxies = {k: v for k, v in getproxies().items() if k in ("http", "https")}
+        self.proxy: dict[str, str] | None = proxies or None
 
     def rewrite(self, url: str) -> str:
         """``url`` with a Twilio API host replaced by the configured base URL."""

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from sqlalchemy import true
 
 from campaigns import audit
 from campaigns.cli import context
@@ -24,9 +25,9 @@ from campaigns.cli.output import (
 )
 from campaigns.columns import parse_overrides
 from campaigns.models import Student
-from campaigns.student_import import STUDENT_COLUMNS, ImportReport, import_students
+from campaigns.student_import import FIELDS, STUDENT_COLUMNS, ImportReport, import_students
 from campaigns.student_import import Progress as ProgressCallback
-from campaigns.student_query import list_students
+from campaigns.student_search import search_students
 from campaigns.tabular import read_table
 
 app = typer.Typer(no_args_is_help=True)
@@ -59,24 +60,7 @@ LIST_HELP = (
     "'Mühendislik Fakültesi'yi bulur) / filters ignore case and Turkish letters."
 )
 
-LIST_COLUMNS = (
-    "student_no",
-    "first_name",
-    "last_name",
-    "faculty",
-    "department",
-    "degree",
-    "advisor_name",
-    "advisor_email",
-    "email",
-    "personal_email",
-    "phone",
-    "phone_is_mobile",
-    "whatsapp_opt_in",
-    "contact_consent",
-    "language",
-    "graduation_term",
-)
+LIST_COLUMNS = ("student_no", *FIELDS)
 TABLE_COLUMNS = (
     "student_no",
     "first_name",
@@ -196,8 +180,9 @@ def list_command(
     """List imported students (see ``LIST_HELP``)."""
     database = context.db()
     with database.session() as session:
-        students = list_students(
+        students = search_students(
             session,
+            true(),
             term=term,
             faculty=faculty,
             department=department,
@@ -205,7 +190,7 @@ def list_command(
             advisor_email=advisor,
             consent=consent,
             limit=limit,
-        )
+        ).students
         rows = [_student_row(s) for s in students]
 
     if output is ListFormat.json:
