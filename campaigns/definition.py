@@ -57,6 +57,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from campaigns.durations import DurationError, format_duration, parse_duration
 from campaigns.errors import InvalidDefinitionError, Problem
+from campaigns.models import ConversionStage
 from campaigns.rendering import CONTEXT_VARIABLES
 from campaigns.send_window import SendWindow, first_instant
 from campaigns.text import clean, fold
@@ -238,7 +239,23 @@ def _variable(value: str) -> str:
 
 Label = Annotated[str, _text(255)]
 Email = Annotated[str, AfterValidator(_email)]
+
+
+def _stage(value: object) -> ConversionStage:
+    names = [stage.value for stage in ConversionStage]
+    if isinstance(value, ConversionStage):
+        return value
+    if isinstance(value, str) and value.strip().lower() in names:
+        return ConversionStage(value.strip().lower())
+    tr, en = did_you_mean(value, names) if isinstance(value, str) else ("", "")
+    raise ValueError(
+        f"bilinmeyen aşama {value!r}{tr} (registered, form_submitted) / "
+        f"unknown stage {value!r}{en} (registered, form_submitted)"
+    )
+
+
 ChannelName = Annotated[Channel, BeforeValidator(_channel)]
+StageName = Annotated[ConversionStage, BeforeValidator(_stage)]
 Window = Annotated[
     SendWindow,
     PlainValidator(_window),
@@ -300,6 +317,11 @@ class WaveDefinition(_Model):
     channels: Annotated[list[ChannelName], Field(min_length=1)]
     template: Annotated[str, AfterValidator(_template)]
     only_unconverted: bool  # in a campaign, defaulted from the wave's position
+    # What "converted" means for this wave, and a stage its students must have reached:
+    # goal = "form_submitted" with requires = "registered" reminds those who registered
+    # but have not handed in the membership form.
+    goal: StageName = ConversionStage.REGISTERED
+    requires: StageName | None = None
     whatsapp: WhatsAppOptions | None = None
 
     @model_validator(mode="after")
@@ -308,10 +330,15 @@ class WaveDefinition(_Model):
         return self
 
     def options(self) -> dict[str, Any]:
-        """Provider options as stored in ``Wave.options``."""
-        if self.whatsapp is None:
-            return {}
-        return {"whatsapp": self.whatsapp.model_dump(mode="json")}
+        """Conversion stages and provider options as stored in ``Wave.options``."""
+        options: dict[str, Any] = {}
+        if self.goal is not ConversionStage.REGISTERED:
+            options["goal_stage"] = self.goal.value
+        if self.requires is not None:
+            options["requires_stage"] = self.requires.value
+        if self.whatsapp is not None:
+            options["whatsapp"] = self.whatsapp.model_dump(mode="json")
+        return options
 
 
 class CampaignDefinition(_Model):
@@ -481,6 +508,14 @@ def _wave_rules(wave: Mapping[str, Any], at: str) -> list[Problem]:
                     f"{name!r} kanalı zaten listede / channel {name!r} is already listed",
                 )
             )
+    goal, requires = wave.get("goal", ConversionStage.REGISTERED.value), wave.get("requires")
+    if requires is not None and str(requires) == str(goal):
+        problems.append(
+            Problem(
+                _join(at, "requires"),
+                "requires ile goal aynı olamaz / requires cannot be the wave's own goal",
+            )
+        )
     if wave.get("whatsapp") is not None and isinstance(channels, list) and "whatsapp" not in names:
         problems.append(
             Problem(

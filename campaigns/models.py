@@ -123,6 +123,8 @@ class SkipReason(enum.StrEnum):
     UNREACHABLE = "unreachable"
     CONVERTED = "converted"
     SUPPRESSED = "suppressed"
+    # The wave requires a conversion stage (e.g. registered) the student has not reached.
+    NOT_YET = "not_yet"
 
 
 class ConversionStage(enum.StrEnum):

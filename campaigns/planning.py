@@ -146,11 +146,14 @@ def _plan_statement(wave: Wave, campaign: Campaign, now: datetime, dialect: str)
     any_address = or_(*(a.is_not(None) for _, a in candidates))
     stage = ConversionStage(wave.options.get("goal_stage", ConversionStage.REGISTERED.value))
     converted = converted_condition(stage) if wave.only_unconverted else false()
+    required = wave.options.get("requires_stage")
+    reached = converted_condition(ConversionStage(required)) if required else true()
 
     inner = select(
         Student.id.label("student_id"),
         (Student.contact_consent == true()).label("consent"),
         converted.label("converted"),
+        reached.label("reached"),
         chosen_channel.label("channel"),
         chosen_address.label("address"),
         any_address.label("any_address"),
@@ -161,10 +164,12 @@ def _plan_statement(wave: Wave, campaign: Campaign, now: datetime, dialect: str)
 
     consent = cand.c.consent == true()
     not_converted = cand.c.converted == false()
-    sendable = and_(consent, not_converted, cand.c.channel.is_not(None))
+    reached_stage = cand.c.reached == true()
+    sendable = and_(consent, not_converted, reached_stage, cand.c.channel.is_not(None))
     skip_reason = case(
         (~consent, literal(SkipReason.NO_CONSENT.value)),
         (~not_converted, literal(SkipReason.CONVERTED.value)),
+        (~reached_stage, literal(SkipReason.NOT_YET.value)),
         (cand.c.channel.is_(None) & (cand.c.any_address == true()), SkipReason.SUPPRESSED.value),
         (cand.c.channel.is_(None), literal(SkipReason.UNREACHABLE.value)),
         else_=null(),

@@ -55,6 +55,11 @@ def parse_rate(text: str) -> float:
 
 
 class RateLimiter(Protocol):
+    def try_take(self) -> float:
+        """Take one token if there is one, without waiting. Returns 0 when taken, otherwise
+        how many seconds until one is expected (nothing was taken)."""
+        ...
+
     def acquire(self, max_wait: float) -> float | None:
         """Take one token, waiting up to ``max_wait`` seconds. Returns None when taken,
         otherwise how many seconds until one is expected (nothing was taken)."""
@@ -71,7 +76,7 @@ class LocalTokenBucket:
         self._at = time.monotonic()
         self._lock = threading.Lock()
 
-    def _take(self) -> float:
+    def try_take(self) -> float:
         with self._lock:
             now = time.monotonic()
             self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
@@ -82,7 +87,7 @@ class LocalTokenBucket:
             return (1 - self._tokens) / self.rate
 
     def acquire(self, max_wait: float) -> float | None:
-        return _acquire(self._take, max_wait)
+        return _acquire(self.try_take, max_wait)
 
 
 class RedisTokenBucket:
@@ -95,12 +100,12 @@ class RedisTokenBucket:
         self.burst = burst if burst is not None else max(1.0, rate)
         self._script = client.register_script(_TAKE)
 
-    def _take(self) -> float:
+    def try_take(self) -> float:
         waited_ms = self._script(keys=[self.key], args=[self.rate, self.burst, 1])
         return float(waited_ms) / 1000
 
     def acquire(self, max_wait: float) -> float | None:
-        return _acquire(self._take, max_wait)
+        return _acquire(self.try_take, max_wait)
 
 
 def _acquire(take: Callable[[], float], max_wait: float) -> float | None:

@@ -327,3 +327,27 @@ def test_not_a_table() -> None:
 
 def test_a_byte_order_mark_is_ignored() -> None:
     assert load("\ufeff" + VALID).name == "Kayıt kampanyası"
+
+
+def test_a_wave_can_aim_at_the_membership_form_of_registered_students() -> None:
+    definition = parse_definition(
+        data(waves=[wave(), wave(name="form", goal="form_submitted", requires="Registered")]),
+        default_timezone="Europe/Istanbul",
+    )
+    assert definition.waves[0].options() == {}
+    assert definition.waves[1].options() == {
+        "goal_stage": "form_submitted",
+        "requires_stage": "registered",
+    }
+
+
+def test_bad_stages_are_reported_with_their_key_paths() -> None:
+    with pytest.raises(InvalidDefinitionError) as caught:
+        parse_definition(
+            data(waves=[wave(goal="paid"), wave(name="x", requires="registered")]),
+            default_timezone="Europe/Istanbul",
+        )
+    problems = {p.location: p.reason for p in caught.value.problems}
+    assert set(problems) == {"waves[0].goal", "waves[1].requires"}
+    assert "registered, form_submitted" in problems["waves[0].goal"]
+    assert "goal" in problems["waves[1].requires"]

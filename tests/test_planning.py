@@ -219,3 +219,41 @@ def test_a_wave_is_not_planned_before_it_is_due(db: Database) -> None:
     with db.session() as session:
         assert not plan_wave(session, wave_id, now=now).planned
         assert session.scalar(select(Message.id)) is None
+
+
+def test_a_form_reminder_goes_to_registered_students_without_the_form(db: Database) -> None:
+    now = utcnow()
+    with db.session() as session:
+        registered, done, newcomer = (
+            factories.student(student_no=n) for n in ("5001", "5002", "5003")
+        )
+        session.add_all([registered, done, newcomer])
+        session.flush()
+        for student, stage in (
+            (registered, ConversionStage.REGISTERED),
+            (done, ConversionStage.REGISTERED),
+            (done, ConversionStage.FORM_SUBMITTED),
+        ):
+            session.add(
+                Conversion(
+                    student_no=student.student_no,
+                    student_id=student.id,
+                    stage=stage,
+                    occurred_at=now,
+                    source="test",
+                )
+            )
+        campaign = factories.campaign(
+            session,
+            [{"only_unconverted": True,
+              "options": {"goal_stage": "form_submitted", "requires_stage": "registered"}}],
+            now=now,
+        )  # fmt: skip
+        wave_id = campaign.waves[0].id
+    with db.session() as session:
+        result = plan_wave(session, wave_id, now=now)
+    got = outcomes(db, wave_id)
+    assert got["5001"][0] == "pending"  # registered, form not handed in: reminded
+    assert got["5002"] == ("skipped", "converted", None)  # the form is in
+    assert got["5003"] == ("skipped", "not_yet", None)  # not registered yet
+    assert dict(result.skipped) == {"converted": 1, "not_yet": 1}
