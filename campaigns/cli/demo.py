@@ -11,7 +11,6 @@ from rich.markup import escape
 
 from campaigns.cli.output import console
 from campaigns.cli.report import print_report
-from campaigns.demo import run_demo
 
 
 def demo(
@@ -24,6 +23,10 @@ def demo(
 ) -> None:
     """Run a demo campaign: synthetic students, three waves through the real adapters and the
     provider simulator, clicks and registrations, the funnel."""
+    # Imported here: the demo brings the HTTP app and the simulator, which other commands
+    # do not need to load.
+    from campaigns.demo import run_demo
+
     workdir = directory or Path(tempfile.mkdtemp(prefix="campaigns-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     console.print(f"[bold]Demo[/bold] — {escape(str(workdir))}")

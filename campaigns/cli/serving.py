@@ -5,11 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from campaigns.cli.output import console
-from simulator.core import SimulatorConfig
-from simulator.server import run as run_simulator
 
 
 def serve(
@@ -18,6 +15,8 @@ def serve(
     workers: Annotated[int, typer.Option(help="Süreç sayısı / processes.")] = 1,
 ) -> None:
     """Serve webhooks, unsubscribe links and health checks (FastAPI on uvicorn)."""
+    import uvicorn  # the server and the simulator load only for the commands that run them
+
     uvicorn.run(
         "campaigns.http.app:create_app",
         factory=True,
@@ -49,6 +48,9 @@ def simulate_providers(
     ] = True,
 ) -> None:
     """Run stand-ins of the Twilio and SendGrid APIs that call our webhooks back, signed."""
+    from simulator.core import SimulatorConfig
+    from simulator.server import run as run_simulator
+
     config = SimulatorConfig(
         sendgrid_event_url=events_url,
         error_rate=error_rate,
