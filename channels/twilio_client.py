@@ -1,35 +1,37 @@
 """Twilio plumbing shared by the SMS and WhatsApp adapters.
 
 - ``TwilioSettings``: credentials and knobs read from the environment.
-- ``TwilioApiHttpClient``: the SDK's HTTP client with a timeout that is always applied, a
-  connection pool sized for the concurrency, and an optional base URL override that survives
-  ``TWILIO_REGION``/``TWILIO_EDGE`` (the SDK rewrites ``client.api.base_url`` when they are set).
-- ``classify``: whatever the SDK or ``requests`` raised, mapped onto the channel error tree.
-- ``TwilioMessageSender``: sends a batch through the Messages API on a thread pool, one result
-  per message, with an optional global rate limit.
+- ``TwilioApiHttpClient``: the SDK's asyncio HTTP client (aiohttp) with a timeout that is
+  always applied, a connection pool sized for the concurrency, no request logging, and an
+  optional base URL override that survives ``TWILIO_REGION``/``TWILIO_EDGE`` (the SDK
+  rewrites ``client.api.base_url`` when they are set).
+- ``classify``: whatever the SDK or aiohttp raised, mapped onto the channel error tree.
+- ``TwilioMessageSender``: sends a batch through the Messages API from an event loop of its
+  own, one result per message, with an optional global rate limit.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Self
-from urllib.request import getproxies
+from typing import Any, Self, TypeVar
+from urllib.parse import urlencode
+from urllib.request import getproxies, proxy_bypass
 
+import aiohttp
 import redis
-import requests
-from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import (  # type: ignore[import-untyped]
     TwilioException,
     TwilioRestException,
     TwilioServiceException,
 )
-from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]
+from twilio.http.async_http_client import AsyncTwilioHttpClient  # type: ignore[import-untyped]
 from twilio.http.response import Response  # type: ignore[import-untyped]
 from twilio.rest import Client  # type: ignore[import-untyped]
 
@@ -48,6 +50,8 @@ from channels.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 TWILIO_API_URL = "https://api.twilio.com"
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CONCURRENCY = 32
@@ -64,6 +68,7 @@ _SDK_PREFIX = re.compile(r"^Unable to \w+ record: ")
 _BASE_URL = re.compile(r"^https?://[^/\s?#]+(?:/[^\s?#]*)?$")
 # The account itself or its message list: a 20404 there means the account SID is wrong.
 _ACCOUNT_URI = re.compile(r"/Accounts/[^/]+(?:/Messages)?\.json$")
+_ORIGIN = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)")
 
 CODE_CREDENTIALS = 20003
 CODE_NOT_FOUND = 20404
@@ -131,26 +136,28 @@ def _positive(env: Mapping[str, str], name: str, default: float, *, integer: boo
     return value
 
 
-class TwilioApiHttpClient(TwilioHttpClient):  # type: ignore[misc]
-    """``TwilioHttpClient`` that always times out, pools enough connections for
-    ``pool_size`` concurrent requests, and sends ``api.twilio.com`` requests (regional and
-    edge hosts included) to ``base_url`` when one is given.
+class TwilioApiHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
+    """``AsyncTwilioHttpClient`` that always times out, pools up to ``pool_size``
+    connections in one aiohttp session, logs nothing, and sends ``api.twilio.com`` requests
+    (regional and edge hosts included) to ``base_url`` when one is given.
 
     The rewrite happens in ``request()``, after the SDK applied region and edge, which is the
-    only place where an override cannot be undone by them.
+    only place where an override cannot be undone by them. The session is opened by the
+    first request and belongs to that request's event loop: use the client on one loop only
+    and ``await close()`` there.
     """
 
     def __init__(self, *, timeout: float, pool_size: int, base_url: str | None = None) -> None:
-        super().__init__(pool_connections=True, timeout=timeout)
+        # Without a session of its own: an aiohttp session must be created on its loop.
+        super().__init__(pool_connections=False, timeout=timeout)
         self.base_url = base_url.rstrip("/") if base_url else None
-        pool = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
-        self.session.mount("https://", pool)
-        self.session.mount("http://", pool)
-        # ``requests`` reads proxy variables and ~/.netrc on every request unless told not
-        # to (a sixth of a message's cost); proxies from the environment are read once here.
-        self.session.trust_env = False
-        proxies = {k: v for k, v in getproxies().items() if k in ("http", "https")}
-        self.proxy: dict[str, str] | None = proxies or None
+        self.pool_size = pool_size
+        self.client_timeout = aiohttp.ClientTimeout(total=timeout)
+        self.session: aiohttp.ClientSession | None = None
+        self._authorization: dict[tuple[str, str], str] = {}
+        # Proxy variables are read once, not on every request.
+        self._proxies = {k: v for k, v in getproxies().items() if k in ("http", "https")}
+        self._proxy_for_origin: dict[str, str | None] = {}
 
     def rewrite(self, url: str) -> str:
         """``url`` with a Twilio API host replaced by the configured base URL."""
@@ -158,7 +165,7 @@ class TwilioApiHttpClient(TwilioHttpClient):  # type: ignore[misc]
             return url
         return _API_HOST.sub(lambda _m: self.base_url or "", url, count=1)
 
-    def request(
+    async def request(
         self,
         method: str,
         url: str,
@@ -169,16 +176,64 @@ class TwilioApiHttpClient(TwilioHttpClient):  # type: ignore[misc]
         timeout: float | None = None,
         allow_redirects: bool = False,
     ) -> Response:
-        return super().request(
-            method,
-            self.rewrite(url),
-            params=params,
-            data=data,
+        """Make one request; its status and body come back as the SDK's ``Response``."""
+        if timeout is not None and timeout <= 0:
+            raise ValueError(timeout)
+        limit = self.client_timeout if timeout is None else aiohttp.ClientTimeout(total=timeout)
+        target = self.rewrite(url)
+        headers = dict(headers or {})
+        if auth is not None:
+            # A header rather than aiohttp's ``auth=``, which is deprecated.
+            headers["Authorization"] = self._basic(auth)
+        # Encoded here with repeated keys for list values, as Twilio expects (``MediaUrl``);
+        # aiohttp would turn a list into its repr.
+        query = urlencode(params, doseq=True) if params else None
+        body: str | None = None
+        if data:
+            body = urlencode(data, doseq=True)
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        async with self._session().request(
+            method.upper(),
+            target,
+            params=query,
+            data=body,
             headers=headers,
-            auth=auth,
-            timeout=timeout if timeout is not None else self.timeout,
+            timeout=limit,
             allow_redirects=allow_redirects,
-        )
+            proxy=self._proxy(target),
+        ) as response:
+            text = await response.text()
+            return Response(response.status, text, response.headers)
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self.session is None:
+            self.session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.pool_size),
+                timeout=self.client_timeout,
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+        return self.session
+
+    def _basic(self, auth: tuple[str, str]) -> str:
+        value = self._authorization.get(auth)
+        if value is None:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+            value = self._authorization[auth] = f"Basic {token}"
+        return value
+
+    def _proxy(self, url: str) -> str | None:
+        if not self._proxies:
+            return None
+        match = _ORIGIN.match(url)
+        if match is None:
+            return None
+        origin = match.group(0)
+        if origin not in self._proxy_for_origin:
+            scheme, netloc = match.group(1).lower(), match.group(2)
+            host = netloc.rpartition("@")[2]
+            proxy = self._proxies.get(scheme)
+            self._proxy_for_origin[origin] = None if proxy_bypass(host) else proxy
+        return self._proxy_for_origin[origin]
 
     def log_request(self, kwargs: dict[str, object]) -> None:
         """Not logged: the SDK logs URLs and query strings (phone numbers) at INFO, and
@@ -187,10 +242,11 @@ class TwilioApiHttpClient(TwilioHttpClient):  # type: ignore[misc]
     def log_response(self, status_code: int, response: object) -> None:
         """Not logged (see ``log_request``)."""
 
-    def close(self) -> None:
-        """Close the pooled connections."""
-        if self.session is not None:
-            self.session.close()
+    async def close(self) -> None:
+        """Close the session and its pooled connections."""
+        session, self.session = self.session, None
+        if session is not None:
+            await session.close()
 
 
 def http_client_for(settings: TwilioSettings) -> TwilioApiHttpClient:
@@ -201,7 +257,8 @@ def http_client_for(settings: TwilioSettings) -> TwilioApiHttpClient:
 
 
 def new_client(settings: TwilioSettings, http_client: TwilioApiHttpClient | None = None) -> Any:
-    """A ``twilio.rest.Client`` for ``settings`` (a new HTTP client unless one is given).
+    """A ``twilio.rest.Client`` for ``settings`` on the asyncio HTTP client (a new one unless
+    given): call its ``*_async`` methods.
 
     Region and edge come from the settings, else from ``TWILIO_REGION``/``TWILIO_EDGE`` in the
     process environment (the SDK's own rule); the base URL override holds either way.
@@ -246,11 +303,13 @@ def classify(exc: Exception) -> DeliveryError:
     """Map an exception raised while calling Twilio onto the channel error tree.
 
     Raises ``ConfigurationError`` for credential problems (HTTP 401/403, code 20003, or 20404
-    on the account itself): no message can be sent until the configuration is fixed.
+    on the account itself) and for a Twilio API URL aiohttp cannot use: no message can be
+    sent until the configuration is fixed.
 
-    A ``ReadTimeout`` is ambiguous: the request reached Twilio, which may have accepted the
-    message after we stopped waiting. It is still reported as transient, so a retry can send
-    the message twice; the alternative, never retrying, loses messages on every slow answer.
+    A timeout, or a connection that broke, once the request may have been sent is ambiguous:
+    Twilio may have accepted the message after we stopped waiting. It is still reported as
+    transient, so a retry can send the message twice; the alternative, never retrying, loses
+    messages on every slow answer. Failing to connect at all is not ambiguous.
     """
     if isinstance(exc, TwilioRestException):
         message = _SDK_PREFIX.sub("", str(exc.msg or "")) or "Twilio error"
@@ -265,8 +324,8 @@ def classify(exc: Exception) -> DeliveryError:
         return PermanentError(
             f"Twilio client error: {exc or type(exc).__name__}", code=type(exc).__name__
         )
-    if isinstance(exc, requests.RequestException):
-        return _from_requests(exc)
+    if isinstance(exc, aiohttp.ClientError | TimeoutError):
+        return _from_transport(exc)
     return TransientError(
         f"unexpected {type(exc).__name__} while calling Twilio: {exc}", code=type(exc).__name__
     )
@@ -300,24 +359,26 @@ def _from_http(status: object, code: object, message: str, uri: object) -> Deliv
     return PermanentError(detail, code=code_text, status=http_status)
 
 
-def _from_requests(exc: requests.RequestException) -> DeliveryError:
+def _from_transport(exc: aiohttp.ClientError | TimeoutError) -> DeliveryError:
     name = type(exc).__name__
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
+    # Redirects are never followed, and a bad one would be Twilio's, not our configuration.
+    if not isinstance(exc, aiohttp.RedirectClientError) and isinstance(
+        exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError
+    ):
+        raise ConfigurationError(f"the Twilio API URL is not usable: {exc}")
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return TransientError("connecting to Twilio timed out", code=name)
-    if isinstance(exc, requests.exceptions.ReadTimeout):
+    if isinstance(exc, TimeoutError):
         return TransientError(
             "Twilio did not answer in time; it may have accepted the message", code=name
         )
-    if isinstance(exc, requests.exceptions.ConnectionError):
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerFingerprintMismatch):
         return TransientError(f"cannot reach Twilio: {exc}", code=name)
-    if isinstance(
-        exc,
-        requests.exceptions.MissingSchema
-        | requests.exceptions.InvalidSchema
-        | requests.exceptions.InvalidURL
-        | requests.exceptions.URLRequired,
-    ):
-        raise ConfigurationError(f"the Twilio API URL is not usable: {exc}")
+    if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
+        return TransientError(
+            f"the connection to Twilio broke ({exc or name}); it may have accepted the message",
+            code=name,
+        )
     return TransientError(f"HTTP request to Twilio failed: {exc or name}", code=name)
 
 
@@ -343,10 +404,15 @@ class TwilioMessageSender:
     """Creates Messages concurrently: at most ``settings.concurrency`` requests in flight.
 
     ``send`` takes a batch and a function giving each message's ``messages.create``
-    arguments; it returns exactly one result per message and raises only
-    ``ConfigurationError``. With a ``limiter``, each request first takes a token; a batch
-    waits for tokens at most ``max_rate_wait`` seconds in all, and a message that gets none
-    by then comes back as ``RateLimitedError`` with the expected wait as ``retry_after``.
+    arguments; it returns exactly one result per message, in any order, and raises only
+    ``ConfigurationError``, and only when no message of the batch was accepted (otherwise the
+    accepted ones come back as such and those not sent as ``TransientError``). With a
+    ``limiter``, each request first takes a token; a batch waits for tokens at most
+    ``max_rate_wait`` seconds in all, and a message that gets none by then comes back as
+    ``RateLimitedError`` with the expected wait as ``retry_after``.
+
+    Requests go out from an event loop on a thread of its own, started by the first ``send``
+    and stopped by ``close``; a ``send`` after ``close`` starts a new one.
     """
 
     def __init__(
@@ -359,87 +425,155 @@ class TwilioMessageSender:
         self.settings = settings
         self.limiter = limiter
         self.max_rate_wait = max_rate_wait
-        self.http_client = http_client_for(settings)
-        self._local = threading.local()
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        self._loop: _SenderLoop | None = None
+        self._lock = threading.Lock()
 
     def client(self) -> Any:
-        """This thread's ``twilio.rest.Client`` (the SDK client is not meant to be shared;
-        the HTTP client and its connection pool are)."""
-        client = getattr(self._local, "client", None)
-        if client is None:
-            client = new_client(self.settings, self.http_client)
-            self._local.client = client
-        return client
+        """The ``twilio.rest.Client`` requests go through (its ``*_async`` methods, on the
+        sender's loop)."""
+        return self._running().client
 
     def send(self, batch: Sequence[OutboundMessage], params: MessageParams) -> list[SendResult]:
         """Send every message of ``batch``; see the class docstring."""
         if not batch:
             return []
+        loop = self._running()
+        return loop.run(self._send_batch(loop, batch, params))
+
+    def close(self) -> None:
+        """Close the connections and stop the loop's thread."""
+        with self._lock:
+            loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.stop()
+
+    def _running(self) -> _SenderLoop:
+        with self._lock:
+            if self._loop is None:
+                self._loop = _SenderLoop(self.settings)
+            return self._loop
+
+    async def _send_batch(
+        self, loop: _SenderLoop, batch: Sequence[OutboundMessage], params: MessageParams
+    ) -> list[SendResult]:
         # One deadline for the whole batch: waiting up to the budget per message would hold
         # the worker for len(batch) / concurrency budgets.
-        deadline = time.monotonic() + self.max_rate_wait
-        if len(batch) == 1:
-            return [self._send_one(batch[0], params, deadline)]
-        pool = self._executor()
-        futures: list[Future[SendResult]] = [
-            pool.submit(self._send_one, message, params, deadline) for message in batch
+        progress = _Batch(deadline=time.monotonic() + self.max_rate_wait)
+        tasks = [
+            asyncio.ensure_future(self._send_one(loop, message, params, progress))
+            for message in batch
         ]
-        results: list[SendResult] = []
         try:
-            for future in futures:
-                results.append(future.result())
+            results: list[SendResult] = await asyncio.gather(*tasks)
         except BaseException:
-            for future in futures:
-                future.cancel()
+            # A failure outside the error tree (a bug in ``params``): send nothing more.
+            for task in tasks:
+                task.cancel()
             raise
+        if progress.refused is not None and not any(isinstance(r, Accepted) for r in results):
+            raise progress.refused
         rejected = sum(isinstance(r, Rejected) for r in results)
         log.debug("twilio batch: %d accepted, %d rejected", len(results) - rejected, rejected)
         return results
 
-    def _send_one(
-        self, message: OutboundMessage, params: MessageParams, deadline: float
+    async def _send_one(
+        self,
+        loop: _SenderLoop,
+        message: OutboundMessage,
+        params: MessageParams,
+        progress: _Batch,
     ) -> SendResult:
         try:
             arguments = params(message)
         except DeliveryError as exc:
             return Rejected(message.id, exc)
-        if self.limiter is not None:
+        async with loop.slots:
+            if self.limiter is not None and progress.refused is None:
+                error = await self._take_token(loop, progress.deadline)
+                if error is not None:
+                    return Rejected(message.id, error)
+            if progress.refused is not None:
+                return Rejected(message.id, _not_sent(progress.refused))
             try:
-                wait = self.limiter.acquire(max(0.0, deadline - time.monotonic()))
-            except redis.RedisError as exc:
-                return Rejected(
-                    message.id,
-                    TransientError(f"rate limiter unavailable: {exc}", code="rate-limiter"),
-                )
-            if wait is not None:
-                return Rejected(
-                    message.id,
-                    RateLimitedError(
-                        "our Twilio send rate is reached", code="send-rate", retry_after=wait
-                    ),
-                )
-        try:
-            created = self.client().messages.create(**arguments)
-        except Exception as exc:  # every failure becomes this message's result
-            error = classify(exc)  # raises ConfigurationError: the whole batch stops
-            log.debug("message %s rejected: %s", message.id, error.code)
-            return Rejected(message.id, error)
+                created = await loop.client.messages.create_async(**arguments)
+            except Exception as exc:  # every failure becomes this message's result
+                try:
+                    error = classify(exc)
+                except ConfigurationError as refused:
+                    # Other requests of the batch may be accepted meanwhile: whether the batch
+                    # raises is decided once all are done.
+                    progress.refused = progress.refused or refused
+                    return Rejected(message.id, _not_sent(refused))
+                log.debug("message %s rejected: %s", message.id, error.code)
+                return Rejected(message.id, error)
         return Accepted(message.id, str(created.sid), segments=_segments(created))
 
-    def _executor(self) -> ThreadPoolExecutor:
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(
-                    max_workers=self.settings.concurrency, thread_name_prefix="twilio-send"
-                )
-            return self._pool
+    async def _take_token(self, loop: _SenderLoop, deadline: float) -> DeliveryError | None:
+        assert self.limiter is not None
+        # One message at a time asks for a token and sleeps until the next one is due:
+        # every waiting message polling the bucket would hammer Redis for nothing.
+        async with loop.token_turn:
+            while True:
+                try:
+                    wait = self.limiter.try_take()
+                except redis.RedisError as exc:
+                    return TransientError(f"rate limiter unavailable: {exc}", code="rate-limiter")
+                if wait <= 0:
+                    return None
+                if time.monotonic() + wait > deadline:
+                    return RateLimitedError(
+                        "our Twilio send rate is reached", code="send-rate", retry_after=wait
+                    )
+                await asyncio.sleep(wait)
 
-    def close(self) -> None:
-        """Stop the threads and close the connections."""
-        with self._pool_lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-        self.http_client.close()
+
+@dataclass(slots=True)
+class _Batch:
+    deadline: float
+    refused: ConfigurationError | None = None
+
+
+def _not_sent(refused: ConfigurationError) -> TransientError:
+    return TransientError(f"not sent, Twilio refused the configuration: {refused}", code="config")
+
+
+class _SenderLoop:
+    """An event loop on a daemon thread, and the Twilio client and limits that live on it."""
+
+    def __init__(self, settings: TwilioSettings) -> None:
+        self.http_client = http_client_for(settings)
+        self.client = new_client(settings, self.http_client)
+        self.slots = asyncio.Semaphore(settings.concurrency)
+        self.token_turn = asyncio.Lock()
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="twilio-send", daemon=True
+        )
+        self._thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run ``coroutine`` on the loop and wait for its result."""
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        try:
+            return future.result()
+        except BaseException:
+            # Interrupted while waiting (a time limit, a signal): stop the batch too.
+            future.cancel()
+            raise
+
+    def stop(self) -> None:
+        """Close the session, stop the loop and its thread."""
+        try:
+            self.run(self._shutdown())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join()
+            self.loop.close()
+
+    async def _shutdown(self) -> None:
+        current = asyncio.current_task()
+        others = [task for task in asyncio.all_tasks() if task is not current]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+        await self.http_client.close()

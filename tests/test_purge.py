@@ -164,11 +164,17 @@ def reports(db: Database, campaign_id: int) -> list[dict[str, Any]]:
 def snapshot(db: Database, numbers: list[str]) -> dict[str, Any]:
     """Every column of the students, their messages and delivery events."""
     with db.session() as session:
-        students = session.scalars(select(Student).where(Student.student_no.in_(numbers))).all()
+        students = session.scalars(
+            select(Student).where(Student.student_no.in_(numbers)).order_by(Student.id)
+        ).all()
         ids = [s.id for s in students]
-        messages = session.scalars(select(Message).where(Message.student_id.in_(ids))).all()
+        messages = session.scalars(
+            select(Message).where(Message.student_id.in_(ids)).order_by(Message.id)
+        ).all()
         events = session.scalars(
-            select(DeliveryEvent).where(DeliveryEvent.message_id.in_([m.id for m in messages]))
+            select(DeliveryEvent)
+            .where(DeliveryEvent.message_id.in_([m.id for m in messages]))
+            .order_by(DeliveryEvent.id)
         ).all()
 
         def rows(items: Any) -> list[dict[str, Any]]:

@@ -36,6 +36,27 @@ def test_local_bucket_grants_its_burst_then_says_how_long_to_wait() -> None:
     assert all(wait is not None and 0 < wait <= 1.0 for wait in grants[3:])
 
 
+def test_try_take_never_waits() -> None:
+    bucket = LocalTokenBucket(rate=1.0, burst=2)
+    takes = [bucket.try_take() for _ in range(3)]
+    assert takes[:2] == [0.0, 0.0]
+    assert 0 < takes[2] <= 1.0
+
+
+def test_try_take_on_redis_says_how_long_until_the_next_token(redis_url: str) -> None:
+    key = f"test:{secrets.token_hex(4)}"
+    client = redis.Redis.from_url(redis_url)
+    bucket = RedisTokenBucket(client, key, rate=0.5, burst=1)
+    try:
+        assert bucket.try_take() == 0
+        wait = bucket.try_take()
+        assert 0 < wait <= 2.0
+        assert bucket.acquire(max_wait=0) is not None  # the waiting form agrees
+    finally:
+        client.delete(key)
+        client.close()
+
+
 def test_the_redis_bucket_is_shared_by_every_worker(redis_url: str) -> None:
     key = f"test:{secrets.token_hex(4)}"
     workers = [

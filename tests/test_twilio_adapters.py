@@ -9,6 +9,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -34,13 +35,13 @@ from channels.base import (
     SendResult,
     TransientError,
 )
-from channels.ratelimit import LocalTokenBucket
+from channels.ratelimit import LocalTokenBucket, RedisTokenBucket
 from channels.twilio_client import TwilioSettings
 from channels.twilio_sms import TwilioSmsAdapter
 from channels.twilio_webhooks import parse_status_callback, verify_signature
 from channels.twilio_whatsapp import TwilioWhatsAppAdapter
 from simulator.core import SimulatorConfig
-from simulator.server import BackgroundServer, simulator_in_background
+from simulator.server import BackgroundServer, free_port, simulator_in_background
 
 SID = re.compile(r"^SM[0-9a-f]{32}$")
 SMS_FROM = "+15005550006"
@@ -469,6 +470,53 @@ def test_redis_bucket_is_shared_between_adapter_instances(
         client = redis.Redis.from_url(redis_url)
         client.delete(key)
         client.close()
+
+
+def test_an_unreachable_rate_limiter_makes_the_messages_transient(
+    sim: BackgroundServer, env: dict[str, str]
+) -> None:
+    numbers = [unique_number() for _ in range(3)]
+    nowhere = redis.Redis(port=free_port(), socket_connect_timeout=2)
+    adapter = TwilioSmsAdapter(
+        TwilioSettings.from_env(env),
+        callback_base_url=env["CAMPAIGNS_PUBLIC_URL"],
+        from_=SMS_FROM,
+        limiter=RedisTokenBucket(nowhere, "campaigns:ratelimit:unreachable", 5),
+    )
+    with adapter:
+        results = adapter.send([sms(i, n) for i, n in enumerate(numbers)])
+    nowhere.close()
+    assert len(results) == 3
+    for result in results:
+        assert isinstance(result, Rejected)
+        assert type(result.error) is TransientError
+        assert result.error.code == "rate-limiter"
+    assert sum(accepted_count(sim, n) for n in numbers) == 0
+
+
+def test_waiting_for_a_token_leaves_the_sender_free(
+    sim: BackgroundServer, env: dict[str, str]
+) -> None:
+    numbers = [unique_number() for _ in range(3)]
+    adapter = TwilioSmsAdapter(
+        TwilioSettings.from_env(env),
+        callback_base_url=env["CAMPAIGNS_PUBLIC_URL"],
+        from_=SMS_FROM,
+        limiter=LocalTokenBucket(1),  # 1/s, a burst of 1: the others wait 1 s and 2 s
+    )
+    with adapter, ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(adapter.send, [sms(i, n) for i, n in enumerate(numbers)])
+        while sum(accepted_count(sim, n) for n in numbers) == 0:
+            time.sleep(0.01)
+        # Answered while the batch waits for its tokens: the loop is not blocked by the wait.
+        [probe] = adapter.send([OutboundMessage(9, Channel.EMAIL, "a@example.edu.tr", "x")])
+        assert not waiting.done()
+        assert sum(accepted_count(sim, n) for n in numbers) == 1
+        results = waiting.result()
+    assert isinstance(probe, Rejected)
+    assert probe.error.code == "wrong-channel"
+    assert all(isinstance(r, Accepted) for r in results)
+    assert [accepted_count(sim, n) for n in numbers] == [1, 1, 1]
 
 
 def test_local_buckets_are_not_shared(sim: BackgroundServer, env: dict[str, str]) -> None:

@@ -1,20 +1,27 @@
-"""Twilio plumbing: settings, error classification, the HTTP client (base URL override,
-timeout) against the local simulator through the real SDK."""
+"""Twilio plumbing: settings, error classification, the asyncio HTTP client (base URL
+override, timeout, no logging) and the batch sender against the local simulator through the
+real SDK."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
-import time
+import logging
+import ssl
+import threading
 from collections.abc import Iterator
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
-import requests
-import requests.exceptions
 import twilio.base.exceptions
+from aiohttp.client_reqrep import ConnectionKey, RequestInfo
+from multidict import CIMultiDict, CIMultiDictProxy
+from starlette.types import ASGIApp, Receive, Scope, Send
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.rest import Client
+from yarl import URL
 
 from channels.base import (
     Accepted,
@@ -30,12 +37,14 @@ from channels.base import (
 from channels.twilio_client import (
     TWILIO_API_URL,
     TwilioApiHttpClient,
+    TwilioMessageSender,
     TwilioSettings,
     classify,
     new_client,
     status_callback_url,
 )
 from channels.twilio_sms import TwilioSmsAdapter
+from simulator.app import create_app
 from simulator.core import SimulatorConfig
 from simulator.server import BackgroundServer, free_port, simulator_in_background
 
@@ -199,50 +208,99 @@ def test_every_twilio_exception_class_is_classified() -> None:
                 assert result.code == str(99000 + status)
 
 
-URL_PROBLEMS = (
-    requests.exceptions.MissingSchema,
-    requests.exceptions.InvalidSchema,
-    requests.exceptions.InvalidURL,
-    requests.exceptions.URLRequired,
-)
+def connection_key() -> ConnectionKey:
+    return ConnectionKey(
+        host="api.twilio.com",
+        port=443,
+        is_ssl=True,
+        ssl=True,
+        proxy=None,
+        proxy_auth=None,
+        proxy_headers_hash=None,
+    )
 
 
-def build_requests_error(cls: type[Exception]) -> Exception:
-    for arguments in (("boom",), ("boom", "document", 0)):
-        try:
-            return cls(*arguments)
-        except TypeError:
+def build_aiohttp_error(cls: type[Exception]) -> Exception:
+    """An instance of an aiohttp exception class, its arguments chosen by parameter name."""
+    url = URL(f"{TWILIO_API_URL}{MESSAGES_URI}")
+    values: dict[str, object] = {
+        "connection_key": connection_key(),
+        "os_error": ConnectionRefusedError(111, "Connection refused"),
+        "certificate_error": ssl.SSLCertVerificationError("certificate verify failed"),
+        "request_info": RequestInfo(url, "POST", CIMultiDictProxy(CIMultiDict()), url),
+        "history": (),
+        "url": url,
+        "message": "boom",
+        "expected": b"a" * 32,
+        "got": b"b" * 32,
+        "host": "api.twilio.com",
+        "port": 443,
+        "path": "/run/twilio.sock",
+    }
+    arguments: dict[str, object] = {}
+    for name, parameter in inspect.signature(cls.__init__).parameters.items():
+        if name == "self" or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
-    pytest.fail(f"teach this test how to build {cls.__name__}")
+        if name in values:
+            arguments[name] = values[name]
+        elif parameter.default is parameter.empty:
+            pytest.fail(f"teach this test how to build {cls.__name__} (parameter {name!r})")
+    return cls(**arguments) if arguments else cls("boom")
 
 
-def test_every_requests_exception_class_is_classified() -> None:
-    classes = exception_classes(requests.exceptions)
-    errors = [cls for cls in classes if issubclass(cls, requests.RequestException)]
-    # Anything else defined there is a warning, never raised at us.
-    assert all(issubclass(cls, Warning) for cls in classes if cls not in errors)
+def aiohttp_errors() -> list[type[Exception]]:
+    exported = (getattr(aiohttp, name) for name in aiohttp.__all__)
+    return [c for c in exported if isinstance(c, type) and issubclass(c, aiohttp.ClientError)]
+
+
+def expected_for_transport(cls: type[Exception]) -> type[Exception]:
+    # A URL aiohttp cannot use is ours to fix; redirects are never followed.
+    url_problem = issubclass(cls, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError)
+    if url_problem and not issubclass(cls, aiohttp.RedirectClientError):
+        return ConfigurationError
+    return TransientError
+
+
+def test_every_aiohttp_exception_class_is_classified() -> None:
+    classes = aiohttp_errors()
     assert {
-        requests.exceptions.ConnectionError,
-        requests.exceptions.ConnectTimeout,
-        requests.exceptions.ReadTimeout,
-        requests.exceptions.SSLError,
-    } <= set(errors)
-    for cls in errors:
-        expected = ConfigurationError if issubclass(cls, URL_PROBLEMS) else TransientError
-        assert outcome(build_requests_error(cls)) is expected, cls.__name__
+        aiohttp.ClientError,
+        aiohttp.ClientConnectorError,
+        aiohttp.ClientConnectorDNSError,
+        aiohttp.ClientOSError,
+        aiohttp.ClientPayloadError,
+        aiohttp.ConnectionTimeoutError,
+        aiohttp.InvalidURL,
+        aiohttp.InvalidUrlClientError,
+        aiohttp.NonHttpUrlClientError,
+        aiohttp.ServerDisconnectedError,
+        aiohttp.ServerTimeoutError,
+        aiohttp.SocketTimeoutError,
+    } <= set(classes)
+    for cls in [*classes, asyncio.TimeoutError]:
+        exc = build_aiohttp_error(cls)
+        assert type(exc) is cls
+        assert outcome(exc) is expected_for_transport(cls), cls.__name__
+    assert expected_for_transport(aiohttp.InvalidURL) is ConfigurationError
 
 
 def test_transport_errors_say_what_happened() -> None:
-    refused = classify(requests.exceptions.ConnectionError("refused"))
-    connect = classify(requests.exceptions.ConnectTimeout("slow connect"))
-    read = classify(requests.exceptions.ReadTimeout("slow answer"))
-    assert (refused.code, connect.code, read.code) == (
-        "ConnectionError",
-        "ConnectTimeout",
-        "ReadTimeout",
+    refused = classify(build_aiohttp_error(aiohttp.ClientConnectorError))
+    connect = classify(aiohttp.ConnectionTimeoutError("slow connect"))
+    answer = classify(TimeoutError())
+    dropped = classify(aiohttp.ServerDisconnectedError())
+    assert (refused.code, connect.code, answer.code, dropped.code) == (
+        "ClientConnectorError",
+        "ConnectionTimeoutError",
+        "TimeoutError",
+        "ServerDisconnectedError",
     )
-    assert "may have accepted" in read.detail  # a read timeout is ambiguous
-    assert all(isinstance(e, TransientError) for e in (refused, connect, read))
+    assert "Cannot connect to host api.twilio.com:443" in refused.detail
+    # Nothing was sent when connecting failed; a missing answer is ambiguous.
+    assert "may have accepted" not in refused.detail + connect.detail
+    assert "may have accepted" in answer.detail
+    assert "may have accepted" in dropped.detail
+    assert all(isinstance(e, TransientError) for e in (refused, connect, answer, dropped))
 
 
 def test_other_exceptions_are_transient_and_named() -> None:
@@ -348,7 +406,6 @@ def test_sdk_errors_without_http_status_are_permanent() -> None:
 def test_rewrite_covers_regional_and_edge_hosts(url: str) -> None:
     client = TwilioApiHttpClient(timeout=1, pool_size=2, base_url="http://127.0.0.1:9/")
     assert client.rewrite(url) == "http://127.0.0.1:9/2010-04-01/Accounts/AC1/Messages.json"
-    client.close()
 
 
 @pytest.mark.parametrize(
@@ -362,61 +419,82 @@ def test_rewrite_covers_regional_and_edge_hosts(url: str) -> None:
 def test_rewrite_leaves_other_hosts_alone(url: str) -> None:
     client = TwilioApiHttpClient(timeout=1, pool_size=2, base_url="http://127.0.0.1:9")
     assert client.rewrite(url) == url
-    client.close()
 
 
 def test_base_url_holds_with_region_and_edge_on_the_client(sim: BackgroundServer) -> None:
-    settings = TwilioSettings.from_env(env_for(sim))
-    client = new_client(settings)
-    client.region, client.edge = "ie1", "dublin"
-    # Without the rewrite the SDK would go to Twilio's Dublin edge.
-    assert client.get_hostname(f"{TWILIO_API_URL}/x") == "https://api.dublin.ie1.twilio.com/x"
-    created = client.messages.create(
-        to="+905321110001", from_="+15005550006", body="Kayıt hatırlatması"
-    )
-    assert created.sid.startswith("SM")
-    fetched = client.messages(created.sid).fetch()
-    assert (fetched.sid, fetched.to) == (created.sid, "+905321110001")
+    async def scenario() -> None:
+        client = new_client(TwilioSettings.from_env(env_for(sim)))
+        client.region, client.edge = "ie1", "dublin"
+        # Without the rewrite the SDK would go to Twilio's Dublin edge.
+        assert client.get_hostname(f"{TWILIO_API_URL}/x") == "https://api.dublin.ie1.twilio.com/x"
+        try:
+            created = await client.messages.create_async(
+                to="+905321110001", from_="+15005550006", body="Kayıt hatırlatması"
+            )
+            assert created.sid.startswith("SM")
+            fetched = await client.messages(created.sid).fetch_async()
+            assert (fetched.sid, fetched.to) == (created.sid, "+905321110001")
+        finally:
+            await client.http_client.close()
+
+    asyncio.run(scenario())
     assert accepted_recipients(sim)["+905321110001"] == 1
-    client.http_client.close()
 
 
 def test_fetch_shows_the_status_progressing_and_the_price_once_final(
     sim: BackgroundServer,
 ) -> None:
-    client = new_client(TwilioSettings.from_env(env_for(sim)))
-    created = client.messages.create(to="+905321110005", from_="+15005550006", body="a" * 200)
-    assert (created.status, created.price, created.num_segments) == ("queued", None, "2")
-    deadline = time.monotonic() + 10
-    fetched = client.messages(created.sid).fetch()
-    while fetched.status not in ("delivered", "undelivered") and time.monotonic() < deadline:
-        time.sleep(0.02)
-        fetched = client.messages(created.sid).fetch()
-    assert fetched.status in ("delivered", "undelivered")
-    assert (fetched.price, fetched.price_unit) == ("-0.08000", "USD")  # 2 segments
-    assert fetched.date_sent is not None
-    client.http_client.close()
+    async def scenario() -> None:
+        client = new_client(TwilioSettings.from_env(env_for(sim)))
+        try:
+            created = await client.messages.create_async(
+                to="+905321110005", from_="+15005550006", body="a" * 200
+            )
+            assert (created.status, created.price, created.num_segments) == ("queued", None, "2")
+            deadline = asyncio.get_running_loop().time() + 10
+            fetched = await client.messages(created.sid).fetch_async()
+            while fetched.status not in ("delivered", "undelivered"):
+                if asyncio.get_running_loop().time() > deadline:
+                    break
+                await asyncio.sleep(0.02)
+                fetched = await client.messages(created.sid).fetch_async()
+            assert fetched.status in ("delivered", "undelivered")
+            assert (fetched.price, fetched.price_unit) == ("-0.08000", "USD")  # 2 segments
+            assert fetched.date_sent is not None
+        finally:
+            await client.http_client.close()
+
+    asyncio.run(scenario())
 
 
 def test_another_accounts_path_is_a_configuration_problem(sim: BackgroundServer) -> None:
     settings = TwilioSettings.from_env(env_for(sim))
-    client = Client(
-        settings.account_sid,
-        settings.auth_token,
-        account_sid="AC" + "9" * 32,
-        http_client=TwilioApiHttpClient(timeout=5, pool_size=1, base_url=sim.url),
-    )
-    with pytest.raises(TwilioRestException) as raised:
-        client.messages.create(to="+905321110006", from_="+15005550006", body="x")
-    assert (raised.value.status, raised.value.code) == (404, 20404)
-    with pytest.raises(ConfigurationError):
-        classify(raised.value)
-    ours = new_client(settings)
-    with pytest.raises(TwilioRestException) as missing:
-        ours.messages("SM" + "0" * 32).fetch()
-    assert type(classify(missing.value)) is PermanentError  # a missing message, not account
-    client.http_client.close()
-    ours.http_client.close()
+
+    async def scenario() -> None:
+        client = Client(
+            settings.account_sid,
+            settings.auth_token,
+            account_sid="AC" + "9" * 32,
+            http_client=TwilioApiHttpClient(timeout=5, pool_size=1, base_url=sim.url),
+        )
+        ours = new_client(settings)
+        try:
+            with pytest.raises(TwilioRestException) as raised:
+                await client.messages.create_async(
+                    to="+905321110006", from_="+15005550006", body="x"
+                )
+            assert (raised.value.status, raised.value.code) == (404, 20404)
+            with pytest.raises(ConfigurationError):
+                classify(raised.value)
+            with pytest.raises(TwilioRestException) as missing:
+                await ours.messages("SM" + "0" * 32).fetch_async()
+            # A missing message, not a missing account.
+            assert type(classify(missing.value)) is PermanentError
+        finally:
+            await client.http_client.close()
+            await ours.http_client.close()
+
+    asyncio.run(scenario())
 
 
 def test_base_url_holds_with_region_and_edge_from_the_environment(
@@ -432,6 +510,18 @@ def test_base_url_holds_with_region_and_edge_from_the_environment(
     assert accepted_recipients(sim)["+905321110002"] == 1
 
 
+def test_requests_and_answers_are_not_logged(
+    sim: BackgroundServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    number = "+905321110007"
+    with TwilioSmsAdapter.from_env(env_for(sim)) as adapter:
+        [result] = adapter.send([OutboundMessage(2, Channel.SMS, number, "Merhaba")])
+    assert isinstance(result, Accepted)
+    assert not [r for r in caplog.records if r.name.startswith("twilio")]
+    assert not [r for r in caplog.records if number in r.getMessage()]
+
+
 def test_timeout_is_applied() -> None:
     config = SimulatorConfig(callbacks=False, timeout_rate=1.0, timeout_seconds=5)
     with simulator_in_background(config) as slow:
@@ -441,7 +531,8 @@ def test_timeout_is_applied() -> None:
     # The simulator answers (and accepts) after 5 s: an Accepted result would mean no timeout.
     assert isinstance(result, Rejected)
     assert type(result.error) is TransientError
-    assert result.error.code == "ReadTimeout"
+    assert result.error.code == "TimeoutError"
+    assert "may have accepted" in result.error.detail
 
 
 def test_nothing_listening_is_transient() -> None:
@@ -456,7 +547,19 @@ def test_nothing_listening_is_transient() -> None:
         [result] = adapter.send([OutboundMessage(8, Channel.SMS, "+905321110004", "x")])
     assert isinstance(result, Rejected)
     assert type(result.error) is TransientError
-    assert result.error.code == "ConnectionError"
+    assert result.error.code == "ClientConnectorError"
+
+
+def test_an_unusable_base_url_is_a_configuration_problem() -> None:
+    env = {
+        "TWILIO_ACCOUNT_SID": CONFIG.twilio_account_sid,
+        "TWILIO_AUTH_TOKEN": CONFIG.twilio_auth_token,
+        "TWILIO_API_BASE_URL": "http://127.0.0.1:99999",  # no such port
+        "TWILIO_SMS_FROM": "+15005550006",
+        "CAMPAIGNS_PUBLIC_URL": "https://kampanya.example.edu.tr",
+    }
+    with TwilioSmsAdapter.from_env(env) as adapter, pytest.raises(ConfigurationError, match="URL"):
+        adapter.send([OutboundMessage(9, Channel.SMS, "+905321110008", "x")])
 
 
 def test_wrong_credentials_stop_the_whole_batch(sim: BackgroundServer) -> None:
@@ -465,3 +568,108 @@ def test_wrong_credentials_stop_the_whole_batch(sim: BackgroundServer) -> None:
     with TwilioSmsAdapter.from_env(env) as adapter, pytest.raises(ConfigurationError):
         adapter.send(batch)
     assert not any(r.startswith("+90532111001") for r in accepted_recipients(sim))
+
+
+class RevokedFrom:
+    """A limiter that never limits, and from its ``n``-th token on leaves the sender's client
+    with a revoked auth token: what rotating the token while a batch is sent looks like."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.taken = 0
+        self.sender: TwilioMessageSender | None = None
+
+    def try_take(self) -> float:
+        self.taken += 1
+        if self.taken == self.n and self.sender is not None:
+            client = self.sender.client()
+            client.password = "revoked"
+            client.auth = (client.username, client.password)
+        return 0.0
+
+    def acquire(self, max_wait: float) -> float | None:
+        self.try_take()
+        return None
+
+
+def test_credentials_refused_after_some_were_accepted_keep_those(sim: BackgroundServer) -> None:
+    limiter = RevokedFrom(3)
+    adapter = TwilioSmsAdapter(
+        TwilioSettings.from_env(env_for(sim, TWILIO_CONCURRENCY="1")),  # one after the other
+        callback_base_url="https://kampanya.example.edu.tr",
+        from_="+15005550006",
+        limiter=limiter,
+    )
+    limiter.sender = adapter.sender
+    numbers = [f"+90532112{i:04d}" for i in range(1, 6)]
+    with adapter:
+        results = adapter.send(
+            [OutboundMessage(i, Channel.SMS, n, "x") for i, n in enumerate(numbers)]
+        )
+    # Raising would hand the two accepted messages back to be sent again.
+    assert len(results) == 5
+    outcome = {r.message_id: r for r in results}
+    assert isinstance(outcome[0], Accepted)
+    assert isinstance(outcome[1], Accepted)
+    for message_id in (2, 3, 4):
+        result = outcome[message_id]
+        assert isinstance(result, Rejected)
+        assert type(result.error) is TransientError
+        assert "refused" in result.error.detail
+    accepted = accepted_recipients(sim)
+    assert [accepted.get(n, 0) for n in numbers] == [1, 1, 0, 0, 0]
+
+
+class InFlight:
+    """ASGI middleware counting the HTTP requests being answered at the same time."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.now = 0
+        self.most = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.now -= 1
+
+
+def test_at_most_the_configured_number_of_requests_are_in_flight() -> None:
+    config = SimulatorConfig(callbacks=False, latency=0.05, seed=3)
+    counted = InFlight(create_app(config))
+    with BackgroundServer(counted) as server:
+        env = env_for(server, config, TWILIO_CONCURRENCY="3")
+        batch = [OutboundMessage(i, Channel.SMS, f"+90532113{i + 1:04d}", "x") for i in range(12)]
+        with TwilioSmsAdapter.from_env(env) as adapter:
+            results = adapter.send(batch)
+    assert sorted(r.message_id for r in results) == list(range(12))
+    assert all(isinstance(r, Accepted) for r in results)
+    assert counted.most == 3
+
+
+def sender_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "twilio-send"}
+
+
+def test_close_stops_the_thread_and_a_later_send_starts_afresh(sim: BackgroundServer) -> None:
+    before = sender_threads()
+    adapter = TwilioSmsAdapter.from_env(env_for(sim))
+    adapter.close()  # never used: nothing to stop
+    assert sender_threads() == before
+    [first] = adapter.send([OutboundMessage(1, Channel.SMS, "+905321140001", "x")])
+    assert len(sender_threads() - before) == 1
+    adapter.close()
+    adapter.close()
+    assert sender_threads() == before
+    [second] = adapter.send([OutboundMessage(2, Channel.SMS, "+905321140002", "x")])
+    adapter.close()
+    assert sender_threads() == before
+    assert isinstance(first, Accepted)
+    assert isinstance(second, Accepted)
+    assert accepted_recipients(sim)["+905321140002"] == 1
