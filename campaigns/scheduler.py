@@ -15,6 +15,7 @@ from sqlalchemy import exists, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.adapters import AdapterPool
+from campaigns.costs import refresh_costs
 from campaigns.db import Database
 from campaigns.dispatch import Dispatcher
 from campaigns.models import (
@@ -41,6 +42,7 @@ class TickReport:
     started: list[int] = field(default_factory=list)
     finished_waves: list[int] = field(default_factory=list)
     finished_campaigns: list[int] = field(default_factory=list)
+    priced: int = 0
 
 
 def tick(
@@ -81,6 +83,8 @@ def tick(
         report.recovered = recover_stale(
             session, adapters, lease_seconds=settings.sending_lease_seconds, now=now
         )
+    with db.session() as session:
+        report.priced = refresh_costs(session, adapters, settings, now=now)
 
     for wave_id in _waves_to_start(db, settings, now):
         dispatcher.send_wave(wave_id)

@@ -196,6 +196,11 @@ class ChannelAdapter(ABC):
         """
         return {}
 
+    def fetch_costs(self, provider_message_ids: Sequence[str]) -> dict[str, tuple[Decimal, str]]:
+        """What the provider charged, for providers that say so only after sending (Twilio):
+        ``{provider_message_id: (amount, currency)}`` for the messages priced by now."""
+        return {}
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 

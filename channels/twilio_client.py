@@ -18,8 +18,10 @@ import logging
 import re
 import threading
 import time
+from abc import abstractmethod
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Self, TypeVar
 from urllib.parse import urlencode
 from urllib.request import getproxies, proxy_bypass
@@ -37,6 +39,7 @@ from twilio.rest import Client  # type: ignore[import-untyped]
 
 from channels.base import (
     Accepted,
+    ChannelAdapter,
     ConfigurationError,
     DeliveryError,
     OutboundMessage,
@@ -400,6 +403,26 @@ def _segments(created: Any) -> int | None:
 MessageParams = Callable[[OutboundMessage], Mapping[str, Any]]
 
 
+class TwilioAdapter(ChannelAdapter):
+    """What the SMS and WhatsApp adapters share: a sender, its prices, closing it."""
+
+    sender: TwilioMessageSender
+
+    @abstractmethod
+    def _arguments(self, message: OutboundMessage) -> Mapping[str, Any]:
+        """The ``messages.create`` arguments of a message (raise ``DeliveryError`` if it
+        cannot be sent by this adapter)."""
+
+    def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
+        return self.sender.send(batch, self._arguments)
+
+    def fetch_costs(self, provider_message_ids: Sequence[str]) -> dict[str, tuple[Decimal, str]]:
+        return self.sender.fetch_costs(provider_message_ids)
+
+    def close(self) -> None:
+        self.sender.close()
+
+
 class TwilioMessageSender:
     """Creates Messages concurrently: at most ``settings.concurrency`` requests in flight.
 
@@ -452,6 +475,31 @@ class TwilioMessageSender:
             if self._loop is None:
                 self._loop = _SenderLoop(self.settings)
             return self._loop
+
+    def fetch_costs(self, sids: Sequence[str]) -> dict[str, tuple[Decimal, str]]:
+        """The prices Twilio has set on these messages (a final status comes first)."""
+        if not sids:
+            return {}
+        loop = self._running()
+        return loop.run(self._fetch_costs(loop, sids))
+
+    async def _fetch_costs(
+        self, loop: _SenderLoop, sids: Sequence[str]
+    ) -> dict[str, tuple[Decimal, str]]:
+        async def price(sid: str) -> tuple[str, tuple[Decimal, str] | None]:
+            async with loop.slots:
+                try:
+                    message = await loop.client.messages(sid).fetch_async()
+                except Exception as exc:  # a price is a nicety: ask again next time
+                    log.debug("price of %s not fetched: %s", sid, type(exc).__name__)
+                    return sid, None
+            if message.price in (None, "") or not message.price_unit:
+                return sid, None
+            # Twilio writes charges as negative amounts ("-0.04000").
+            return sid, (abs(Decimal(str(message.price))), str(message.price_unit).upper())
+
+        found = await asyncio.gather(*(price(sid) for sid in sids))
+        return {sid: cost for sid, cost in found if cost is not None}
 
     async def _send_batch(
         self, loop: _SenderLoop, batch: Sequence[OutboundMessage], params: MessageParams

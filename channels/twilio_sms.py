@@ -10,20 +10,19 @@ Status callbacks go to ``<public URL>/webhooks/twilio/status?m=<message id>``.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Self
 
 from channels.base import (
     Channel,
-    ChannelAdapter,
     ConfigurationError,
     OutboundMessage,
     PermanentError,
-    SendResult,
 )
 from channels.ratelimit import RateLimiter, limiter_from_env
 from channels.twilio_client import (
     DEFAULT_MAX_RATE_WAIT,
+    TwilioAdapter,
     TwilioMessageSender,
     TwilioSettings,
     callback_base,
@@ -31,7 +30,7 @@ from channels.twilio_client import (
 )
 
 
-class TwilioSmsAdapter(ChannelAdapter):
+class TwilioSmsAdapter(TwilioAdapter):
     """Sends SMS from one sender (a number, an alphanumeric ID or a Messaging Service)."""
 
     name = "twilio-sms"
@@ -90,9 +89,3 @@ class TwilioSmsAdapter(ChannelAdapter):
         else:
             arguments["from_"] = self.from_
         return arguments
-
-    def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
-        return self.sender.send(batch, self._arguments)
-
-    def close(self) -> None:
-        self.sender.close()

@@ -15,19 +15,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Self
 
 from channels.base import (
     Channel,
-    ChannelAdapter,
     OutboundMessage,
     PermanentError,
-    SendResult,
 )
 from channels.ratelimit import RateLimiter, limiter_from_env
 from channels.twilio_client import (
     DEFAULT_MAX_RATE_WAIT,
+    TwilioAdapter,
     TwilioMessageSender,
     TwilioSettings,
     callback_base,
@@ -38,7 +37,7 @@ from channels.twilio_client import (
 PREFIX = "whatsapp:"
 
 
-class TwilioWhatsAppAdapter(ChannelAdapter):
+class TwilioWhatsAppAdapter(TwilioAdapter):
     """Sends WhatsApp messages from one business number."""
 
     name = "twilio-whatsapp"
@@ -91,9 +90,3 @@ class TwilioWhatsAppAdapter(ChannelAdapter):
         else:
             arguments["body"] = message.text
         return arguments
-
-    def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
-        return self.sender.send(batch, self._arguments)
-
-    def close(self) -> None:
-        self.sender.close()
