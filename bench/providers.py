@@ -256,7 +256,7 @@ def adapter_figures(figures: dict[str, float]) -> None:
         env = provider_env(
             url,
             TWILIO_CONCURRENCY="64",
-            TWILIO_SMS_RATE="1500/s",
+            TWILIO_SMS_RATE="3000/s",  # every request takes a token; not the bottleneck
             CAMPAIGNS_REDIS_URL=REDIS_URL,
         )
         figures["twilio_50ms"] = adapter_rate("twilio-sms", env, texts)
@@ -313,8 +313,8 @@ def report(figures: dict[str, float], only: str | None) -> None:
             f"= {twilio / noop:.1f}x no-op (target ≥ 3x) {verdict(twilio >= 3 * noop)}"
         )
         print(
-            f"Twilio SMS adapter, 50 ms simulator, 1500/s global limit: {slow:,.0f} msg/s "
-            f"(target ≥ 1,000) {verdict(slow >= 1000)}"
+            f"Twilio SMS adapter, 50 ms simulator, through the 3000/s global limiter: "
+            f"{slow:,.0f} msg/s (target ≥ 1,000) {verdict(slow >= 1000)}"
         )
     if only != "adapters":
         bare, raw = figures["bare"], figures["bare_asgi"]
