@@ -15,7 +15,6 @@ from campaigns.dispatch import SEND_TASK, TICK_TASK, CeleryDispatcher
 from campaigns.models import utcnow
 from campaigns.runtime import Runtime, build_runtime
 from campaigns.settings import Settings, get_settings
-from channels.base import ConfigurationError
 
 log = logging.getLogger("campaigns.worker")
 
@@ -57,8 +56,10 @@ def runtime() -> Runtime:
 @signals.worker_init.connect
 @signals.beat_init.connect
 def _require_broker(**_: Any) -> None:
+    # Without it Celery would fall back to a local AMQP server: stop instead. (SystemExit,
+    # because Celery logs and swallows ordinary exceptions raised by signal handlers.)
     if not app.conf.broker_url:
-        raise ConfigurationError(
+        raise SystemExit(
             "CAMPAIGNS_BROKER_URL ayarlı değil / is not set: workers need a broker (redis://…)"
         )
 
