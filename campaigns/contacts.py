@@ -19,8 +19,6 @@ T = TypeVar("T")
 
 DEFAULT_REGION = "TR"
 DEFAULT_LANGUAGE = "tr"
-DEGREES = ("önlisans", "lisans", "yüksek lisans", "doktora")
-LANGUAGES = ("tr", "en")
 
 _MOBILE_TYPES = frozenset(
     {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
