@@ -406,15 +406,32 @@ MessageParams = Callable[[OutboundMessage], Mapping[str, Any]]
 class TwilioAdapter(ChannelAdapter):
     """What the SMS and WhatsApp adapters share: a sender, its prices, closing it."""
 
-    sender: TwilioMessageSender
+    def __init__(
+        self,
+        settings: TwilioSettings,
+        *,
+        callback_base_url: str,
+        limiter: RateLimiter | None = None,
+        max_rate_wait: float = DEFAULT_MAX_RATE_WAIT,
+    ) -> None:
+        self.settings = settings
+        self.callback_base_url = callback_base_url.rstrip("/")
+        self.sender = TwilioMessageSender(settings, limiter, max_rate_wait=max_rate_wait)
 
     @abstractmethod
     def _arguments(self, message: OutboundMessage) -> Mapping[str, Any]:
-        """The ``messages.create`` arguments of a message (raise ``DeliveryError`` if it
-        cannot be sent by this adapter)."""
+        """The ``messages.create`` arguments of a message of one of ``channels`` (raise
+        ``DeliveryError`` if it cannot be sent by this adapter)."""
 
     def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
-        return self.sender.send(batch, self._arguments)
+        return self.sender.send(batch, self._checked_arguments)
+
+    def _checked_arguments(self, message: OutboundMessage) -> Mapping[str, Any]:
+        if message.channel not in self.channels:
+            raise PermanentError(
+                f"{self.name} cannot send {message.channel.value}", code="wrong-channel"
+            )
+        return self._arguments(message)
 
     def fetch_costs(self, provider_message_ids: Sequence[str]) -> dict[str, tuple[Decimal, str]]:
         return self.sender.fetch_costs(provider_message_ids)

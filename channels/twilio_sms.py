@@ -17,13 +17,11 @@ from channels.base import (
     Channel,
     ConfigurationError,
     OutboundMessage,
-    PermanentError,
 )
 from channels.ratelimit import RateLimiter, limiter_from_env
 from channels.twilio_client import (
     DEFAULT_MAX_RATE_WAIT,
     TwilioAdapter,
-    TwilioMessageSender,
     TwilioSettings,
     callback_base,
     status_callback_url,
@@ -51,11 +49,14 @@ class TwilioSmsAdapter(TwilioAdapter):
             raise ConfigurationError(
                 "set exactly one of TWILIO_SMS_FROM and TWILIO_MESSAGING_SERVICE_SID"
             )
-        self.settings = settings
-        self.callback_base_url = callback_base_url.rstrip("/")
+        super().__init__(
+            settings,
+            callback_base_url=callback_base_url,
+            limiter=limiter,
+            max_rate_wait=max_rate_wait,
+        )
         self.from_ = from_
         self.messaging_service_sid = messaging_service_sid
-        self.sender = TwilioMessageSender(settings, limiter, max_rate_wait=max_rate_wait)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
@@ -75,10 +76,6 @@ class TwilioSmsAdapter(TwilioAdapter):
         )
 
     def _arguments(self, message: OutboundMessage) -> Mapping[str, Any]:
-        if message.channel is not Channel.SMS:
-            raise PermanentError(
-                f"{self.name} cannot send {message.channel.value}", code="wrong-channel"
-            )
         arguments: dict[str, Any] = {
             "to": message.to,
             "body": message.text,

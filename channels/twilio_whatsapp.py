@@ -21,13 +21,11 @@ from typing import Any, Self
 from channels.base import (
     Channel,
     OutboundMessage,
-    PermanentError,
 )
 from channels.ratelimit import RateLimiter, limiter_from_env
 from channels.twilio_client import (
     DEFAULT_MAX_RATE_WAIT,
     TwilioAdapter,
-    TwilioMessageSender,
     TwilioSettings,
     callback_base,
     e164,
@@ -53,10 +51,13 @@ class TwilioWhatsAppAdapter(TwilioAdapter):
         limiter: RateLimiter | None = None,
         max_rate_wait: float = DEFAULT_MAX_RATE_WAIT,
     ) -> None:
-        self.settings = settings
-        self.callback_base_url = callback_base_url.rstrip("/")
+        super().__init__(
+            settings,
+            callback_base_url=callback_base_url,
+            limiter=limiter,
+            max_rate_wait=max_rate_wait,
+        )
         self.from_ = e164(from_, "TWILIO_WHATSAPP_FROM")
-        self.sender = TwilioMessageSender(settings, limiter, max_rate_wait=max_rate_wait)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
@@ -73,10 +74,6 @@ class TwilioWhatsAppAdapter(TwilioAdapter):
         )
 
     def _arguments(self, message: OutboundMessage) -> Mapping[str, Any]:
-        if message.channel is not Channel.WHATSAPP:
-            raise PermanentError(
-                f"{self.name} cannot send {message.channel.value}", code="wrong-channel"
-            )
         arguments: dict[str, Any] = {
             "to": PREFIX + message.to.removeprefix(PREFIX),
             "from_": PREFIX + self.from_,
