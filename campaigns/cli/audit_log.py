@@ -8,7 +8,7 @@ import typer
 
 from campaigns import audit as audit_log
 from campaigns.cli import context
-from campaigns.cli.output import TableFormat, emit_json, emit_table, to_json
+from campaigns.cli.output import TableFormat, TableOutput, emit_json, emit_table, to_json
 
 COLUMNS = ("at", "actor", "action", "target", "details")
 
@@ -18,9 +18,7 @@ def audit(
         int,
         typer.Option("--limit", min=1, max=audit_log.MAX_LIMIT, help="En çok / at most N."),
     ] = 50,
-    output: Annotated[
-        TableFormat, typer.Option("--format", help="Çıktı biçimi / output format: table | json.")
-    ] = TableFormat.table,
+    output: TableOutput = TableFormat.table,
 ) -> None:
     """Denetim kaydını göster, en yenisi önce / show the audit log, newest first."""
     with context.db().session() as session:

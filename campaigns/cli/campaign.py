@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from campaigns import audit, dispatch, lifecycle
 from campaigns.audience import count_audience
 from campaigns.cli import context
-from campaigns.cli.output import TableFormat, console, emit_json, emit_table
+from campaigns.cli.output import TableFormat, TableOutput, console, emit_json, emit_table
 from campaigns.durations import format_duration
 from campaigns.errors import UnreadableFileError
 from campaigns.models import Campaign, Wave, utcnow
@@ -23,9 +23,6 @@ from campaigns.send_window import SendWindow
 app = typer.Typer(no_args_is_help=True)
 
 CampaignId = Annotated[int, typer.Argument(metavar="ID", help="Kampanya numarası / campaign id.")]
-Format = Annotated[
-    TableFormat, typer.Option("--format", help="Çıktı biçimi / output format: table | json.")
-]
 
 
 @app.command()
@@ -42,7 +39,7 @@ def create(
             "--dry-run", help="Yalnızca doğrula, kaydetme / validate only, store nothing."
         ),
     ] = False,
-    output: Format = TableFormat.table,
+    output: TableOutput = TableFormat.table,
 ) -> None:
     """Dosyayı doğrula ve taslak kampanya olarak kaydet / validate a file, store a draft.
 
@@ -80,7 +77,7 @@ def create(
 
 
 @app.command("list")
-def list_(output: Format = TableFormat.table) -> None:
+def list_(output: TableOutput = TableFormat.table) -> None:
     """Kampanyaları listele / list campaigns."""
     with context.db().session() as session:
         rows: list[dict[str, Any]] = [
@@ -111,7 +108,7 @@ def list_(output: Format = TableFormat.table) -> None:
 
 
 @app.command()
-def show(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
+def show(campaign_id: CampaignId, output: TableOutput = TableFormat.table) -> None:
     """Kampanyayı, kitlesini ve dalgalarını göster / show a campaign, its audience and waves.
 
     Wave start times are shown in the campaign's own time zone.
@@ -125,7 +122,7 @@ def show(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
 
 
 @app.command()
-def launch(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
+def launch(campaign_id: CampaignId, output: TableOutput = TableFormat.table) -> None:
     """Taslak kampanyayı başlat / launch a draft campaign.
 
     Waves given as an offset are scheduled from now.
@@ -140,7 +137,7 @@ def launch(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
 
 
 @app.command()
-def pause(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
+def pause(campaign_id: CampaignId, output: TableOutput = TableFormat.table) -> None:
     """Etkin kampanyayı duraklat / pause an active campaign."""
     with context.db().session() as session:
         campaign = lifecycle.pause(session, campaign_id)
@@ -150,7 +147,7 @@ def pause(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
 
 
 @app.command()
-def resume(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
+def resume(campaign_id: CampaignId, output: TableOutput = TableFormat.table) -> None:
     """Duraklatılmış kampanyayı sürdür / resume a paused campaign."""
     settings = context.settings()
     with context.db().session() as session:
@@ -162,7 +159,7 @@ def resume(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
 
 
 @app.command()
-def cancel(campaign_id: CampaignId, output: Format = TableFormat.table) -> None:
+def cancel(campaign_id: CampaignId, output: TableOutput = TableFormat.table) -> None:
     """Kampanyayı iptal et / cancel a campaign for good.
 
     Waves not yet done and messages not yet sent are cancelled; this cannot be undone.

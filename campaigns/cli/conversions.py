@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from campaigns.cli import context
-from campaigns.cli.output import TableFormat, console, emit_json, emit_table
+from campaigns.cli.output import TableFormat, TableOutput, console, emit_json, emit_table
 from campaigns.columns import parse_overrides
 from campaigns.conversion_import import import_conversions
 from campaigns.models import ConversionStage
@@ -31,9 +31,7 @@ def import_file(
         list[str] | None,
         typer.Option("--map", help="'Sütun Adı=alan' (student_no, occurred_at); repeatable."),
     ] = None,
-    output: Annotated[
-        TableFormat, typer.Option("--format", help="Çıktı / output: table or json.")
-    ] = TableFormat.table,
+    output: TableOutput = TableFormat.table,
 ) -> None:
     """Record students who registered, from a list with student numbers and times.
 

@@ -8,7 +8,7 @@ import typer
 from sqlalchemy import select
 
 from campaigns.cli import context
-from campaigns.cli.output import TableFormat, console, emit_json, emit_table
+from campaigns.cli.output import TableFormat, TableOutput, console, emit_json, emit_table
 from campaigns.models import Message, MessageStatus, Student, Wave
 from campaigns.recovery import requeue_unknown
 
@@ -18,9 +18,7 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("unknown")
 def list_unknown(
     campaign_id: Annotated[int, typer.Argument(help="Kampanya / campaign id.")],
-    output: Annotated[
-        TableFormat, typer.Option("--format", help="Çıktı / output: table or json.")
-    ] = TableFormat.table,
+    output: TableOutput = TableFormat.table,
 ) -> None:
     """List messages whose outcome is unknown (a worker died while sending them)."""
     with context.db().session() as session:

@@ -10,8 +10,9 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich import box
 from rich.console import Console
 from rich.markup import escape
@@ -33,6 +34,14 @@ class ListFormat(enum.StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+
+
+TableOutput = Annotated[
+    TableFormat, typer.Option("--format", help="Çıktı biçimi / output format: table | json.")
+]
+ListOutput = Annotated[
+    ListFormat, typer.Option("--format", help="Çıktı biçimi / output format: table | csv | json.")
+]
 
 
 def _default(value: Any) -> Any:

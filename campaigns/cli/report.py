@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from campaigns.cli import context
-from campaigns.cli.output import ListFormat, emit_csv, emit_json, emit_table
+from campaigns.cli.output import ListFormat, ListOutput, emit_csv, emit_json, emit_table
 from campaigns.reports import METRICS, Dimension, Report, campaign_report
 
 HEADINGS = {
@@ -54,9 +54,7 @@ def report(
             "--by", help="Satırlar / one row per wave, channel, faculty, department or advisor."
         ),
     ] = None,
-    output: Annotated[
-        ListFormat, typer.Option("--format", help="Çıktı / output: table, csv or json.")
-    ] = ListFormat.table,
+    output: ListOutput = ListFormat.table,
 ) -> None:
     """Print a campaign's funnel: audience → sent → delivered → converted."""
     with context.db().session() as session:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from campaigns import audit
 from campaigns.cli import context
-from campaigns.cli.output import ListFormat, console, emit_csv, emit_json, emit_table
+from campaigns.cli.output import ListFormat, ListOutput, console, emit_csv, emit_json, emit_table
 from campaigns.contacts import normalise_email, normalise_phone
 from campaigns.errors import CampaignsError
 from campaigns.models import Suppression
@@ -38,9 +38,7 @@ def list_command(
     channel: Annotated[
         Channel | None, typer.Option(help="Yalnız bu kanal / only this channel.")
     ] = None,
-    output: Annotated[
-        ListFormat, typer.Option("--format", help="Çıktı / output: table, csv or json.")
-    ] = ListFormat.table,
+    output: ListOutput = ListFormat.table,
 ) -> None:
     """List suppressed addresses (opt-outs, bounces, complaints, manual entries)."""
     with context.db().session() as session:

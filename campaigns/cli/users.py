@@ -8,14 +8,11 @@ import typer
 
 from campaigns import audit, users
 from campaigns.cli import context
-from campaigns.cli.output import TableFormat, console, emit_json, emit_table
+from campaigns.cli.output import TableFormat, TableOutput, console, emit_json, emit_table
 from campaigns.models import Role, User
 
 app = typer.Typer(no_args_is_help=True)
 
-Format = Annotated[
-    TableFormat, typer.Option("--format", help="Çıktı biçimi / output format: table | json.")
-]
 Email = Annotated[str, typer.Argument(metavar="EMAIL", help="Kullanıcının e-postası / email.")]
 COLUMNS = ("email", "role", "faculty", "phone", "created_at", "revoked_at")
 
@@ -49,7 +46,7 @@ def add(
         str | None,
         typer.Option("--phone", help="Deneme SMS/WhatsApp için / mobile for test sends."),
     ] = None,
-    output: Format = TableFormat.table,
+    output: TableOutput = TableFormat.table,
 ) -> None:
     """Kullanıcı ekle ve anahtarını bir kez göster / add a user and show their token once.
 
@@ -69,7 +66,7 @@ def add(
 
 
 @app.command("list")
-def list_(output: Format = TableFormat.table) -> None:
+def list_(output: TableOutput = TableFormat.table) -> None:
     """Kullanıcıları listele / list users (tokens are never shown again)."""
     with context.db().session() as session:
         rows = [_row(user) for user in users.list_users(session)]
@@ -89,7 +86,7 @@ def revoke(email: Email) -> None:
 
 
 @app.command("token")
-def token(email: Email, output: Format = TableFormat.table) -> None:
+def token(email: Email, output: TableOutput = TableFormat.table) -> None:
     """Yeni anahtar ver, eskisini iptal et / issue a new token, revoking the old one.
 
     A revoked user becomes active again with the new token.
