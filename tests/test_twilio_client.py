@@ -146,6 +146,19 @@ def exception_classes(module: Any) -> list[type[Exception]]:
 STATUSES = [400, 401, 403, 404, 409, 429, 500, 502, 503]
 
 
+def arguments_for(cls: type[Exception], values: dict[str, object]) -> dict[str, object]:
+    """The named parameters of ``cls`` taken from ``values``; fails on a required one missing."""
+    arguments: dict[str, object] = {}
+    for name, parameter in inspect.signature(cls.__init__).parameters.items():
+        if name == "self" or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        if name in values:
+            arguments[name] = values[name]
+        elif parameter.default is parameter.empty:
+            pytest.fail(f"teach this test how to build {cls.__name__} (parameter {name!r})")
+    return arguments
+
+
 def build(cls: type[Exception], status: int) -> Exception:
     """An instance of a Twilio exception class, its arguments chosen by parameter name."""
     values: dict[str, object] = {
@@ -158,15 +171,7 @@ def build(cls: type[Exception], status: int) -> Exception:
         "title": "provider title",
         "detail": "provider detail",
     }
-    arguments: dict[str, object] = {}
-    for name, parameter in inspect.signature(cls.__init__).parameters.items():
-        if name == "self" or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-            continue
-        if name in values:
-            arguments[name] = values[name]
-        elif parameter.default is parameter.empty:
-            pytest.fail(f"teach this test how to build {cls.__name__} (parameter {name!r})")
-    return cls(**arguments)
+    return cls(**arguments_for(cls, values))
 
 
 def outcome(exc: Exception) -> type[Exception]:
@@ -237,14 +242,7 @@ def build_aiohttp_error(cls: type[Exception]) -> Exception:
         "port": 443,
         "path": "/run/twilio.sock",
     }
-    arguments: dict[str, object] = {}
-    for name, parameter in inspect.signature(cls.__init__).parameters.items():
-        if name == "self" or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-            continue
-        if name in values:
-            arguments[name] = values[name]
-        elif parameter.default is parameter.empty:
-            pytest.fail(f"teach this test how to build {cls.__name__} (parameter {name!r})")
+    arguments = arguments_for(cls, values)
     return cls(**arguments) if arguments else cls("boom")
 
 
