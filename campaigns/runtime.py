@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Self
 
 from campaigns.adapters import AdapterPool
 from campaigns.db import Database, database
@@ -34,6 +35,12 @@ class Runtime:
 
     def close(self) -> None:
         self.adapters.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
 
 def build_runtime(

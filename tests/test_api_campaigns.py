@@ -408,11 +408,8 @@ def test_test_send_input_problems_get_422(pg_db: Database, api: Api) -> None:
 def test_report_serves_the_funnel_of_the_campaign(pg_db: Database, api: Api) -> None:
     campaign_id = create(api)["id"]
     assert api.post(f"/campaigns/{campaign_id}/launch").status_code == 200
-    runtime = build_runtime(api.settings)
-    try:
+    with build_runtime(api.settings) as runtime:
         runtime.tick()
-    finally:
-        runtime.close()
     with pg_db.session() as session:
         first = session.scalars(select(Wave).where(Wave.position == 1)).one()
         assert first.status is WaveStatus.DONE

@@ -156,11 +156,8 @@ def test_student_detail_shows_the_message_history_without_addresses(
         "/api/v1/campaigns", headers=bearer(api.cast.admin), json=DEFINITION
     ).json()
     api.client.post(f"/api/v1/campaigns/{created['id']}/launch", headers=bearer(api.cast.admin))
-    runtime = build_runtime(api.settings)
-    try:
+    with build_runtime(api.settings) as runtime:
         runtime.tick()
-    finally:
-        runtime.close()
     clicked_at = utcnow() - timedelta(minutes=5)
     with pg_db.session() as session:
         student = session.scalars(select(Student).where(Student.student_no == "1001")).one()

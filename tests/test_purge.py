@@ -109,11 +109,8 @@ def cohorts(cli_env: Settings, db: Database, monkeypatch: pytest.MonkeyPatch) ->
             audience={"graduation_terms": sorted({**OLD, **NEW}.values())},
         )
         campaign_id = campaign.id
-    runtime = build_runtime(cli_env)
-    try:
+    with build_runtime(cli_env) as runtime:
         runtime.tick()
-    finally:
-        runtime.close()
     with db.session() as session:
         session.execute(update(Message).values(cost=Decimal("0.0425")))
         sent = session.execute(
@@ -269,11 +266,8 @@ def test_purged_students_are_never_contacted_again(
             audience={"graduation_terms": ["2018-2019 Bahar"]},
         )  # fmt: skip
         campaign_id = campaign.id
-    runtime = build_runtime(cli_env)
-    try:
+    with build_runtime(cli_env) as runtime:
         runtime.tick()
-    finally:
-        runtime.close()
     with db.session() as session:
         outcomes = session.execute(
             select(Message.status, Message.skip_reason, Message.address)

@@ -19,11 +19,8 @@ from campaigns.scheduler import TickReport
 def tick() -> None:
     """Run the scheduler once: plan due waves, send what is due, finish what is done."""
     context.db()
-    runtime = build_runtime(context.settings())
-    try:
+    with build_runtime(context.settings()) as runtime:
         _print(runtime.tick())
-    finally:
-        runtime.close()
 
 
 def run(
