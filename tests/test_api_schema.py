@@ -53,6 +53,14 @@ def documented_operations() -> list[tuple[str, str]]:
 
 
 OPERATIONS = documented_operations()
+# The same 25 cases on every run, none stored between runs.
+REPEATABLE = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 @pytest.fixture
@@ -92,13 +100,7 @@ def test_the_api_keeps_its_document_and_never_fails(
     operation = api_schema[path][method]
 
     @given(case=operation.as_strategy(mode))
-    @settings(
-        max_examples=25,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @REPEATABLE
     def never_fails(case: Any) -> None:
         case.call_and_validate(headers=bearer(admin_token), checks=CHECKS)
 
@@ -119,13 +121,7 @@ def test_existing_resources_take_any_query_and_body(
     pinned = {name: value for name, value in EXISTING.items() if f"{{{name}}}" in path}
 
     @given(case=operation.as_strategy(GenerationMode.POSITIVE, path_parameters=pinned))
-    @settings(
-        max_examples=25,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @REPEATABLE
     def never_fails(case: Any) -> None:
         assert case.path_parameters == pinned
         case.call_and_validate(headers=bearer(admin_token), checks=CHECKS)
