@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +22,8 @@ from campaigns.settings import Settings
 from simulator.core import SimulatorConfig
 from simulator.server import BackgroundServer, free_port, simulator_in_background
 from tests.support import factories
+from tests.support.workers import spawn_worker
 
-ROOT = Path(__file__).resolve().parent.parent
 STUDENTS = 2000
 
 
@@ -64,9 +63,7 @@ def start_worker(
     settings: Settings, env: dict[str, str], name: str, log: Path
 ) -> subprocess.Popen[bytes]:
     variables = {
-        **os.environ,
         **env,
-        "PYTHONPATH": str(ROOT),
         "CAMPAIGNS_DATABASE_URL": settings.database_url,
         "CAMPAIGNS_BROKER_URL": settings.broker_url or "",
         "CAMPAIGNS_QUEUE": settings.queue,
@@ -79,32 +76,7 @@ def start_worker(
         "CAMPAIGNS_TICK_SECONDS": "1",
     }
     with log.open("wb") as output:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "worker",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                "1",
-                "--hostname",
-                f"{name}@%h",
-                "--without-mingle",
-                "--without-gossip",
-                "--without-heartbeat",
-                "--loglevel",
-                "warning",
-            ],
-            cwd=log.parent,
-            env=variables,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        return spawn_worker(variables, log.parent, hostname=f"{name}@%h", output=output)
 
 
 def test_every_message_is_sent_exactly_once_under_provider_faults(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -21,8 +20,7 @@ from campaigns.settings import Settings
 from channels.base import Channel
 from tests.support import factories
 from tests.support.blocking_adapter import BlockingAdapter
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.workers import spawn_worker
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
@@ -37,8 +35,6 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> N
 @pytest.fixture
 def worker_env(celery_settings: Settings, tmp_path: Path) -> dict[str, str]:
     return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
         "CAMPAIGNS_DATABASE_URL": celery_settings.database_url,
         "CAMPAIGNS_BROKER_URL": celery_settings.broker_url or "",
         "CAMPAIGNS_QUEUE": celery_settings.queue,
@@ -56,28 +52,7 @@ def start_worker(
     started: list[subprocess.Popen[bytes]] = []
 
     def start() -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "worker",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                "1",
-                "--without-mingle",
-                "--without-gossip",
-                "--without-heartbeat",
-                "--loglevel",
-                "warning",
-            ],
-            cwd=tmp_path,
-            env=worker_env,
-            start_new_session=True,
-        )
+        process = spawn_worker(worker_env, tmp_path)
         started.append(process)
         return process
 
