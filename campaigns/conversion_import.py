@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from campaigns.columns import FieldSpec, map_columns, missing_columns_error
-from campaigns.conversions import ConversionInput, ConversionReport, record_conversions
+from campaigns.conversions import (
+    ConversionInput,
+    ConversionReport,
+    conversion_time,
+    record_conversions,
+)
 from campaigns.models import ConversionStage, utcnow
 from campaigns.student_import import STUDENT_COLUMNS
 from campaigns.tabular import Cell, Table, as_text
@@ -50,8 +55,9 @@ class ConversionImportReport:
 
 
 def parse_time(cell: Cell, zone: ZoneInfo) -> datetime:
-    """A registration time from a cell: ISO 8601 or ``dd.mm.yyyy [HH:MM[:SS]]``; times
-    without a zone are local to ``zone``. Raises ``ValueError`` with a bilingual reason."""
+    """A registration time from a cell, in UTC: ISO 8601 or ``dd.mm.yyyy [HH:MM[:SS]]``;
+    times without a zone are local to ``zone``. Raises ``ValueError`` with a bilingual reason
+    (unreadable, before 2000, or in the future)."""
     if isinstance(cell, datetime):
         value = cell
     elif isinstance(cell, date):
@@ -77,9 +83,7 @@ def parse_time(cell: Cell, zone: ZoneInfo) -> datetime:
                 f"tarih anlaşılamadı: {text!r} (ör. 2020-07-15 14:30 ya da 15.07.2020 14:30) / "
                 f"not a date and time: {text!r} (e.g. 2020-07-15 14:30 or 15.07.2020 14:30)"
             ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone)
-    return value.astimezone(ZoneInfo("UTC"))
+    return conversion_time(value, zone=zone, now=utcnow())
 
 
 def import_conversions(
@@ -108,7 +112,6 @@ def import_conversions(
         for s in table.set_aside
     ]
     entries: list[ConversionInput] = []
-    latest = utcnow() + timedelta(days=1)
     for row in table.rows:
         student_no = as_text(columns.value(row, "student_no"))
         problem: tuple[str, str] | None = None
@@ -119,9 +122,6 @@ def import_conversions(
                 occurred = parse_time(columns.value(row, "occurred_at"), zone)
             except ValueError as exc:
                 problem = ("occurred_at", str(exc))
-            else:
-                if occurred > latest:
-                    problem = ("occurred_at", "tarih gelecekte / the time is in the future")
         if problem:
             issues.append(
                 {

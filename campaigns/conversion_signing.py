@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 REPLAY_WINDOW_SECONDS = 300
 TIMESTAMP_HEADER = "X-Campaigns-Timestamp"
 SIGNATURE_HEADER = "X-Campaigns-Signature"
+# ASCII digits only (``str.isdigit`` takes any script's digits) and a sane length (``int``
+# refuses thousands of digits).
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -24,7 +28,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 def verify(secret: str, timestamp: str, body: bytes, signature: str, now: float) -> bool:
     """Whether the request is genuine and fresh."""
-    if not timestamp.isdigit() or abs(now - int(timestamp)) > REPLAY_WINDOW_SECONDS:
+    if not _TIMESTAMP.fullmatch(timestamp) or abs(now - int(timestamp)) > REPLAY_WINDOW_SECONDS:
         return False
     given = signature.removeprefix("sha256=").strip().lower()
     return hmac.compare_digest(sign(secret, timestamp, body), given)

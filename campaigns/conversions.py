@@ -15,7 +15,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from sqlalchemy import case, func, or_, select, text, update
@@ -28,6 +28,38 @@ from campaigns.models import Conversion, ConversionStage, Message, MessageStatus
 LOOKUP_CHUNK = 1000
 DEFAULT_WINDOW = timedelta(days=14)
 REACHED = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
+EARLIEST_YEAR = 2000
+# Clocks differ a little; a conversion more than a day ahead is a wrong date, not skew.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def conversion_time(value: datetime, *, zone: tzinfo, now: datetime) -> datetime:
+    """When a conversion happened, in UTC (a time without a zone is local to ``zone``).
+
+    Raises ``ValueError`` (bilingual) for a time before 2000 or in the future: such a time is
+    a mistake in the data, and times at the edge of the calendar cannot even be converted
+    to UTC (``0001-01-01T00:00:00+14:00``).
+    """
+    if value.year < EARLIEST_YEAR or value > _naive_like(now + FUTURE_TOLERANCE, value):
+        raise ValueError(
+            f"tarih {EARLIEST_YEAR} ile bugün arasında olmalı: {value.isoformat()} / "
+            f"the time must lie between {EARLIEST_YEAR} and today: {value.isoformat()}"
+        )
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    utc = aware.astimezone(UTC)
+    if utc > now + FUTURE_TOLERANCE:
+        raise ValueError(
+            f"tarih gelecekte: {value.isoformat()} / the time is in the future: {value.isoformat()}"
+        )
+    return utc
+
+
+def _naive_like(limit: datetime, value: datetime) -> datetime:
+    """``limit`` comparable with ``value`` (a wall-clock time when ``value`` has no zone; a
+    day's margin more, so no zone on Earth is refused wrongly)."""
+    if value.tzinfo is not None:
+        return limit
+    return (limit + timedelta(days=1)).replace(tzinfo=None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 from campaigns.models import Suppression, utcnow
 from channels.base import Channel
 
+MAX_ADDRESS_LENGTH = 320  # RFC 5321's longest email address; numbers are far shorter
+
 
 def normalise_address(channel: Channel, address: str) -> str:
     """Suppressions compare email addresses case-insensitively, numbers as E.164."""
@@ -21,13 +23,17 @@ def normalise_address(channel: Channel, address: str) -> str:
 def suppress(
     session: Session, channel: Channel, address: str, *, reason: str, source: str = "provider"
 ) -> None:
-    """Add a suppression; an existing one for the same address is kept as it is."""
+    """Add a suppression; an existing one for the same address is kept as it is. Text that
+    cannot be an address (too long for any, or holding NUL) is ignored: it matches nobody."""
+    key = normalise_address(channel, address)
+    if len(key) > MAX_ADDRESS_LENGTH or "\x00" in key:
+        return
     upsert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
         upsert(Suppression)
         .values(
             channel=channel.value,
-            address=normalise_address(channel, address),
+            address=key,
             reason=reason[:40],
             source=source[:40],
             created_at=utcnow(),

@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, cast, overload
 
 from sqlalchemy import Row, bindparam, delete, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -66,9 +66,9 @@ class TrackingResult:
 def dedupe_key(event: DeliveryEvent) -> str:
     """The provider's event id, or the message and status (one callback per status)."""
     if event.event_id:
-        return f"{event.provider}:event:{event.event_id}"
+        return storable(f"{event.provider}:event:{event.event_id}", 200)
     subject = event.provider_message_id or f"m{event.message_id}"
-    return f"{event.provider}:{subject}:{event.type.value}"[:200]
+    return storable(f"{event.provider}:{subject}:{event.type.value}", 200)
 
 
 def record_events(session: Session, events: Sequence[DeliveryEvent]) -> TrackingResult:
@@ -104,22 +104,49 @@ def record_events(session: Session, events: Sequence[DeliveryEvent]) -> Tracking
 def _rows(
     unique: dict[str, DeliveryEvent], message_ids: dict[str, int | None], now: datetime
 ) -> list[dict[str, Any]]:
-    """The stored form of events (``message_ids``: ours, by dedupe key, None if unknown)."""
+    """The stored form of events (``message_ids``: ours, by dedupe key, None if unknown),
+    sorted by dedupe key so that concurrent inserts take their locks in one order.
+
+    Whatever a provider sent fits the columns: text is cut to the column's size and NUL
+    characters (which PostgreSQL cannot store) are replaced, so one odd event never fails
+    the batch it arrived in."""
     return [
         {
             "message_id": message_ids[key],
-            "provider": event.provider,
+            "provider": storable(event.provider, 40),
             "type": event.type.value,
             "dedupe_key": key,
-            "provider_message_id": event.provider_message_id,
-            "error_code": event.error_code,
-            "description": event.description,
+            "provider_message_id": storable(event.provider_message_id, 100),
+            "error_code": storable(event.error_code, 40),
+            "description": storable(event.description, 2000),
             "occurred_at": event.occurred_at,
             "received_at": now,
-            "raw": dict(event.raw),
+            "raw": storable_json(dict(event.raw)),
         }
-        for key, event in unique.items()
+        for key, event in sorted(unique.items())
     ]
+
+
+@overload
+def storable(value: str, limit: int) -> str: ...
+@overload
+def storable(value: str | None, limit: int) -> str | None: ...
+def storable(value: str | None, limit: int) -> str | None:
+    """Text as a column can hold it: NUL replaced, at most ``limit`` characters."""
+    if value is None:
+        return None
+    return value.replace("\x00", "\ufffd")[:limit]
+
+
+def storable_json(value: Any) -> Any:
+    """A JSON document without NUL characters in its keys and strings."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, Mapping):
+        return {storable_json(str(k)): storable_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable_json(v) for v in value]
+    return value
 
 
 def _record_in_one_statement(
@@ -278,6 +305,8 @@ def _match(event: DeliveryEvent, messages: dict[int, Row[Any]]) -> int | None:
     the provider's message id plus the recipient (SendGrid shares one id per request)."""
     if event.message_id is not None:
         return event.message_id if event.message_id in messages else None
+    if event.provider_message_id is None:
+        return None
     candidates = [
         m for m in messages.values() if m.provider_message_id == event.provider_message_id
     ]

@@ -22,6 +22,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Self
 
+MAX_MESSAGE_ID = 2**63 - 1
+"""Our message ids are signed 64-bit integers: a larger number echoed back is not ours."""
+
 
 class Channel(enum.StrEnum):
     """A way to reach a student."""

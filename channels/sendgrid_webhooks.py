@@ -23,7 +23,7 @@ from sendgrid.helpers.eventwebhook import (  # type: ignore[import-untyped, unus
     EventWebhook,
 )
 
-from channels.base import ConfigurationError, DeliveryEvent, EventType
+from channels.base import MAX_MESSAGE_ID, ConfigurationError, DeliveryEvent, EventType
 
 PROVIDER = "sendgrid"
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
@@ -43,7 +43,7 @@ EVENT_TYPES: dict[str, EventType] = {
     "group_resubscribe": EventType.RESUBSCRIBED,
 }
 
-_MESSAGE_ID = re.compile(r"[0-9]{1,18}")
+_MESSAGE_ID = re.compile(r"[0-9]{1,19}")
 
 
 @functools.lru_cache(maxsize=8)
@@ -128,10 +128,12 @@ def _timestamp(index: int, value: object) -> datetime:
 
 
 def _message_id(value: object) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value if value >= 0 else None
-    if isinstance(value, str) and _MESSAGE_ID.fullmatch(value.strip()):
-        return int(value)
+    """Our message id from the custom argument; anything that cannot be one of our ids (a
+    negative or a too large number, other text) is not ours: the event stays unmatched."""
+    if isinstance(value, str) and _MESSAGE_ID.fullmatch(value):
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_MESSAGE_ID:
+        return value
     return None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,12 +20,13 @@ from xml.sax.saxutils import escape
 
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
-from channels.base import Channel, DeliveryEvent, EventType
+from channels.base import MAX_MESSAGE_ID, Channel, DeliveryEvent, EventType
 
 PROVIDER = "twilio"
 WHATSAPP_PREFIX = "whatsapp:"
 
 Keyword = Literal["stop", "start"]
+_MESSAGE_ID = re.compile(r"[0-9]{1,19}")
 
 STATUS_EVENTS: Mapping[str, EventType] = {
     "queued": EventType.ACCEPTED,
@@ -113,9 +115,11 @@ def parse_status_callback(params: Mapping[str, str], url_query: Mapping[str, str
 
 
 def _message_id(value: str | None) -> int | None:
-    if value is None or not value.strip().isdigit():
+    """Our id from the callback URL; ASCII digits within our id range, or not ours."""
+    if value is None or not _MESSAGE_ID.fullmatch(value):
         return None
-    return int(value)
+    number = int(value)
+    return number if 0 < number <= MAX_MESSAGE_ID else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,6 +95,17 @@ def settings(db: Database, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def pg_settings(pg_db: Database, tmp_path: Path) -> Settings:
+    """Settings on PostgreSQL only, for tests of what SQLite cannot show (concurrency)."""
+    return Settings(
+        database_url=pg_db.url,
+        outbox_dir=tmp_path / "outbox",
+        public_url="https://kampanya.example.edu.tr",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
 def cli_env(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[Settings]:

@@ -2,17 +2,24 @@
 
 Each request hands its item to a ``Batcher`` and waits; a background loop collects what has
 arrived (up to ``max_batch``), runs one function over the whole batch on a worker thread in
-one transaction, and wakes every waiting request with its own result, or with the error if
-the transaction failed. A request is answered only after its item is committed, yet the
-cost of a transaction is shared by everything that arrived meanwhile.
+one transaction, and wakes every waiting request with its own result. A request is answered
+only after its item is committed, yet the cost of a transaction is shared by everything that
+arrived meanwhile.
+
+One bad item must not fail the requests that happened to share its transaction: when a
+batch fails, each of its items is run again on its own, so the good ones commit and only
+the bad one gets the error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -65,16 +72,41 @@ class Batcher(Generic[In, Out]):
             task.add_done_callback(self._running.discard)
 
     async def _run(self, batch: list[tuple[In, asyncio.Future[Out]]]) -> None:
+        loop = asyncio.get_running_loop()
         try:
             items = [item for item, _ in batch]
-            results = await asyncio.get_running_loop().run_in_executor(None, self.work, items)
-        except Exception as exc:
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-        else:
+            try:
+                results = await loop.run_in_executor(None, self.work, items)
+            except Exception as exc:
+                if len(batch) == 1:
+                    _settle(batch[0][1], exc)
+                    return
+                # Nothing of the batch was committed: each item on its own, in turn.
+                # The error's text may quote the data: only its kind is logged.
+                log.warning(
+                    "a batch of %d failed (%s): retried item by item",
+                    len(batch),
+                    type(exc).__name__,
+                )
+                for item, future in batch:
+                    try:
+                        [result] = await loop.run_in_executor(None, self.work, [item])
+                    except Exception as item_exc:
+                        _settle(future, item_exc)
+                    else:
+                        _settle(future, result)
+                return
             for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
+                _settle(future, result)
         finally:
             self._slots.release()
+
+
+def _settle(future: asyncio.Future[Out], outcome: Out | Exception) -> None:
+    """Wake a waiting request (unless it went away) with its result or its error."""
+    if future.done():
+        return
+    if isinstance(outcome, Exception):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)

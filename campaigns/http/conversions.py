@@ -14,9 +14,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from campaigns.conversion_signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-from campaigns.conversions import ConversionInput
+from campaigns.conversions import ConversionInput, conversion_time
 from campaigns.http.deps import services_of
-from campaigns.models import ConversionStage
+from campaigns.models import ConversionStage, utcnow
+
+# Printable text without surrounding spaces: no control characters (NUL above all, which
+# PostgreSQL cannot store).
+STUDENT_NO = r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$"
 
 
 class ConversionIn(BaseModel):
@@ -24,7 +28,7 @@ class ConversionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    student_no: str = Field(min_length=1, max_length=32, pattern=r"^\S(.*\S)?$")
+    student_no: str = Field(min_length=1, max_length=32, pattern=STUDENT_NO)
     occurred_at: datetime = Field(alias="registered_at")
     stage: ConversionStage = ConversionStage.REGISTERED
 
@@ -56,20 +60,27 @@ async def receive_conversions(request: Request) -> Response:
         parsed = _BODY.validate_json(body)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from None
+    batch = isinstance(parsed, ConversionBatch)
     items = parsed.conversions if isinstance(parsed, ConversionBatch) else [parsed]
-    zone = deps.settings.zone
-    entries = [
-        ConversionInput(
-            item.student_no,
-            (
-                item.occurred_at
-                if item.occurred_at.tzinfo
-                else item.occurred_at.replace(tzinfo=zone)
-            ),
-            item.stage,
-        )
-        for item in items
-    ]
+    zone, now = deps.settings.zone, utcnow()
+    entries, errors = [], []
+    for index, item in enumerate(items):
+        try:
+            occurred = conversion_time(item.occurred_at, zone=zone, now=now)
+        except ValueError as exc:
+            where = ("body", "conversions", index) if batch else ("body",)
+            errors.append(
+                {
+                    "type": "value_error",
+                    "loc": (*where, "registered_at"),
+                    "msg": str(exc),
+                    "input": item.occurred_at.isoformat(),
+                }
+            )
+            continue
+        entries.append(ConversionInput(item.student_no, occurred, item.stage))
+    if errors:
+        raise RequestValidationError(errors)
     report = await deps.conversions.submit(entries)
     return JSONResponse(report.as_dict())
 
