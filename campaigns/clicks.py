@@ -102,10 +102,14 @@ _FOLLOW = text(
     WITH v AS (
         SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(id bigint, secret text, n int)
     ),
+    locked AS (
+        SELECT m.id FROM messages m JOIN v ON m.id = v.id AND m.secret = v.secret
+        WHERE v.n > 0 ORDER BY m.id FOR UPDATE OF m
+    ),
     counted AS (
         UPDATE messages m SET click_count = m.click_count + v.n,
             clicked_at = coalesce(m.clicked_at, CAST(:now AS timestamptz))
-        FROM v WHERE m.id = v.id AND m.secret = v.secret AND v.n > 0
+        FROM v, locked WHERE m.id = v.id AND locked.id = v.id
         RETURNING m.id
     )
     SELECT m.id, m.secret, c.goal_url FROM v

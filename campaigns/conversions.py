@@ -186,7 +186,8 @@ def _record_in_one_statement(
     window: timedelta,
 ) -> ConversionReport:
     """PostgreSQL: match, upsert and attribute in one statement (the webhook's hot path).
-    The rules are those of the general path (``_upsert`` and ``attribute``) in SQL."""
+    The rules are those of the general path (``_upsert`` and ``attribute``) in SQL. Rows are
+    written in key order, so overlapping concurrent batches wait instead of deadlocking."""
     now = utcnow()
     rows = [
         {
@@ -245,6 +246,7 @@ _RECORD = text(
             recorded_at, last_message_id, first_message_id, seconds_to_convert)
         SELECT student_no, student_id, stage, occurred_at, source, recorded_at,
             last_message_id, first_message_id, seconds FROM s
+        ORDER BY student_no, stage
         ON CONFLICT (student_no, stage) DO UPDATE SET occurred_at = excluded.occurred_at,
             source = excluded.source, last_message_id = excluded.last_message_id,
             first_message_id = excluded.first_message_id,

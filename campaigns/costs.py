@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from campaigns.adapters import AdapterPool
+from campaigns.db import Database
 from campaigns.models import Message, MessageStatus
 from campaigns.settings import Settings
 from channels.base import Channel, ChannelAdapter, ConfigurationError
@@ -29,36 +30,49 @@ FINAL = (MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.FAILED)
 
 
 def refresh_costs(
-    session: Session, adapters: AdapterPool, settings: Settings, *, now: datetime, limit: int = 500
+    db: Database, adapters: AdapterPool, settings: Settings, *, now: datetime, limit: int = 500
 ) -> int:
-    """Replace estimates by provider prices for up to ``limit`` messages; how many."""
+    """Replace estimates by provider prices for up to ``limit`` messages; how many.
+
+    The provider is asked outside any transaction; the answers are then written in one
+    short one, in id order like every bulk writer of messages."""
     pricing = _adapters_that_price_later(adapters)
     if not pricing:
         return 0
-    rows = session.execute(
-        select(Message.id, Message.provider, Message.provider_message_id)
-        .where(
-            Message.cost_estimated.is_(True),
-            Message.provider.in_(pricing),
-            Message.status.in_(FINAL),
-            Message.provider_message_id.is_not(None),
-            Message.sent_at < now - SETTLED,
-            Message.sent_at > now - GIVE_UP,
-        )
-        .order_by(Message.id)
-        .limit(limit)
-    ).all()
-    refreshed = 0
+    with db.session() as session:
+        rows = session.execute(
+            select(Message.id, Message.provider, Message.provider_message_id)
+            .where(
+                Message.cost_estimated.is_(True),
+                Message.provider.in_(pricing),
+                Message.status.in_(FINAL),
+                Message.provider_message_id.is_not(None),
+                Message.sent_at < now - SETTLED,
+                Message.sent_at > now - GIVE_UP,
+            )
+            .order_by(Message.id)
+            .limit(limit)
+        ).all()
+    changes: dict[int, dict[str, object]] = {}
     for provider, adapter in pricing.items():
         ids = {row.provider_message_id: row.id for row in rows if row.provider == provider}
         for provider_id, (amount, currency) in adapter.fetch_costs(list(ids)).items():
             if currency != settings.cost_currency.upper():
                 # Not comparable with the other costs: keep the estimate, stop asking.
-                values: dict[str, object] = {"cost_estimated": None}
+                changes[ids[provider_id]] = {"cost_estimated": None}
             else:
-                values = {"cost": amount, "cost_estimated": False}
-                refreshed += 1
-            session.execute(update(Message).where(Message.id == ids[provider_id]).values(values))
+                changes[ids[provider_id]] = {"cost": amount, "cost_estimated": False}
+    if not changes:
+        return 0
+
+    def write(session: Session) -> None:
+        for message_id in sorted(changes):
+            session.execute(
+                update(Message).where(Message.id == message_id).values(changes[message_id])
+            )
+
+    db.run(write)
+    refreshed = sum(1 for values in changes.values() if "cost" in values)
     if refreshed:
         log.info("provider prices recorded for %d messages", refreshed)
     return refreshed

@@ -2,19 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import ColumnElement, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Deadlock victim and serialization failure: the transaction did nothing and can run again.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+TRANSACTION_ATTEMPTS = 6
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether PostgreSQL rolled the transaction back only because of another one."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def lock_in_order(
+    session: Session,
+    key: ColumnElement[int] | QueryableAttribute[int],
+    condition: ColumnElement[bool],
+) -> list[int]:
+    """Lock the rows matching ``condition`` in the order of ``key`` before a bulk update, so
+    that two transactions touching the same rows wait for each other instead of deadlocking.
+    (SQLite has one writer at a time and no row locks: there it only reads the keys.)"""
+    return list(session.scalars(select(key).where(condition).order_by(key).with_for_update()))
 
 
 def normalize_url(url: str) -> str:
@@ -37,10 +63,12 @@ def make_engine(url: str) -> Engine:
     """An engine with the settings this service relies on for each backend."""
     url = normalize_url(url)
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # Statement parameters stay out of error messages and logs: they are students' data
+    # and link secrets.
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 
 class Database:
@@ -65,6 +93,23 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    def run(self, work: Callable[[Session], T], *, attempts: int = TRANSACTION_ATTEMPTS) -> T:
+        """``work`` in a committed transaction, run again from the start when PostgreSQL
+        rolled it back as a deadlock victim or a serialization failure: the work is never
+        lost to a collision with another transaction. ``work`` must be safe to repeat."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.session() as session:
+                    return work(session)
+            except DBAPIError as exc:
+                if attempt == attempts or not is_retryable(exc):
+                    raise
+                log.info(
+                    "transaction retried after %s (attempt %d)", type(exc.orig).__name__, attempt
+                )
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter
+        raise AssertionError("unreachable")
 
     def upgrade(self, revision: str = "head") -> None:
         """Apply the migrations up to ``revision``."""

@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from campaigns.audience import AUDIENCE_COLUMNS, audience_condition, count_audience
+from campaigns.db import lock_in_order
 from campaigns.definition import (
     AUDIENCE_KEYS,
     CampaignDefinition,
@@ -222,9 +223,11 @@ def cancel(session: Session, campaign_id: int, *, now: datetime) -> Campaign:
             wave.finished_at = now
     session.flush()
     waves = select(Wave.id).where(Wave.campaign_id == campaign.id)
+    pending = and_(Message.wave_id.in_(waves), Message.status == MessageStatus.PENDING)
+    lock_in_order(session, Message.id, pending)
     session.execute(
         update(Message)
-        .where(Message.wave_id.in_(waves), Message.status == MessageStatus.PENDING)
+        .where(pending)
         .values(status=MessageStatus.CANCELLED)
         .execution_options(synchronize_session=False)
     )

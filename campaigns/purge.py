@@ -19,6 +19,7 @@ from typing import Any, Final, cast
 from sqlalchemy import CursorResult, Update, and_, func, select, update
 from sqlalchemy.orm import Session
 
+from campaigns.db import lock_in_order
 from campaigns.errors import CampaignsError
 from campaigns.models import DeliveryEvent, Message, Student
 from campaigns.text import clean, fold
@@ -127,6 +128,7 @@ def purge_students(session: Session, graduated_before: str, *, now: datetime) ->
     purged = and_(Student.graduation_term.in_(terms), Student.purged_at.is_(None))
     students = select(Student.id).where(purged)
     # Children first: once the students are marked, ``purged`` no longer selects them.
+    lock_in_order(session, Message.id, Message.student_id.in_(students))
     events = _rowcount(
         session,
         update(DeliveryEvent)

@@ -12,10 +12,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.adapters import AdapterPool
+from campaigns.db import lock_in_order
 from campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -52,6 +53,7 @@ def recover_stale(
             Message.status == MessageStatus.SENDING,
             Message.claimed_at < now - timedelta(seconds=lease_seconds),
         )
+        .order_by(Message.id)
         .with_for_update(skip_locked=True)
     ).all()
     by_channel: dict[Channel, list[int]] = defaultdict(list)
@@ -106,21 +108,36 @@ def _set(session: Session, message_id: int, **values: object) -> None:
     )
 
 
-def requeue_unknown(session: Session, campaign_id: int, ids: list[int] | None = None) -> int:
+@dataclass(frozen=True, slots=True)
+class Requeued:
+    """What ``requeue_unknown`` did: messages queued again, and those it refused because
+    the provider has them (a provider message id is recorded): sending them again would
+    reach the student twice."""
+
+    requeued: int
+    refused: int
+
+
+def requeue_unknown(session: Session, campaign_id: int, ids: list[int] | None = None) -> Requeued:
     """A person decided that messages in ``unknown`` should be sent again."""
     wave_ids = select(Wave.id).where(Wave.campaign_id == campaign_id)
+    chosen = and_(Message.wave_id.in_(wave_ids), Message.status == MessageStatus.UNKNOWN)
+    if ids:
+        chosen = and_(chosen, Message.id.in_(ids))
+    locked = lock_in_order(session, Message.id, chosen)
+    refused = session.scalar(
+        select(func.count()).where(Message.id.in_(locked), Message.provider_message_id.is_not(None))
+    )
     statement = (
         update(Message)
-        .where(Message.wave_id.in_(wave_ids), Message.status == MessageStatus.UNKNOWN)
+        .where(Message.id.in_(locked), Message.provider_message_id.is_(None))
         .values(status=MessageStatus.PENDING, next_attempt_at=None, error_message=None)
         .execution_options(synchronize_session=False)
     )
-    if ids:
-        statement = statement.where(Message.id.in_(ids))
     count: int = session.execute(statement).rowcount  # type: ignore[attr-defined]
     if count:
         reopen(session, campaign_id)
-    return count
+    return Requeued(count, refused or 0)
 
 
 def reopen(session: Session, campaign_id: int) -> None:

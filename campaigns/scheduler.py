@@ -7,6 +7,7 @@ by ``campaigns run``, turns them into work.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -68,8 +69,7 @@ def tick(
             .order_by(Wave.start_at, Wave.id)
         ).all()
     for wave_id in due:
-        with db.session() as session:
-            result = plan_wave(session, wave_id, now=now)
+        result = db.run(functools.partial(plan_wave, wave_id=wave_id, now=now))
         if result.planned:
             log.info(
                 "planned wave %s: %d to send, skipped %s",
@@ -79,19 +79,18 @@ def tick(
             )
             report.planned.append(result)
 
-    with db.session() as session:
-        report.recovered = recover_stale(
+    report.recovered = db.run(
+        lambda session: recover_stale(
             session, adapters, lease_seconds=settings.sending_lease_seconds, now=now
         )
-    with db.session() as session:
-        report.priced = refresh_costs(session, adapters, settings, now=now)
+    )
+    report.priced = refresh_costs(db, adapters, settings, now=now)
 
     for wave_id in _waves_to_start(db, settings, now):
         dispatcher.send_wave(wave_id)
         report.started.append(wave_id)
 
-    with db.session() as session:
-        report.finished_waves, report.finished_campaigns = _finish(session, now)
+    report.finished_waves, report.finished_campaigns = db.run(lambda session: _finish(session, now))
     return report
 
 

@@ -20,6 +20,7 @@ from typing import Any, cast
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    ColumnElement,
     Integer,
     Numeric,
     Row,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    literal,
     or_,
     select,
     true,
@@ -39,7 +41,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from campaigns.adapters import AdapterPool
-from campaigns.db import Database
+from campaigns.db import Database, lock_in_order
 from campaigns.links import message_link, message_token
 from campaigns.models import (
     Campaign,
@@ -148,16 +150,10 @@ class WaveSender:
     def send_batch(self, wave_id: int, *, now: datetime | None = None) -> BatchOutcome:
         """Claim up to one batch of the wave's due messages and send them."""
         now = now or utcnow()
-        with self.db.session() as session:
-            wave = session.get(Wave, wave_id)
-            if wave is None:
-                return BatchOutcome(idle="missing")
-            campaign = wave.campaign
-            if campaign.status is not CampaignStatus.ACTIVE:
-                return BatchOutcome(idle=campaign.status.value)
-            if not SendWindow.of(campaign).is_open(now, campaign.timezone):
-                return BatchOutcome(idle="window_closed")
-            claimed = claim(session, wave, self.settings.batch_size, now)
+        started = self.db.run(lambda session: self._claim(session, wave_id, now))
+        if isinstance(started, BatchOutcome):
+            return started
+        wave, campaign, claimed = started
         outcome = BatchOutcome(claimed=len(claimed), more=len(claimed) >= self.settings.batch_size)
         if not claimed:
             outcome.idle = "nothing_due"
@@ -188,8 +184,13 @@ class WaveSender:
 
         by_id = {c.id: c for c in claimed}
         texts = {m.id: m.text for batch in outbound.values() for m in batch}
-        with self.db.session() as session:
-            self._record(session, by_id, texts, results, providers, skips, unknown, now, outcome)
+        # The provider has answered: what it said must be recorded, even if this transaction
+        # collides with delivery callbacks for the same messages (it then runs again).
+        self.db.run(
+            lambda session: self._record(
+                session, by_id, texts, results, providers, skips, unknown, now, outcome
+            )
+        )
         log.info(
             "wave %s: claimed %d, sent %d, failed %d, retried %d, skipped %d, unknown %d",
             wave_id,
@@ -201,6 +202,20 @@ class WaveSender:
             outcome.unknown,
         )
         return outcome
+
+    def _claim(
+        self, session: Session, wave_id: int, now: datetime
+    ) -> tuple[Wave, Campaign, list[Claimed]] | BatchOutcome:
+        """The wave, its campaign and a claimed batch; or why there is nothing to send."""
+        wave = session.get(Wave, wave_id)
+        if wave is None:
+            return BatchOutcome(idle="missing")
+        campaign = wave.campaign
+        if campaign.status is not CampaignStatus.ACTIVE:
+            return BatchOutcome(idle=campaign.status.value)
+        if not SendWindow.of(campaign).is_open(now, campaign.timezone):
+            return BatchOutcome(idle="window_closed")
+        return wave, campaign, claim(session, wave, self.settings.batch_size, now)
 
     def _render(self, message: Claimed, wave: Wave, campaign: Campaign) -> OutboundMessage:
         context = message_context(
@@ -284,6 +299,8 @@ class WaveSender:
         sent: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         retry: list[dict[str, Any]] = []
+        suppressed: list[tuple[Claimed, str]] = []
+        lock_in_order(session, messages.c.id, messages.c.id.in_(list(claimed)))
         for result in results:
             message = claimed[result.message_id]
             provider = providers.get(message.id)
@@ -325,7 +342,7 @@ class WaveSender:
                 }
             )
             if error.suppress:
-                suppress(session, message.channel, message.address, reason=error.code or "")
+                suppressed.append((message, error.code or ""))
         _record_sent(session, sent, now)
         _execute_many(session, _FAILED, failed, now)
         _execute_many(session, _RETRY, retry, now)
@@ -338,6 +355,9 @@ class WaveSender:
         _execute_many(
             session, _UNKNOWN, [{"b_id": i, "b_error": e} for i, e in unknown.items()], now
         )
+        # Sorted, like every writer of suppressions, so that concurrent inserts never deadlock.
+        for message, code in sorted(suppressed, key=lambda s: (s[0].channel, s[0].address)):
+            suppress(session, message.channel, message.address, reason=code)
         outcome.sent, outcome.failed, outcome.retried = len(sent), len(failed), len(retry)
         outcome.skipped, outcome.unknown = len(skips), len(unknown)
         if retry:
@@ -447,27 +467,63 @@ def _skip_reason(row: Claimed, wave: Wave) -> SkipReason | None:
     return None
 
 
+def _status_is(*statuses: MessageStatus) -> ColumnElement[bool]:
+    """A status test with its values inline (``IN`` would expand a parameter, which a
+    statement executed for many rows cannot have)."""
+    return or_(*(messages.c.status == literal(s.value) for s in statuses))
+
+
 _ID = messages.c.id == bindparam("b_id")
 _IS_SENDING = messages.c.status == MessageStatus.SENDING.value
+# Still waiting for the provider's answer: claimed, or given up on by recovery when the
+# lease ran out (``unknown``). An answer that arrives that late is still the truth.
+_AWAITING_ANSWER = _status_is(MessageStatus.SENDING, MessageStatus.UNKNOWN)
+# A provider's callbacks may have advanced the row before the acceptance is recorded.
+_REPORTED = (
+    MessageStatus.SENT,
+    MessageStatus.DELIVERED,
+    MessageStatus.READ,
+    MessageStatus.FAILED,
+)
+
+
+def _accepted_values(
+    provider: Any, pid: Any, segments: Any, cost: Any, estimated: Any, now: Any
+) -> dict[str, Any]:
+    """What an acceptance writes, whatever became of the row meanwhile: it is ``sent`` (so
+    nobody sends it again) unless a callback already told more, it keeps the provider's id,
+    and an earlier attempt's error is cleared."""
+    return {
+        "status": case((_status_is(*_REPORTED), messages.c.status), else_=MessageStatus.SENT.value),
+        "provider": provider,
+        "provider_message_id": pid,
+        "segments": segments,
+        "cost": cost,
+        "cost_estimated": estimated,
+        "sent_at": func.coalesce(messages.c.sent_at, now),
+        "next_attempt_at": None,
+        "error_code": None,
+        "error_message": None,
+    }
+
 
 _SENT = (
     update(messages)
     .where(_ID)
     .values(
-        # A delivery callback may already have advanced the row; never move it back.
-        status=case((_IS_SENDING, MessageStatus.SENT.value), else_=messages.c.status),
-        provider=bindparam("b_provider"),
-        provider_message_id=bindparam("b_pid"),
-        segments=bindparam("b_segments"),
-        cost=bindparam("b_cost"),
-        cost_estimated=bindparam("b_estimated"),
-        sent_at=bindparam("b_now"),
-        next_attempt_at=None,
+        _accepted_values(
+            bindparam("b_provider"),
+            bindparam("b_pid"),
+            bindparam("b_segments"),
+            bindparam("b_cost"),
+            bindparam("b_estimated"),
+            bindparam("b_now"),
+        )
     )
 )
 _FAILED = (
     update(messages)
-    .where(_ID, _IS_SENDING)
+    .where(_ID, _AWAITING_ANSWER)
     .values(
         status=MessageStatus.FAILED.value,
         provider=bindparam("b_provider"),
@@ -478,7 +534,7 @@ _FAILED = (
 )
 _RETRY = (
     update(messages)
-    .where(_ID, _IS_SENDING)
+    .where(_ID, _AWAITING_ANSWER)
     .values(
         status=MessageStatus.PENDING.value,
         next_attempt_at=bindparam("b_next"),
@@ -519,14 +575,14 @@ def _record_sent(session: Session, rows: list[dict[str, Any]], now: datetime) ->
         update(messages)
         .where(messages.c.id == values.c.id)
         .values(
-            status=case((_IS_SENDING, MessageStatus.SENT.value), else_=messages.c.status),
-            provider=values.c.provider,
-            provider_message_id=values.c.pid,
-            segments=values.c.segments,
-            cost=values.c.cost,
-            cost_estimated=values.c.estimated,
-            sent_at=now,
-            next_attempt_at=None,
+            _accepted_values(
+                values.c.provider,
+                values.c.pid,
+                values.c.segments,
+                values.c.cost,
+                values.c.estimated,
+                literal(now, messages.c.sent_at.type),
+            )
         ),
         {
             "ids": [r["b_id"] for r in rows],

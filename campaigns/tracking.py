@@ -155,9 +155,11 @@ def _record_in_one_statement(
     """PostgreSQL, events that name our message: match, store and apply in one statement.
 
     The busiest path (a status callback per message) then costs one round trip. The
-    status rules are the same as ``_advance``'s, written as SQL from the same tables; the
-    ``UPDATE`` takes the row locks, and PostgreSQL re-evaluates it on the newest row when
-    two batches meet, so statuses still only move forward.
+    status rules are the same as ``_advance``'s, written as SQL from the same tables. Locks
+    are taken in one order everywhere (messages by id, then events by dedupe key: the sorted
+    join must read every locked row before the first insert), so concurrent batches over
+    the same messages wait for each other and never deadlock; the ``UPDATE`` then applies
+    on the newest row, so statuses still only move forward.
     """
     rows = _rows(unique, {k: e.message_id for k, e in unique.items()}, now)
     stored = session.execute(_RECORD_AND_APPLY, {"rows": json.dumps(rows, default=str)}).all()
@@ -198,12 +200,17 @@ _RECORD_AND_APPLY = text(
             error_code text, description text, occurred_at timestamptz,
             received_at timestamptz, raw jsonb)
     ),
+    locked AS (
+        SELECT id FROM messages WHERE id IN (SELECT message_id FROM v)
+        ORDER BY id FOR UPDATE
+    ),
     ins AS (
         INSERT INTO delivery_events (message_id, provider, type, dedupe_key,
             provider_message_id, error_code, description, occurred_at, received_at, raw)
         SELECT m.id, v.provider, v.type, v.dedupe_key, v.provider_message_id, v.error_code,
             v.description, v.occurred_at, v.received_at, v.raw
-        FROM v LEFT JOIN messages m ON m.id = v.message_id
+        FROM v LEFT JOIN locked m ON m.id = v.message_id
+        ORDER BY v.dedupe_key
         ON CONFLICT (dedupe_key) DO NOTHING
         RETURNING dedupe_key, message_id, type, occurred_at, error_code, description
     ),
@@ -389,7 +396,8 @@ _UPDATE = (
 
 
 def _suppress(session: Session, events: Iterable[DeliveryEvent]) -> None:
-    for event in events:
+    # In address order, like every writer of suppressions: concurrent inserts never deadlock.
+    for event in sorted(events, key=lambda e: e.recipient or ""):
         if not event.recipient:
             continue
         reason = SUPPRESSING.get(event.type)

@@ -73,6 +73,9 @@ class Ledger:
         self.accepted: Counter[tuple[str, str]] = Counter()
         self.answers: Counter[str] = Counter()
         self.callbacks_sent = 0
+        # Callbacks the receiver answered with a 5xx (or not at all): what a provider that
+        # does not retry (Twilio) would have lost.
+        self.callbacks_failed = 0
 
     def accept(self, provider: str, recipient: str) -> None:
         with self._lock:
@@ -86,6 +89,10 @@ class Ledger:
         with self._lock:
             self.callbacks_sent += 1
 
+    def callback_failed(self) -> None:
+        with self._lock:
+            self.callbacks_failed += 1
+
     def snapshot(self) -> dict[str, object]:
         with self._lock:
             return {
@@ -95,6 +102,7 @@ class Ledger:
                 ],
                 "answers": dict(self.answers),
                 "callbacks_sent": self.callbacks_sent,
+                "callbacks_failed": self.callbacks_failed,
             }
 
     def reset(self) -> None:
@@ -102,6 +110,7 @@ class Ledger:
             self.accepted.clear()
             self.answers.clear()
             self.callbacks_sent = 0
+            self.callbacks_failed = 0
 
 
 class Faults:
@@ -215,4 +224,5 @@ class CallbackSender:
                 if response.status_code < 500:
                     self.ledger.callback()
                     return
+            self.ledger.callback_failed()
             await asyncio.sleep(0.2 * 2**attempt)

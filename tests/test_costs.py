@@ -71,10 +71,10 @@ def test_provider_prices_replace_estimates(
     assert [m.cost for m in messages] == [Decimal("0.01") * m.segments for m in messages]
     wait_until_priced(pool, [str(m.provider_message_id) for m in messages])
 
+    too_soon = refresh_costs(db, pool, priced, now=utcnow())
+    later = refresh_costs(db, pool, priced, now=utcnow() + timedelta(minutes=5))
+    again = refresh_costs(db, pool, priced, now=utcnow() + timedelta(minutes=5))
     with db.session() as session:
-        too_soon = refresh_costs(session, pool, priced, now=utcnow())
-        later = refresh_costs(session, pool, priced, now=utcnow() + timedelta(minutes=5))
-        again = refresh_costs(session, pool, priced, now=utcnow() + timedelta(minutes=5))
         after = list(session.scalars(select(Message).order_by(Message.id)))
     pool.close()
     assert (too_soon, later, again) == (0, 2, 0)
@@ -96,8 +96,8 @@ def test_a_price_in_another_currency_keeps_the_estimate(
     )
     pool, messages = sent_sms(db, in_lira, provider_env(config, server.url), 1)
     wait_until_priced(pool, [str(messages[0].provider_message_id)])
+    assert refresh_costs(db, pool, in_lira, now=utcnow() + timedelta(minutes=5)) == 0
     with db.session() as session:
-        assert refresh_costs(session, pool, in_lira, now=utcnow() + timedelta(minutes=5)) == 0
         after = session.scalars(select(Message)).one()
     pool.close()
     assert after.cost == Decimal("1.5") * messages[0].segments

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from campaigns.settings import Settings
 from simulator.core import SimulatorConfig
 from simulator.server import BackgroundServer, free_port, simulator_in_background
 from tests.support import factories
-from tests.support.workers import spawn_worker
+from tests.support.workers import start_campaign_worker
 
 STUDENTS = 2000
 
@@ -59,26 +58,6 @@ def stage(celery_settings: Settings) -> Iterator[tuple[Settings, dict[str, str],
             yield settings, env, simulator.url
 
 
-def start_worker(
-    settings: Settings, env: dict[str, str], name: str, log: Path
-) -> subprocess.Popen[bytes]:
-    variables = {
-        **env,
-        "CAMPAIGNS_DATABASE_URL": settings.database_url,
-        "CAMPAIGNS_BROKER_URL": settings.broker_url or "",
-        "CAMPAIGNS_QUEUE": settings.queue,
-        "CAMPAIGNS_PUBLIC_URL": settings.public_url,
-        "CAMPAIGNS_SMS_ADAPTER": settings.sms_adapter,
-        "CAMPAIGNS_BATCH_SIZE": str(settings.batch_size),
-        "CAMPAIGNS_MAX_ATTEMPTS": str(settings.max_attempts),
-        "CAMPAIGNS_RETRY_BASE_SECONDS": str(settings.retry_base_seconds),
-        "CAMPAIGNS_RETRY_MAX_SECONDS": str(settings.retry_max_seconds),
-        "CAMPAIGNS_TICK_SECONDS": "1",
-    }
-    with log.open("wb") as output:
-        return spawn_worker(variables, log.parent, hostname=f"{name}@%h", output=output)
-
-
 def test_every_message_is_sent_exactly_once_under_provider_faults(
     pg_db: Database, stage: tuple[Settings, dict[str, str], str], tmp_path: Path
 ) -> None:
@@ -91,7 +70,9 @@ def test_every_message_is_sent_exactly_once_under_provider_faults(
             ]
         )
         factories.campaign(session, [{"channels": ["sms"]}])
-    workers = [start_worker(settings, env, f"w{i}", tmp_path / f"worker{i}.log") for i in (1, 2)]
+    workers = [
+        start_campaign_worker(settings, env, f"w{i}", tmp_path / f"worker{i}.log") for i in (1, 2)
+    ]
     scheduler = build_runtime(settings.model_copy(update={"tick_seconds": 1}), env=env)
     try:
         deadline = time.monotonic() + 240

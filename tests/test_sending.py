@@ -229,7 +229,7 @@ def test_an_unexpected_adapter_failure_leaves_messages_unknown(
     # A person decides to send them again.
     with db.session() as session:
         campaign_id = session.scalar(select(Message.wave_id))
-        assert requeue_unknown(session, campaign_id or 0) == 2
+        assert requeue_unknown(session, campaign_id or 0).requeued == 2
     assert statuses(db) == [("pending", None)] * 2
 
 

@@ -60,7 +60,14 @@ def requeue(
         list[int] | None, typer.Option("--id", help="Yalnız bu mesajlar / only these ids.")
     ] = None,
 ) -> None:
-    """Send messages in ``unknown`` again, after checking the provider did not get them."""
+    """Sonucu belirsiz mesajları yeniden gönder / send messages in ``unknown`` again, after
+    checking with the provider that it did not get them."""
     with context.db().session() as session:
-        count = requeue_unknown(session, campaign_id, ids or None)
-    console.print(f"{count} mesaj yeniden kuyrukta / messages queued again")
+        result = requeue_unknown(session, campaign_id, ids or None)
+    console.print(f"{result.requeued} mesaj yeniden kuyrukta / messages queued again")
+    if result.refused:
+        console.print(
+            f"{result.refused} mesaj yeniden gönderilmedi: sağlayıcı bunları almış (sağlayıcı "
+            "numarası kayıtlı) / messages not queued: the provider has them (a provider "
+            "message id is recorded)"
+        )

@@ -57,8 +57,7 @@ class Services:
         self, work: Callable[[Session, Sequence[In]], Sequence[Out]]
     ) -> Callable[[Sequence[In]], Sequence[Out]]:
         def run(items: Sequence[In]) -> Sequence[Out]:
-            with self.db.session() as session:
-                return work(session, items)
+            return self.db.run(lambda session: work(session, items))
 
         return run
 
@@ -74,13 +73,9 @@ class Services:
         return f"{base.rstrip('/')}{request.scope['path']}" + (f"?{query}" if query else "")
 
     async def transaction(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in a committed transaction on a worker thread."""
-
-        def run() -> T:
-            with self.db.session() as session:
-                return work(session)
-
-        return await run_in_threadpool(run)
+        """Run ``work`` in a committed transaction on a worker thread (again, should
+        PostgreSQL pick it as a deadlock victim: see ``Database.run``)."""
+        return await run_in_threadpool(self.db.run, work)
 
 
 def _record_together(

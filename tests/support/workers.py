@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import IO
 
+from campaigns.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -34,3 +36,25 @@ def spawn_worker(
         stderr=subprocess.STDOUT if output is not None else None,
         start_new_session=True,
     )
+
+
+def start_campaign_worker(
+    settings: Settings, env: dict[str, str], name: str, log: Path
+) -> subprocess.Popen[bytes]:
+    """A worker configured like ``settings`` (plus provider ``env``), logging to ``log``."""
+    variables = {
+        **env,
+        "CAMPAIGNS_DATABASE_URL": settings.database_url,
+        "CAMPAIGNS_BROKER_URL": settings.broker_url or "",
+        "CAMPAIGNS_QUEUE": settings.queue,
+        "CAMPAIGNS_PUBLIC_URL": settings.public_url,
+        "CAMPAIGNS_SMS_ADAPTER": settings.sms_adapter,
+        "CAMPAIGNS_EMAIL_ADAPTER": settings.email_adapter,
+        "CAMPAIGNS_BATCH_SIZE": str(settings.batch_size),
+        "CAMPAIGNS_MAX_ATTEMPTS": str(settings.max_attempts),
+        "CAMPAIGNS_RETRY_BASE_SECONDS": str(settings.retry_base_seconds),
+        "CAMPAIGNS_RETRY_MAX_SECONDS": str(settings.retry_max_seconds),
+        "CAMPAIGNS_TICK_SECONDS": str(settings.tick_seconds),
+    }
+    with log.open("wb") as output:
+        return spawn_worker(variables, log.parent, hostname=f"{name}@%h", output=output)
