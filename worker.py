@@ -19,6 +19,8 @@ from campaigns.settings import Settings, get_settings
 log = logging.getLogger("campaigns.worker")
 
 app = Celery("campaigns")
+VISIBILITY_TIMEOUT_SECONDS = 3600
+MAX_COUNTDOWN_SECONDS = VISIBILITY_TIMEOUT_SECONDS / 4
 _runtime: Runtime | None = None
 
 
@@ -30,7 +32,7 @@ def configure(settings: Settings | None = None, runtime: Runtime | None = None) 
     app.conf.update(
         broker_url=settings.broker_url,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 3600},
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
         task_default_queue=settings.queue,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -80,8 +82,10 @@ def send_batch(wave_id: int) -> dict[str, int]:
     if outcome.more:
         dispatcher.send_batch(wave_id)
     elif outcome.retry_at is not None:
+        # Retries start when due. Countdowns stay well below the broker's visibility
+        # timeout (a longer one would run several times); the tick covers longer waits.
         delay = (outcome.retry_at - utcnow()).total_seconds()
-        if delay < rt.settings.tick_seconds:
+        if delay < MAX_COUNTDOWN_SECONDS:
             dispatcher.send_batch(wave_id, countdown=max(0.0, delay))
     return {"claimed": outcome.claimed, "sent": outcome.sent}
 

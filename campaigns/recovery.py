@@ -1,8 +1,10 @@
-"""Messages whose outcome was lost (a worker died between claim and result) are reconciled.
+"""Messages whose outcome was lost are reconciled with their provider, never resent blindly.
 
-A row still ``sending`` after the lease is never resent blindly: its adapter is asked what
-became of it. Sent → ``sent``; certainly not sent → ``pending`` again; cannot tell →
-``unknown``, for a person to decide with ``campaigns messages requeue``.
+Two kinds of rows wait in ``sending``: rows a worker died with (claimed longer ago than the
+lease), and rows whose request went out but whose answer was lost (a timeout after sending:
+``next_attempt_at`` says when to ask). The adapter is asked what became of them: sent →
+``sent``; certainly not sent → ``pending`` again; cannot tell → ``unknown``, for a person to
+decide with ``campaigns messages requeue``.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.adapters import AdapterPool
 from campaigns.db import lock_in_order
+from campaigns.links import message_token
 from campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -26,9 +29,11 @@ from campaigns.models import (
     WaveStatus,
     utcnow,
 )
-from channels.base import Channel
+from channels.base import Channel, InFlight
 
 log = logging.getLogger(__name__)
+
+LOST = "gönderim sonucu bilinmiyor / outcome lost: check with the provider before sending again"
 
 
 @dataclass(slots=True)
@@ -45,34 +50,43 @@ def recover_stale(
     lease_seconds: float,
     now: datetime | None = None,
 ) -> RecoveryReport:
-    """Reconcile rows claimed longer ago than the lease."""
+    """Reconcile rows claimed longer ago than the lease, and rows whose reconciliation is
+    due."""
     now = now or utcnow()
     stale = session.execute(
-        select(Message.id, Message.channel)
+        select(Message.id, Message.channel, Message.address, Message.secret, Message.claimed_at)
         .where(
             Message.status == MessageStatus.SENDING,
-            Message.claimed_at < now - timedelta(seconds=lease_seconds),
+            or_(
+                Message.claimed_at < now - timedelta(seconds=lease_seconds),
+                Message.next_attempt_at <= now,
+            ),
         )
         .order_by(Message.id)
         .with_for_update(skip_locked=True)
     ).all()
-    by_channel: dict[Channel, list[int]] = defaultdict(list)
-    for message_id, channel in stale:
-        if channel is not None:  # rows being sent always have a channel
-            by_channel[channel].append(message_id)
+    by_channel: dict[Channel, list[InFlight]] = defaultdict(list)
+    for row in stale:
+        if row.channel is not None and row.address is not None:  # rows being sent have both
+            marker = message_token(row.id, row.secret) if row.secret else None
+            since = row.claimed_at or now
+            by_channel[row.channel].append(
+                InFlight(row.id, row.channel, row.address, marker, since)
+            )
 
     report = RecoveryReport()
-    for channel, ids in by_channel.items():
+    for channel, in_flight in by_channel.items():
         adapter = adapters.for_channel(channel)
-        known = adapter.reconcile(ids)
-        for message_id in ids:
+        known = adapter.reconcile(in_flight)
+        for message in in_flight:
+            message_id = message.message_id
             if message_id not in known:
                 _set(
                     session,
                     message_id,
                     status=MessageStatus.UNKNOWN,
-                    error_message="gönderim sonucu bilinmiyor / outcome lost: check the "
-                    "provider before sending again",
+                    next_attempt_at=None,
+                    error_message=LOST,
                 )
                 report.unknown += 1
             elif (provider_id := known[message_id]) is not None:
@@ -83,6 +97,9 @@ def recover_stale(
                     provider=adapter.name,
                     provider_message_id=provider_id,
                     sent_at=now,
+                    next_attempt_at=None,
+                    error_code=None,
+                    error_message=None,
                 )
                 report.sent += 1
             else:
@@ -90,7 +107,7 @@ def recover_stale(
                 report.requeued += 1
     if stale:
         log.warning(
-            "reconciled %d stale messages: %d sent, %d requeued, %d unknown",
+            "reconciled %d messages: %d sent, %d requeued, %d unknown",
             len(stale),
             report.sent,
             report.requeued,

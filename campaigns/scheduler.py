@@ -103,9 +103,12 @@ def _waves_to_start(db: Database, settings: Settings, now: datetime) -> list[int
         or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
     )
     recent = now - timedelta(seconds=2 * settings.tick_seconds)
+    # A chain is working while it holds claims; a retry waiting in ``pending`` (claimed
+    # before) is not a chain, and must not keep the wave from starting when it is due.
     recently_claimed = exists().where(
         Message.wave_id == Wave.id,
-        Message.status.in_([MessageStatus.SENDING, MessageStatus.PENDING]),
+        Message.status == MessageStatus.SENDING,
+        Message.next_attempt_at.is_(None),  # not a row waiting to be reconciled
         Message.claimed_at > recent,
     )
     with db.session() as session:

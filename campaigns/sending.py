@@ -86,7 +86,9 @@ messages = cast(Table, Message.__table__)
 
 @dataclass(slots=True)
 class BatchOutcome:
-    """What one ``send_batch`` call did. ``more`` means a full batch was claimed: call again."""
+    """What one ``send_batch`` call did. ``more`` means a full batch was claimed: call again.
+    ``unknown`` counts messages the provider may have (they are reconciled, not resent);
+    ``retry_at`` is when the wave's next retry is due, if it has one waiting."""
 
     claimed: int = 0
     sent: int = 0
@@ -157,6 +159,7 @@ class WaveSender:
         outcome = BatchOutcome(claimed=len(claimed), more=len(claimed) >= self.settings.batch_size)
         if not claimed:
             outcome.idle = "nothing_due"
+            outcome.retry_at = self.next_retry(wave_id, now)
             return outcome
 
         skips: dict[int, SkipReason] = {}
@@ -191,6 +194,10 @@ class WaveSender:
                 session, by_id, texts, results, providers, skips, unknown, now, outcome
             )
         )
+        if not outcome.more:
+            # The chain of send tasks ends here: it says when the wave's retries are due, so
+            # that they start then (not at some later tick).
+            outcome.retry_at = self.next_retry(wave_id, now)
         log.info(
             "wave %s: claimed %d, sent %d, failed %d, retried %d, skipped %d, unknown %d",
             wave_id,
@@ -216,6 +223,18 @@ class WaveSender:
         if not SendWindow.of(campaign).is_open(now, campaign.timezone):
             return BatchOutcome(idle="window_closed")
         return wave, campaign, claim(session, wave, self.settings.batch_size, now)
+
+    def next_retry(self, wave_id: int, now: datetime) -> datetime | None:
+        """When the wave's earliest message waiting for a retry is due (None: none waits)."""
+        with self.db.session() as session:
+            due: datetime | None = session.scalar(
+                select(func.min(messages.c.next_attempt_at)).where(
+                    messages.c.wave_id == wave_id,
+                    messages.c.status == MessageStatus.PENDING.value,
+                    messages.c.next_attempt_at > now,
+                )
+            )
+        return due
 
     def _render(self, message: Claimed, wave: Wave, campaign: Campaign) -> OutboundMessage:
         context = message_context(
@@ -300,6 +319,7 @@ class WaveSender:
         failed: list[dict[str, Any]] = []
         retry: list[dict[str, Any]] = []
         suppressed: list[tuple[Claimed, str]] = []
+        reconcile = dict(unknown)
         lock_in_order(session, messages.c.id, messages.c.id.in_(list(claimed)))
         for result in results:
             message = claimed[result.message_id]
@@ -321,6 +341,10 @@ class WaveSender:
                 )
                 continue
             error = result.error
+            if error.kind is ErrorKind.UNKNOWN:
+                # The provider may have it: asked again before anything else happens.
+                reconcile[message.id] = error.detail
+                continue
             retryable = error.kind is not ErrorKind.PERMANENT
             if retryable and message.attempts < self.settings.max_attempts:
                 delay = self.retry_delay(error, message.attempts)
@@ -352,16 +376,18 @@ class WaveSender:
             [{"b_id": i, "b_reason": r.value} for i, r in skips.items()],
             now,
         )
+        check_at = now + timedelta(seconds=self.settings.reconcile_after_seconds)
         _execute_many(
-            session, _UNKNOWN, [{"b_id": i, "b_error": e} for i, e in unknown.items()], now
+            session,
+            _RECONCILE,
+            [{"b_id": i, "b_error": e[:2000], "b_next": check_at} for i, e in reconcile.items()],
+            now,
         )
         # Sorted, like every writer of suppressions, so that concurrent inserts never deadlock.
         for message, code in sorted(suppressed, key=lambda s: (s[0].channel, s[0].address)):
             suppress(session, message.channel, message.address, reason=code)
         outcome.sent, outcome.failed, outcome.retried = len(sent), len(failed), len(retry)
-        outcome.skipped, outcome.unknown = len(skips), len(unknown)
-        if retry:
-            outcome.retry_at = min(r["b_next"] for r in retry)
+        outcome.skipped, outcome.unknown = len(skips), len(reconcile)
 
     def estimate(self, message: Claimed, segments: int | None) -> Decimal:
         """A message's price from the configured tariffs (providers rarely say at once)."""
@@ -404,6 +430,8 @@ def claim(session: Session, wave: Wave, limit: int, now: datetime) -> list[Claim
             status=MessageStatus.SENDING.value,
             claimed_at=now,
             attempts=messages.c.attempts + 1,
+            # On a row in ``sending`` it means "reconcile at" (see ``recovery``).
+            next_attempt_at=None,
         )
         .returning(*(messages.c[name] for name in _CLAIMED_COLUMNS))
     )
@@ -551,10 +579,11 @@ _SKIP = (
         skip_reason=bindparam("b_reason"),
     )
 )
-_UNKNOWN = (
+_RECONCILE = (
     update(messages)
     .where(_ID, _IS_SENDING)
-    .values(status=MessageStatus.UNKNOWN.value, error_message=bindparam("b_error"))
+    # Still ``sending``: nobody claims it again; recovery asks the provider at ``next``.
+    .values(next_attempt_at=bindparam("b_next"), error_message=bindparam("b_error"))
 )
 
 

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
         description="A message claimed longer ago than this is reconciled, never blindly resent.",
     )
 
+    reconcile_after_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A message whose request timed out after it was sent is checked with "
+        "the provider this long after (never sent again blindly).",
+    )
+
     cost_currency: str = Field(default="USD", description="Currency of all message costs.")
     sms_price_per_segment: Decimal = Field(
         default=Decimal("0"), ge=0, description="Estimate of an SMS segment's price."

@@ -6,8 +6,11 @@ Error tree (every adapter maps its provider's failures onto it)::
     ├── ConfigurationError        the adapter cannot run as configured (never retried)
     └── DeliveryError             one message, or a whole batch, was not accepted
         ├── PermanentError        bad or opted-out recipient, rejected content: never retry
-        ├── TransientError        timeout, connection error, 5xx: retry with backoff
-        └── RateLimitedError      429 and friends: retry after the provider's hint
+        ├── TransientError        no answer before sending, connection refused, 5xx: retry
+        ├── RateLimitedError      429 and friends: retry after the provider's hint
+        └── OutcomeUnknownError   the request went out but the answer did not come back
+                                  (a read timeout): reconciled with the provider, never
+                                  resent blindly
 
 Adapters do not touch the database or Celery; they only talk to their provider.
 """
@@ -38,6 +41,7 @@ class ErrorKind(enum.StrEnum):
     PERMANENT = "permanent"
     TRANSIENT = "transient"
     RATE_LIMITED = "rate_limited"
+    UNKNOWN = "unknown"
 
 
 class ConfigurationError(Exception):
@@ -85,6 +89,26 @@ class RateLimitedError(DeliveryError):
     """Retried after ``retry_after`` seconds (the provider's hint) or a backoff."""
 
     kind = ErrorKind.RATE_LIMITED
+
+
+class OutcomeUnknownError(DeliveryError):
+    """The provider may have accepted the message (the request was sent, its answer was
+    lost): sending again could reach the student twice, so it is reconciled first."""
+
+    kind = ErrorKind.UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    """A message whose outcome was lost, as the provider could recognise it: its recipient,
+    a text that only this message carries (its link token, when the text has the link),
+    and when it was handed over (the provider cannot have it from before)."""
+
+    message_id: int
+    channel: Channel
+    to: str
+    marker: str | None
+    since: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,11 +215,13 @@ class ChannelAdapter(ABC):
         was unreachable): nothing in it was accepted.
         """
 
-    def reconcile(self, message_ids: Sequence[int]) -> dict[int, str | None]:
-        """Tell what became of messages whose outcome was lost (a worker died mid-send).
+    def reconcile(self, messages: Sequence[InFlight]) -> dict[int, str | None]:
+        """Tell what became of messages whose outcome was lost (a worker died mid-send, a
+        request timed out after it was sent).
 
         Returns ``{id: provider_message_id}`` for messages the provider has, ``{id: None}``
-        for messages it certainly never got; ids it cannot tell about are left out.
+        for messages it certainly never got; ids it cannot tell about are left out (by
+        default all of them: a person decides).
         """
         return {}
 

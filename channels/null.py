@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Self
 
-from channels.base import Accepted, Channel, ChannelAdapter, OutboundMessage, SendResult
+from channels.base import (
+    Accepted,
+    Channel,
+    ChannelAdapter,
+    InFlight,
+    OutboundMessage,
+    SendResult,
+)
 
 
 class NullAdapter(ChannelAdapter):
@@ -22,5 +29,5 @@ class NullAdapter(ChannelAdapter):
     def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
         return [Accepted(m.id, f"null-{m.id}") for m in batch]
 
-    def reconcile(self, message_ids: Sequence[int]) -> dict[int, str | None]:
-        return {i: f"null-{i}" for i in message_ids}
+    def reconcile(self, messages: Sequence[InFlight]) -> dict[int, str | None]:
+        return {m.message_id: f"null-{m.message_id}" for m in messages}

@@ -18,6 +18,7 @@ from channels.base import (
     Channel,
     ChannelAdapter,
     ConfigurationError,
+    InFlight,
     OutboundMessage,
     SendResult,
 )
@@ -81,11 +82,11 @@ class OutboxAdapter(ChannelAdapter):
             results.append(Accepted(message.id, f"outbox-{message.id}", segments=segments))
         return results
 
-    def reconcile(self, message_ids: Sequence[int]) -> dict[int, str | None]:
+    def reconcile(self, messages: Sequence[InFlight]) -> dict[int, str | None]:
         found: dict[int, str | None] = {}
-        for message_id in message_ids:
-            exists = any(self.path_for(c, message_id).exists() for c in Channel)
-            found[message_id] = f"outbox-{message_id}" if exists else None
+        for message in messages:
+            exists = self.path_for(message.channel, message.message_id).exists()
+            found[message.message_id] = f"outbox-{message.message_id}" if exists else None
         return found
 
     @staticmethod

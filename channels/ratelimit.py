@@ -13,11 +13,18 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis
+import redis.asyncio
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from channels.base import ConfigurationError
+
+# An unreachable Redis must fail a send promptly (a clear transient error), not after the
+# client's default timeouts and retries.
+ASYNC_REDIS_TIMEOUT = 1.0
 
 _RATE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:/\s*([smh]))?\s*")
 _PER = {"s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -108,6 +115,70 @@ class RedisTokenBucket:
         return _acquire(self.try_take, max_wait)
 
 
+class AsyncRateLimiter(Protocol):
+    """A limiter for code running on an event loop: asking for a token never blocks it."""
+
+    async def try_take(self) -> float:
+        """As ``RateLimiter.try_take``."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections (the limiter can be used again afterwards)."""
+        ...
+
+
+class AsyncLocalTokenBucket:
+    """``LocalTokenBucket`` for an event loop (taking a token only holds a lock briefly)."""
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
+        self.bucket = LocalTokenBucket(rate, burst)
+
+    async def try_take(self) -> float:
+        return self.bucket.try_take()
+
+    async def aclose(self) -> None:
+        return None
+
+
+class AsyncRedisTokenBucket:
+    """``RedisTokenBucket`` for an event loop: the script is awaited. The client is made on
+    the loop that first uses it (asyncio connections belong to one loop) and fails within
+    ``timeout`` seconds, without retrying, when Redis cannot be reached."""
+
+    def __init__(
+        self,
+        url: str,
+        key: str,
+        rate: float,
+        burst: float | None = None,
+        timeout: float = ASYNC_REDIS_TIMEOUT,
+    ) -> None:
+        self.url = url
+        self.key = key
+        self.rate = rate
+        self.burst = burst if burst is not None else max(1.0, rate)
+        self.timeout = timeout
+        self._client: redis.asyncio.Redis | None = None
+        self._script: Any = None
+
+    async def try_take(self) -> float:
+        if self._client is None:
+            self._client = redis.asyncio.Redis.from_url(
+                self.url,
+                socket_timeout=self.timeout,
+                socket_connect_timeout=self.timeout,
+                retry=Retry(NoBackoff(), 0),
+            )
+            self._script = self._client.register_script(_TAKE)
+        waited_ms = await self._script(keys=[self.key], args=[self.rate, self.burst, 1])
+        return float(waited_ms) / 1000
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+
 def _acquire(take: Callable[[], float], max_wait: float) -> float | None:
     deadline = time.monotonic() + max_wait
     while True:
@@ -120,14 +191,37 @@ def _acquire(take: Callable[[], float], max_wait: float) -> float | None:
 
 
 def limiter_from_env(env: Mapping[str, str], variable: str, bucket: str) -> RateLimiter | None:
-    """The limiter configured by ``variable`` (e.g. ``TWILIO_SMS_RATE=1/s``) for ``bucket``:
+    """The limiter configured by ``variable`` (e.g. ``SENDGRID_RATE=10/s``) for ``bucket``:
     in Redis when ``CAMPAIGNS_REDIS_URL`` is set, local otherwise; None when unlimited."""
+    configured = _configured(env, variable)
+    if configured is None:
+        return None
+    rate, redis_url = configured
+    if redis_url:
+        client = redis.Redis.from_url(redis_url, socket_timeout=5)
+        return RedisTokenBucket(client, _key(bucket), rate)
+    return LocalTokenBucket(rate)
+
+
+def async_limiter_from_env(
+    env: Mapping[str, str], variable: str, bucket: str
+) -> AsyncRateLimiter | None:
+    """``limiter_from_env`` for adapters that send from an event loop."""
+    configured = _configured(env, variable)
+    if configured is None:
+        return None
+    rate, redis_url = configured
+    if redis_url:
+        return AsyncRedisTokenBucket(redis_url, _key(bucket), rate)
+    return AsyncLocalTokenBucket(rate)
+
+
+def _configured(env: Mapping[str, str], variable: str) -> tuple[float, str | None] | None:
     text = env.get(variable)
     if not text:
         return None
-    rate = parse_rate(text)
-    redis_url = env.get("CAMPAIGNS_REDIS_URL")
-    if redis_url:
-        client = redis.Redis.from_url(redis_url, socket_timeout=5)
-        return RedisTokenBucket(client, f"campaigns:ratelimit:{bucket}", rate)
-    return LocalTokenBucket(rate)
+    return parse_rate(text), env.get("CAMPAIGNS_REDIS_URL") or None
+
+
+def _key(bucket: str) -> str:
+    return f"campaigns:ratelimit:{bucket}"

@@ -16,8 +16,10 @@ SendGrid refuse the whole request), so a bad one fails only its message. A 400 f
 request's messages for good; 401/403 (and 404/405, a wrong host) raise ConfigurationError; a
 413 splits the request in halves, down to single messages; a 429, a 5xx or a network failure
 stops the batch there: messages already accepted stay accepted, the others come back as
-rate-limited or transient. ``reconcile`` is not offered: SendGrid tells about single messages
-only through its paid Email Activity API.
+rate-limited or transient. A request whose answer was lost (a read timeout, a connection
+dropped while waiting) may have been accepted: its messages come back as
+``OutcomeUnknownError``. ``reconcile`` is not offered (SendGrid tells about single messages
+only through its paid Email Activity API), so a person decides about those.
 
 Settings: ``SENDGRID_API_KEY`` (required), ``SENDGRID_API_HOST`` (default
 ``https://api.sendgrid.com``; ``https://api.eu.sendgrid.com`` for EU data residency),
@@ -52,7 +54,9 @@ from channels.base import (
     ChannelAdapter,
     ConfigurationError,
     DeliveryError,
+    ErrorKind,
     OutboundMessage,
+    OutcomeUnknownError,
     PermanentError,
     RateLimitedError,
     Rejected,
@@ -164,13 +168,22 @@ def classify_error(exc: BaseException) -> DeliveryError | ConfigurationError | N
             return TransientError(detail, status=status, code=str(status))
         return PermanentError(detail, status=status, code=str(status))
     # Read timeouts are TimeoutError (socket.timeout); a connect timeout, a refused connection
-    # or a failed TLS handshake arrive wrapped in URLError; a dropped connection is a
-    # ConnectionError or an http.client error.
+    # or a failed TLS handshake arrive wrapped in URLError; a connection dropped while the
+    # answer was awaited is a ConnectionError or an http.client error. Those two happen after
+    # the request was sent: SendGrid may have accepted it, so the outcome is unknown.
     if isinstance(exc, TimeoutError):  # socket.timeout is an alias
-        return TransientError(f"SendGrid did not answer in time: {exc}", code="timeout")
+        return OutcomeUnknownError(
+            "SendGrid did not answer in time; it may have accepted the messages", code="timeout"
+        )
     if isinstance(exc, urllib.error.URLError):
         return TransientError(f"cannot reach SendGrid: {exc.reason}", code="connection")
-    if isinstance(exc, ConnectionError | http.client.HTTPException | OSError):
+    if isinstance(exc, ConnectionError | http.client.HTTPException):
+        return OutcomeUnknownError(
+            f"the connection to SendGrid broke ({type(exc).__name__}); it may have accepted "
+            "the messages",
+            code="connection",
+        )
+    if isinstance(exc, OSError):
         return TransientError(
             f"connection to SendGrid failed: {type(exc).__name__}: {exc}", code="connection"
         )
@@ -301,20 +314,26 @@ class SendGridAdapter(ChannelAdapter):
         results: dict[int, SendResult] = {}
         stop: DeliveryError | None = None
         for request in list(self._requests(batch, results)):
+            error: DeliveryError | None = None
             if stop is None:
                 try:
                     self._deliver(request, results)
                 except _Stop as halt:
-                    stop = halt.error
+                    stop = error = halt.error
                 except ConfigurationError as exc:
                     if not any(isinstance(r, Accepted) for r in results.values()):
                         raise
                     # Raising now would lose the acceptances already made (and resend them).
-                    stop = TransientError(f"batch stopped: {exc}", code="configuration")
-            if stop is not None:
+                    stop = error = TransientError(f"batch stopped: {exc}", code="configuration")
+            elif stop.kind is ErrorKind.UNKNOWN:
+                # Only the request that went unanswered may have arrived; these never left.
+                error = TransientError("not sent: the batch stopped before it", code="not-sent")
+            else:
+                error = stop
+            if error is not None:
                 for message in request.messages:
                     # Halves of a split request may have been accepted before the stop.
-                    results.setdefault(message.id, Rejected(message.id, stop))
+                    results.setdefault(message.id, Rejected(message.id, error))
         return [results[m.id] for m in batch]
 
     def _requests(

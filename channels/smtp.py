@@ -16,9 +16,9 @@ the List-Unsubscribe headers, built by ``channels.mime.build_email``), quit. If 
 drops mid-batch, the messages already accepted stay accepted; the adapter reconnects once and
 goes on, and after a second drop hands the rest back as transient. A drop while a message's
 data is in flight cannot tell whether the server kept it (SMTP's known ambiguity): that
-message gets no result, so the caller records its outcome as unknown instead of sending it
-twice; a drop before its data was sent is harmless and the message goes on the new
-connection.
+message comes back as ``OutcomeUnknownError`` (the server cannot be asked, so a person
+decides) instead of being sent twice; a drop before its data was sent is harmless and the
+message goes on the new connection.
 
 The ``provider_message_id`` is the message's ``Message-ID`` header. Out of scope: bounces
 that arrive later by mail (DSNs to the envelope sender) are not read by this adapter; only the
@@ -49,6 +49,7 @@ from channels.base import (
     ConfigurationError,
     DeliveryError,
     OutboundMessage,
+    OutcomeUnknownError,
     PermanentError,
     Rejected,
     SendResult,
@@ -207,9 +208,17 @@ class SmtpAdapter(ChannelAdapter):
                 try:
                     results[message.id] = self._send_one(connection, message, mail, address)
                 except _DataLost as lost:
-                    # The server may have kept it: no result (outcome unknown), never resent.
+                    # The server may have kept it: never resent blindly.
                     pending.popleft()
                     cause = lost.__cause__ or lost
+                    results[message.id] = Rejected(
+                        message.id,
+                        OutcomeUnknownError(
+                            "the SMTP connection dropped while the message was being sent; "
+                            "the server may have kept it",
+                            code="data-lost",
+                        ),
+                    )
                     _close(connection)
                     connection = None
                     if reconnects == 0:
@@ -234,7 +243,7 @@ class SmtpAdapter(ChannelAdapter):
                     connection.quit()
                 except (smtplib.SMTPException, OSError):
                     _close(connection)
-        return [results[m.id] for m in batch if m.id in results]
+        return [results[m.id] for m in batch]
 
     def _prepare(self, message: OutboundMessage) -> tuple[EmailMessage, str]:
         if message.channel is not Channel.EMAIL:

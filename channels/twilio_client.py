@@ -21,6 +21,7 @@ import time
 from abc import abstractmethod
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Self, TypeVar
 from urllib.parse import urlencode
@@ -42,14 +43,16 @@ from channels.base import (
     ChannelAdapter,
     ConfigurationError,
     DeliveryError,
+    InFlight,
     OutboundMessage,
+    OutcomeUnknownError,
     PermanentError,
     RateLimitedError,
     Rejected,
     SendResult,
     TransientError,
 )
-from channels.ratelimit import RateLimiter
+from channels.ratelimit import AsyncRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,10 @@ DEFAULT_CONCURRENCY = 32
 # How long one batch may wait for rate-limit tokens; messages still without one are handed
 # back as rate-limited, so a worker never sits on a batch for minutes.
 DEFAULT_MAX_RATE_WAIT = 5.0
+# Reconciliation reads one page of the messages to a recipient (a student gets few), and
+# allows for clocks that differ between us and Twilio.
+RECONCILE_PAGE = 50
+CLOCK_SKEW = timedelta(minutes=5)
 
 # The SDK builds ``https://api.twilio.com/…`` and, with a region and/or an edge,
 # ``https://api.<region>.twilio.com/…`` or ``https://api.<edge>.<region>.twilio.com/…``.
@@ -188,9 +195,10 @@ class TwilioApiHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         if auth is not None:
             # A header rather than aiohttp's ``auth=``, which is deprecated.
             headers["Authorization"] = self._basic(auth)
-        # Encoded here with repeated keys for list values, as Twilio expects (``MediaUrl``);
-        # aiohttp would turn a list into its repr.
-        query = urlencode(params, doseq=True) if params else None
+        # Repeated keys for list values, as Twilio expects (``MediaUrl``): aiohttp would turn
+        # a list into its repr. Pairs, not an encoded string, which aiohttp would encode again
+        # ("+90…" reaching Twilio as "%2B90…").
+        query = _pairs(params) if params else None
         body: str | None = None
         if data:
             body = urlencode(data, doseq=True)
@@ -252,6 +260,14 @@ class TwilioApiHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
             await session.close()
 
 
+def _pairs(params: Mapping[str, object]) -> list[tuple[str, str]]:
+    return [
+        (key, str(item))
+        for key, value in params.items()
+        for item in (value if isinstance(value, list | tuple) else [value])
+    ]
+
+
 def http_client_for(settings: TwilioSettings) -> TwilioApiHttpClient:
     """The HTTP client ``settings`` describe."""
     return TwilioApiHttpClient(
@@ -310,9 +326,9 @@ def classify(exc: Exception) -> DeliveryError:
     sent until the configuration is fixed.
 
     A timeout, or a connection that broke, once the request may have been sent is ambiguous:
-    Twilio may have accepted the message after we stopped waiting. It is still reported as
-    transient, so a retry can send the message twice; the alternative, never retrying, loses
-    messages on every slow answer. Failing to connect at all is not ambiguous.
+    Twilio may have accepted the message after we stopped waiting. That is
+    ``OutcomeUnknownError``: the message is reconciled (``TwilioAdapter.reconcile``), never
+    sent again blindly. Failing to connect at all is not ambiguous: transient.
     """
     if isinstance(exc, TwilioRestException):
         message = _SDK_PREFIX.sub("", str(exc.msg or "")) or "Twilio error"
@@ -372,13 +388,13 @@ def _from_transport(exc: aiohttp.ClientError | TimeoutError) -> DeliveryError:
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return TransientError("connecting to Twilio timed out", code=name)
     if isinstance(exc, TimeoutError):
-        return TransientError(
+        return OutcomeUnknownError(
             "Twilio did not answer in time; it may have accepted the message", code=name
         )
     if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerFingerprintMismatch):
         return TransientError(f"cannot reach Twilio: {exc}", code=name)
     if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
-        return TransientError(
+        return OutcomeUnknownError(
             f"the connection to Twilio broke ({exc or name}); it may have accepted the message",
             code=name,
         )
@@ -411,7 +427,7 @@ class TwilioAdapter(ChannelAdapter):
         settings: TwilioSettings,
         *,
         callback_base_url: str,
-        limiter: RateLimiter | None = None,
+        limiter: AsyncRateLimiter | None = None,
         max_rate_wait: float = DEFAULT_MAX_RATE_WAIT,
     ) -> None:
         self.settings = settings
@@ -436,6 +452,17 @@ class TwilioAdapter(ChannelAdapter):
     def fetch_costs(self, provider_message_ids: Sequence[str]) -> dict[str, tuple[Decimal, str]]:
         return self.sender.fetch_costs(provider_message_ids)
 
+    def reconcile(self, messages: Sequence[InFlight]) -> dict[int, str | None]:
+        """Twilio lists the messages to a recipient: one created since the claim whose body
+        carries the message's own link token is it; none at all since then means it never
+        arrived; anything else (other messages since, a text without the token, Twilio not
+        answering) cannot be told apart and is left to a person."""
+        return self.sender.reconcile([(m, self._recipient(m.to)) for m in messages])
+
+    def _recipient(self, address: str) -> str:
+        """How Twilio writes ``address`` in its message list (``To``)."""
+        return address
+
     def close(self) -> None:
         self.sender.close()
 
@@ -458,7 +485,7 @@ class TwilioMessageSender:
     def __init__(
         self,
         settings: TwilioSettings,
-        limiter: RateLimiter | None = None,
+        limiter: AsyncRateLimiter | None = None,
         *,
         max_rate_wait: float = DEFAULT_MAX_RATE_WAIT,
     ) -> None:
@@ -485,7 +512,11 @@ class TwilioMessageSender:
         with self._lock:
             loop, self._loop = self._loop, None
         if loop is not None:
-            loop.stop()
+            try:
+                if self.limiter is not None:  # its connections belong to this loop
+                    loop.run(self.limiter.aclose())
+            finally:
+                loop.stop()
 
     def _running(self) -> _SenderLoop:
         with self._lock:
@@ -517,6 +548,40 @@ class TwilioMessageSender:
 
         found = await asyncio.gather(*(price(sid) for sid in sids))
         return {sid: cost for sid, cost in found if cost is not None}
+
+    def reconcile(self, messages: Sequence[tuple[InFlight, str]]) -> dict[int, str | None]:
+        """See ``TwilioAdapter.reconcile``; each message with its recipient as Twilio has it."""
+        if not messages:
+            return {}
+        loop = self._running()
+        return loop.run(self._reconcile(loop, messages))
+
+    async def _reconcile(
+        self, loop: _SenderLoop, messages: Sequence[tuple[InFlight, str]]
+    ) -> dict[int, str | None]:
+        async def one(message: InFlight, recipient: str) -> tuple[int, str | None] | None:
+            async with loop.slots:
+                try:
+                    page = await loop.client.messages.page_async(
+                        to=recipient, page_size=RECONCILE_PAGE
+                    )
+                except Exception as exc:  # cannot tell: a person decides
+                    log.debug(
+                        "message %s not reconciled: %s", message.message_id, type(exc).__name__
+                    )
+                    return None
+            since = message.since - CLOCK_SKEW
+            recent = [m for m in page if m.date_created is None or m.date_created >= since]
+            if message.marker is not None:
+                for found in recent:
+                    if message.marker in (found.body or ""):
+                        return message.message_id, str(found.sid)
+            if not recent and page.next_page_url is None:
+                return message.message_id, None  # nothing at all since the claim
+            return None
+
+        answers = await asyncio.gather(*(one(m, to) for m, to in messages))
+        return dict(answer for answer in answers if answer is not None)
 
     async def _send_batch(
         self, loop: _SenderLoop, batch: Sequence[OutboundMessage], params: MessageParams
@@ -554,7 +619,7 @@ class TwilioMessageSender:
             return Rejected(message.id, exc)
         async with loop.slots:
             if self.limiter is not None and progress.refused is None:
-                error = await self._take_token(loop, progress.deadline)
+                error = await self._take_token(loop, progress)
                 if error is not None:
                     return Rejected(message.id, error)
             if progress.refused is not None:
@@ -573,19 +638,25 @@ class TwilioMessageSender:
                 return Rejected(message.id, error)
         return Accepted(message.id, str(created.sid), segments=_segments(created))
 
-    async def _take_token(self, loop: _SenderLoop, deadline: float) -> DeliveryError | None:
+    async def _take_token(self, loop: _SenderLoop, progress: _Batch) -> DeliveryError | None:
         assert self.limiter is not None
         # One message at a time asks for a token and sleeps until the next one is due:
         # every waiting message polling the bucket would hammer Redis for nothing.
         async with loop.token_turn:
             while True:
+                if progress.limiter_down is not None:
+                    return progress.limiter_down  # asked once per batch, not per message
                 try:
-                    wait = self.limiter.try_take()
-                except redis.RedisError as exc:
-                    return TransientError(f"rate limiter unavailable: {exc}", code="rate-limiter")
+                    wait = await self.limiter.try_take()
+                except (redis.RedisError, OSError) as exc:
+                    progress.limiter_down = TransientError(
+                        f"the rate limiter (Redis) cannot be reached: {type(exc).__name__}",
+                        code="rate-limiter",
+                    )
+                    continue
                 if wait <= 0:
                     return None
-                if time.monotonic() + wait > deadline:
+                if time.monotonic() + wait > progress.deadline:
                     return RateLimitedError(
                         "our Twilio send rate is reached", code="send-rate", retry_after=wait
                     )
@@ -596,6 +667,7 @@ class TwilioMessageSender:
 class _Batch:
     deadline: float
     refused: ConfigurationError | None = None
+    limiter_down: TransientError | None = None
 
 
 def _not_sent(refused: ConfigurationError) -> TransientError:

@@ -18,7 +18,7 @@ from channels.base import (
     ConfigurationError,
     OutboundMessage,
 )
-from channels.ratelimit import RateLimiter, limiter_from_env
+from channels.ratelimit import AsyncRateLimiter, async_limiter_from_env
 from channels.twilio_client import (
     DEFAULT_MAX_RATE_WAIT,
     TwilioAdapter,
@@ -42,7 +42,7 @@ class TwilioSmsAdapter(TwilioAdapter):
         callback_base_url: str,
         from_: str | None = None,
         messaging_service_sid: str | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: AsyncRateLimiter | None = None,
         max_rate_wait: float = DEFAULT_MAX_RATE_WAIT,
     ) -> None:
         if (from_ is None) == (messaging_service_sid is None):
@@ -70,7 +70,7 @@ class TwilioSmsAdapter(TwilioAdapter):
             callback_base_url=callback_base(env),
             from_=from_,
             messaging_service_sid=service,
-            limiter=limiter_from_env(
+            limiter=async_limiter_from_env(
                 env, "TWILIO_SMS_RATE", f"twilio:{settings.account_sid}:sms:{sender}"
             ),
         )

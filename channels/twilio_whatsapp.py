@@ -22,7 +22,7 @@ from channels.base import (
     Channel,
     OutboundMessage,
 )
-from channels.ratelimit import RateLimiter, limiter_from_env
+from channels.ratelimit import AsyncRateLimiter, async_limiter_from_env
 from channels.twilio_client import (
     DEFAULT_MAX_RATE_WAIT,
     TwilioAdapter,
@@ -48,7 +48,7 @@ class TwilioWhatsAppAdapter(TwilioAdapter):
         *,
         callback_base_url: str,
         from_: str,
-        limiter: RateLimiter | None = None,
+        limiter: AsyncRateLimiter | None = None,
         max_rate_wait: float = DEFAULT_MAX_RATE_WAIT,
     ) -> None:
         super().__init__(
@@ -68,10 +68,13 @@ class TwilioWhatsAppAdapter(TwilioAdapter):
             settings,
             callback_base_url=callback_base(env),
             from_=from_,
-            limiter=limiter_from_env(
+            limiter=async_limiter_from_env(
                 env, "TWILIO_WHATSAPP_RATE", f"twilio:{settings.account_sid}:whatsapp:{from_}"
             ),
         )
+
+    def _recipient(self, address: str) -> str:
+        return PREFIX + address.removeprefix(PREFIX)
 
     def _arguments(self, message: OutboundMessage) -> Mapping[str, Any]:
         arguments: dict[str, Any] = {

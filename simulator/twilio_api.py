@@ -8,6 +8,8 @@ Routes:
   does until it has picked a sender).
 - ``GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}.json``: the message with its
   current status and, once final, ``price``/``price_unit``.
+- ``GET /2010-04-01/Accounts/{AccountSid}/Messages.json?To=…&PageSize=…``: one page of the
+  messages to a recipient, newest first (what reconciliation asks).
 - ``GET /_simulator/twilio/last``: the form of the last authenticated create request
   (404 before the first one), for tests.
 
@@ -15,8 +17,9 @@ Answers mimic Twilio's JSON errors (``code``, ``message``, ``more_info``, ``stat
 401/20003 for bad credentials, 404/20404 for another account's path, 400 for invalid
 requests (21604 no To, 21211 invalid To, 21603 no From, 21602 no Body, 21617 body too long,
 21656 ContentVariables not JSON, 21910 From and To on different channels). Injected faults
-come first: 500/20500, 429/20429, or a slow answer (the request is then accepted after the
-configured ``timeout_seconds``, like a provider that took the message but answered late).
+come first: 500/20500, 429/20429, or a slow answer (a create request is then accepted at
+once and answered ``timeout_seconds`` later, like a provider that took the message but whose
+answer never reached a client that stopped waiting).
 
 Magic recipients (``whatsapp:`` prefix ignored):
 
@@ -33,6 +36,7 @@ Rejected requests are not in the ledger and get no callbacks. An accepted one wi
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -95,6 +99,17 @@ class SimulatedMessage:
         return status, error, at
 
 
+def _fault_answer(fault: str) -> Response | None:
+    """The error answer of an injected fault (a slow answer is not an error)."""
+    if fault == "error":
+        return _error(500, 20500, "An internal server error has occurred")
+    if fault == "rate_limited":
+        response = _error(429, 20429, "Too Many Requests")
+        response.headers["Retry-After"] = "1"
+        return response
+    return None
+
+
 def _error(status: int, code: int, message: str) -> JSONResponse:
     return JSONResponse(
         {
@@ -123,6 +138,7 @@ class TwilioSimulation:
         base = f"/{API_VERSION}/Accounts/{{account_sid}}"
         return [
             Route(f"{base}/Messages.json", self.create, methods=["POST"]),
+            Route(f"{base}/Messages.json", self.list_messages, methods=["GET"]),
             Route(f"{base}/Messages/{{message_sid}}.json", self.fetch, methods=["GET"]),
             Route("/_simulator/twilio/last", self.last, methods=["GET"]),
         ]
@@ -147,17 +163,11 @@ class TwilioSimulation:
         return None
 
     async def _fault(self) -> Response | None:
-        fault = await self.state.before_answer()
-        if fault == "error":
-            return _error(500, 20500, "An internal server error has occurred")
-        if fault == "rate_limited":
-            response = _error(429, 20429, "Too Many Requests")
-            response.headers["Retry-After"] = "1"
-            return response
-        return None
+        return _fault_answer(await self.state.before_answer())
 
     async def create(self, request: Request) -> Response:
-        refused = await self._fault() or self._refuse(request)
+        fault = await self.state.before_answer(slow_after_accepting=True)
+        refused = _fault_answer(fault) or self._refuse(request)
         if refused is not None:
             return refused
         try:
@@ -169,7 +179,38 @@ class TwilioSimulation:
         if invalid is not None:
             return invalid
         message = self._accept(form)
+        if fault == "timeout":  # taken, but answered after the client stopped waiting
+            await asyncio.sleep(self.config.timeout_seconds)
         return JSONResponse(self._resource(message), status_code=201)
+
+    async def list_messages(self, request: Request) -> Response:
+        """Messages to one recipient (``To``), newest first, one page of ``PageSize``. Slow
+        answers are injected into creates only, so a reconciliation can tell."""
+        fault = await self.state.before_answer(slow_after_accepting=True)
+        refused = _fault_answer(fault) or self._refuse(request)
+        if refused is not None:
+            return refused
+        to = request.query_params.get("To")
+        try:
+            size = max(1, min(1000, int(request.query_params.get("PageSize", "50"))))
+        except ValueError:
+            return _error(400, 20001, "Invalid PageSize")
+        found = [m for m in self.messages.values() if to is None or m.to == to]
+        found.sort(key=lambda m: m.created, reverse=True)
+        uri = request.url.path
+        return JSONResponse(
+            {
+                "messages": [self._resource(m) for m in found[:size]],
+                "first_page_uri": f"{uri}?PageSize={size}&Page=0",
+                "next_page_uri": f"{uri}?PageSize={size}&Page=1" if len(found) > size else None,
+                "previous_page_uri": None,
+                "page": 0,
+                "page_size": size,
+                "start": 0,
+                "end": min(size, len(found)) - 1,
+                "uri": f"{uri}?PageSize={size}&Page=0",
+            }
+        )
 
     def _validate(self, form: dict[str, str]) -> Response | None:
         to = form.get("To", "")

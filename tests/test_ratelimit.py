@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 import pytest
@@ -9,8 +10,11 @@ import redis
 
 from channels.base import ConfigurationError
 from channels.ratelimit import (
+    AsyncLocalTokenBucket,
+    AsyncRedisTokenBucket,
     LocalTokenBucket,
     RedisTokenBucket,
+    async_limiter_from_env,
     limiter_from_env,
     parse_rate,
 )
@@ -78,3 +82,27 @@ def test_limiter_from_env_picks_redis_when_configured(redis_url: str) -> None:
     assert isinstance(local, LocalTokenBucket)
     assert isinstance(shared, RedisTokenBucket)
     assert shared.key == "campaigns:ratelimit:b"
+
+
+def test_async_limiters_share_the_bucket_of_the_sync_ones(redis_url: str) -> None:
+    assert async_limiter_from_env({}, "TWILIO_SMS_RATE", "b") is None
+    local = async_limiter_from_env({"TWILIO_SMS_RATE": "5/s"}, "TWILIO_SMS_RATE", "b")
+    assert isinstance(local, AsyncLocalTokenBucket)
+    key = f"test:{secrets.token_hex(4)}"
+    env = {"TWILIO_SMS_RATE": "1/m", "CAMPAIGNS_REDIS_URL": redis_url}
+    shared = async_limiter_from_env(env, "TWILIO_SMS_RATE", key)
+    assert isinstance(shared, AsyncRedisTokenBucket)
+    sync = limiter_from_env(env, "TWILIO_SMS_RATE", key)
+    assert isinstance(sync, RedisTokenBucket)
+    assert shared.key == sync.key == f"campaigns:ratelimit:{key}"
+
+    async def take_twice() -> list[float]:
+        try:
+            return [await shared.try_take(), await shared.try_take()]
+        finally:
+            await shared.aclose()
+
+    first, second = asyncio.run(take_twice())
+    assert first == 0
+    assert 55 < second <= 60  # the one token of the minute is gone
+    assert sync.try_take() > 55  # and the synchronous side sees the same bucket

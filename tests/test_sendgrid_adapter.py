@@ -21,6 +21,7 @@ from channels.base import (
     Channel,
     ConfigurationError,
     OutboundMessage,
+    OutcomeUnknownError,
     PermanentError,
     RateLimitedError,
     Rejected,
@@ -425,15 +426,32 @@ def test_server_errors_are_transient(start: Callable[..., Simulator]) -> None:
         assert error.status in (500, 503)
 
 
-def test_a_timeout_is_transient(start: Callable[..., Simulator]) -> None:
+def test_a_timeout_leaves_the_outcome_unknown(start: Callable[..., Simulator]) -> None:
+    # SendGrid may have taken the request after we stopped waiting: never resent blindly.
     sim = start(timeout_rate=1.0, timeout_seconds=1.0)
     adapter = make_adapter(sim, SENDGRID_TIMEOUT="0.2")
 
     results = adapter.send([message(1)])
 
     error = rejected(results[0]).error
-    assert isinstance(error, TransientError)
+    assert isinstance(error, OutcomeUnknownError)
     assert error.code == "timeout"
+
+
+def test_after_an_unanswered_request_the_rest_of_the_batch_is_not_sent(
+    start: Callable[..., Simulator],
+) -> None:
+    sim = start(timeout_rate=1.0, timeout_seconds=1.0)
+    adapter = make_adapter(sim, SENDGRID_TIMEOUT="0.2")
+    first = message(1)
+    other_campaign = message(2, campaign="99")  # a request of its own
+
+    results = adapter.send([first, other_campaign])
+
+    assert isinstance(rejected(results[0]).error, OutcomeUnknownError)
+    second = rejected(results[1]).error
+    assert isinstance(second, TransientError)
+    assert second.code == "not-sent"
 
 
 def test_local_rate_limit_hands_the_batch_back_without_calling_sendgrid(
@@ -594,7 +612,9 @@ class _RawServer:
     ],
     ids=["disconnected", "garbage"],
 )
-def test_broken_connections_are_transient(reply: bytes | None, sdk_raises: type[Exception]) -> None:
+def test_broken_connections_leave_the_outcome_unknown(
+    reply: bytes | None, sdk_raises: type[Exception]
+) -> None:
     for check in ("sdk", "adapter"):
         server = _RawServer(reply)
         try:
@@ -610,7 +630,7 @@ def test_broken_connections_are_transient(reply: bytes | None, sdk_raises: type[
                     adapter.api.client.mail.send.post(request_body={}, timeout=5)
             else:
                 error = rejected(adapter.send([message(1)])[0]).error
-                assert isinstance(error, TransientError)
+                assert isinstance(error, OutcomeUnknownError)
                 assert error.code == "connection"
         finally:
             server.close()
@@ -630,19 +650,29 @@ def test_a_refused_connection_is_transient() -> None:
 @pytest.mark.parametrize(
     "exc",
     [
-        TimeoutError("timed out"),
         urllib.error.URLError(ConnectionRefusedError(111, "refused")),
+        OSError(101, "network unreachable"),
+    ],
+    ids=lambda exc: type(exc).__name__,
+)
+def test_failures_before_sending_are_transient(exc: Exception) -> None:
+    assert isinstance(classify_error(exc), TransientError)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        TimeoutError("timed out"),
         ConnectionResetError(104, "reset"),
         BrokenPipeError(32, "broken pipe"),
         http.client.RemoteDisconnected("closed"),
         http.client.IncompleteRead(b"partial"),
         http.client.BadStatusLine("junk"),
-        OSError(101, "network unreachable"),
     ],
     ids=lambda exc: type(exc).__name__,
 )
-def test_network_exceptions_are_transient(exc: Exception) -> None:
-    assert isinstance(classify_error(exc), TransientError)
+def test_failures_after_sending_leave_the_outcome_unknown(exc: Exception) -> None:
+    assert isinstance(classify_error(exc), OutcomeUnknownError)
 
 
 def test_unknown_exceptions_are_not_guessed() -> None:

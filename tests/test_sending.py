@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from campaigns.adapters import AdapterPool
 from campaigns.db import Database
+from campaigns.links import message_token
 from campaigns.models import (
     CampaignStatus,
     Conversion,
@@ -30,6 +31,8 @@ from campaigns.suppressions import suppress
 from channels.base import (
     Channel,
     ConfigurationError,
+    InFlight,
+    OutcomeUnknownError,
     PermanentError,
     RateLimitedError,
     TransientError,
@@ -218,19 +221,131 @@ def test_a_template_error_fails_only_that_message(
     assert adapter.sent[0].text == "Hello Ayşe"
 
 
-def test_an_unexpected_adapter_failure_leaves_messages_unknown(
+def test_an_unexpected_adapter_failure_is_reconciled_then_left_to_a_person(
     db: Database, settings: Settings
 ) -> None:
     wave_id = planned_wave(db, students=2)
     adapter = RecordingAdapter(lambda _m: RuntimeError("socket closed mid-response"))
-    outcome = sender_with(db, settings, adapter).send_batch(wave_id)
+    now = utcnow()
+    outcome = sender_with(db, settings, adapter).send_batch(wave_id, now=now)
     assert outcome.unknown == 2
+    # Nobody claims them again: they wait, in "sending", to be checked with the provider.
+    assert statuses(db) == [("sending", None)] * 2
+    assert sender_with(db, settings, adapter).send_batch(wave_id, now=now).claimed == 0
+    pool = AdapterPool(settings, dict.fromkeys(Channel, adapter))
+    with db.session() as session:
+        early = recover_stale(session, pool, lease_seconds=600, now=now)
+    assert (early.sent, early.requeued, early.unknown) == (0, 0, 0)
+    later = now + timedelta(seconds=settings.reconcile_after_seconds)
+    with db.session() as session:
+        report = recover_stale(session, pool, lease_seconds=600, now=later)
+    # This adapter cannot tell: a person decides.
+    assert report.unknown == 2
     assert statuses(db) == [("unknown", None)] * 2
-    # A person decides to send them again.
     with db.session() as session:
         campaign_id = session.scalar(select(Message.wave_id))
         assert requeue_unknown(session, campaign_id or 0).requeued == 2
     assert statuses(db) == [("pending", None)] * 2
+
+
+class ReconcilingAdapter(RecordingAdapter):
+    """Times out on every message, and knows afterwards which ones it has."""
+
+    def __init__(self, has: dict[int, str | None]) -> None:
+        super().__init__(lambda _m: OutcomeUnknownError("no answer in time", code="timeout"))
+        self.has = has
+        self.asked: list[InFlight] = []
+
+    def reconcile(self, messages: Sequence[InFlight]) -> dict[int, str | None]:
+        self.asked += messages
+        return {m.message_id: self.has[m.message_id] for m in messages if m.message_id in self.has}
+
+
+def test_a_timed_out_message_is_reconciled_before_anything_else(
+    db: Database, settings: Settings
+) -> None:
+    wave_id = planned_wave(db, students=3, channels=["sms"])
+    with db.session() as session:
+        first, second, third = session.scalars(select(Message.id).order_by(Message.id))
+    adapter = ReconcilingAdapter({first: "SMfound", second: None})  # third: cannot tell
+    now = utcnow()
+    assert sender_with(db, settings, adapter).send_batch(wave_id, now=now).unknown == 3
+    pool = AdapterPool(settings, dict.fromkeys(Channel, adapter))
+    later = now + timedelta(seconds=settings.reconcile_after_seconds)
+    with db.session() as session:
+        report = recover_stale(session, pool, lease_seconds=600, now=later)
+    assert (report.sent, report.requeued, report.unknown) == (1, 1, 1)
+    with db.session() as session:
+        rows = {
+            m.id: (m.status.value, m.provider_message_id, m.error_message)
+            for m in session.scalars(select(Message))
+        }
+    assert rows[first] == ("sent", "SMfound", None)
+    assert rows[second][:2] == ("pending", None)
+    assert rows[third][0] == "unknown"
+    # The provider is asked with what identifies each message: recipient, link token, time.
+    tokens = {m.message_id: m.marker for m in adapter.asked}
+    with db.session() as session:
+        secret = session.scalar(select(Message.secret).where(Message.id == first))
+    assert tokens[first] == message_token(first, str(secret))
+    assert {m.since for m in adapter.asked} == {now}
+
+
+def test_a_late_acceptance_is_recorded_as_sent_whatever_the_lease_did(
+    db: Database, settings: Settings
+) -> None:
+    wave_id = planned_wave(db, students=2)
+    now = utcnow()
+    recovered: list[object] = []
+
+    def slow(_message: object) -> None:
+        # The lease runs out while the provider takes its time: recovery gives up on them.
+        if not recovered:
+            with db.session() as session:
+                silent = AdapterPool(settings, dict.fromkeys(Channel, RecordingAdapter()))
+                recovered.append(
+                    recover_stale(session, silent, lease_seconds=0, now=now + timedelta(hours=1))
+                )
+        return
+
+    adapter = RecordingAdapter(slow)
+    outcome = sender_with(db, settings, adapter).send_batch(wave_id, now=now)
+    assert recovered[0].unknown == 2  # type: ignore[attr-defined]
+    assert outcome.sent == 2
+    with db.session() as session:
+        rows = session.execute(select(Message.status, Message.provider_message_id)).all()
+    assert sorted((s.value, bool(p)) for s, p in rows) == [("sent", True)] * 2
+    # So nobody can send them again by hand.
+    with db.session() as session:
+        session.execute(update(Message).values(status=MessageStatus.UNKNOWN))
+        campaign_id = session.scalar(select(Message.wave_id)) or 0
+    with db.session() as session:
+        result = requeue_unknown(session, campaign_id)
+    assert (result.requeued, result.refused) == (0, 2)
+    assert {s for s, _ in statuses(db)} == {"unknown"}
+
+
+def test_success_clears_the_error_of_an_earlier_attempt(db: Database, settings: Settings) -> None:
+    wave_id = planned_wave(db, students=1)
+    attempts: list[int] = []
+
+    def flaky(_message: object) -> TransientError | None:
+        attempts.append(1)
+        return TransientError("HTTP 503", code="503") if len(attempts) == 1 else None
+
+    sender = sender_with(db, settings, RecordingAdapter(flaky))
+    now = utcnow()
+    assert sender.send_batch(wave_id, now=now).retried == 1
+    with db.session() as session:
+        assert session.scalar(select(Message.error_code)) == "503"
+    assert sender.send_batch(wave_id, now=now + timedelta(hours=2)).sent == 1
+    with db.session() as session:
+        message = session.scalars(select(Message)).one()
+    assert (message.status, message.error_code, message.error_message) == (
+        MessageStatus.SENT,
+        None,
+        None,
+    )
 
 
 def test_a_configuration_error_gives_the_claim_back(db: Database, settings: Settings) -> None:

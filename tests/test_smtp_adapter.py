@@ -30,6 +30,7 @@ from channels.base import (
     Channel,
     ConfigurationError,
     OutboundMessage,
+    OutcomeUnknownError,
     PermanentError,
     Rejected,
     SendResult,
@@ -433,9 +434,10 @@ def test_a_dropped_connection_reconnects_once_and_continues(start_server: Start)
     results = adapter(f"smtp://127.0.0.1:{port}?starttls=off").send(batch)
 
     # The third message's data was in flight when the server dropped: whether it kept it is
-    # unknown, so it has no result (the caller records "unknown") and is not sent again.
-    assert [r.message_id for r in results] == [1, 2, 4, 5]
-    assert all(isinstance(r, Accepted) for r in results)
+    # unknown, so it is not sent again (and nobody resends it blindly).
+    assert [r.message_id for r in results] == [1, 2, 3, 4, 5]
+    assert isinstance(rejected(results[2]).error, OutcomeUnknownError)
+    assert all(isinstance(r, Accepted) for i, r in enumerate(results) if i != 2)
     assert handler.recipients == [batch[i].to for i in (0, 1, 3, 4)]
     assert len(handler.peers) == 2
 
@@ -449,10 +451,11 @@ def test_the_server_disappearing_keeps_earlier_messages_and_fails_the_rest(
 
     results = adapter(f"smtp://127.0.0.1:{port}?starttls=off").send(batch)
 
-    assert [r.message_id for r in results] == [1, 2, 4, 5]  # the third: outcome unknown
+    assert [r.message_id for r in results] == [1, 2, 3, 4, 5]
     assert isinstance(results[0], Accepted)
     assert isinstance(results[1], Accepted)
-    for result in results[2:]:
+    assert isinstance(rejected(results[2]).error, OutcomeUnknownError)
+    for result in results[3:]:
         assert isinstance(rejected(result).error, TransientError)
     assert handler.recipients == [batch[0].to, batch[1].to]
 
@@ -465,9 +468,11 @@ def test_a_second_drop_gives_up(start_server: Start) -> None:
     results = adapter(f"smtp://127.0.0.1:{port}?starttls=off").send(batch)
 
     # Messages 2 and 3 were each in flight at a drop (unknown); after the second, 4 waits.
-    assert [r.message_id for r in results] == [1, 4]
+    assert [r.message_id for r in results] == [1, 2, 3, 4]
     assert isinstance(results[0], Accepted)
-    assert isinstance(rejected(results[1]).error, TransientError)
+    assert isinstance(rejected(results[1]).error, OutcomeUnknownError)
+    assert isinstance(rejected(results[2]).error, OutcomeUnknownError)
+    assert isinstance(rejected(results[3]).error, TransientError)
     assert handler.recipients == [batch[0].to]
     assert len(handler.peers) == 2
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -35,13 +36,13 @@ from channels.base import (
     SendResult,
     TransientError,
 )
-from channels.ratelimit import LocalTokenBucket, RedisTokenBucket
+from channels.ratelimit import AsyncLocalTokenBucket, AsyncRedisTokenBucket
 from channels.twilio_client import TwilioSettings
 from channels.twilio_sms import TwilioSmsAdapter
 from channels.twilio_webhooks import parse_status_callback, verify_signature
 from channels.twilio_whatsapp import TwilioWhatsAppAdapter
 from simulator.core import SimulatorConfig
-from simulator.server import BackgroundServer, free_port, simulator_in_background
+from simulator.server import BackgroundServer, simulator_in_background
 
 SID = re.compile(r"^SM[0-9a-f]{32}$")
 SMS_FROM = "+15005550006"
@@ -418,7 +419,7 @@ def test_local_rate_limit_without_waiting_rejects_beyond_the_burst(
         TwilioSettings.from_env(env),
         callback_base_url=env["CAMPAIGNS_PUBLIC_URL"],
         from_=SMS_FROM,
-        limiter=LocalTokenBucket(5),  # 5/s, a burst of 5
+        limiter=AsyncLocalTokenBucket(5),  # 5/s, a burst of 5
         max_rate_wait=0,
     )
     with adapter:
@@ -472,25 +473,61 @@ def test_redis_bucket_is_shared_between_adapter_instances(
         client.close()
 
 
-def test_an_unreachable_rate_limiter_makes_the_messages_transient(
+class Blackhole:
+    """A TCP port that accepts connections and never answers: a Redis that hangs."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def close(self) -> None:
+        for connection in self.connections:
+            connection.close()
+        self.sock.close()
+
+
+def test_an_unreachable_rate_limiter_makes_the_messages_transient_at_once(
     sim: BackgroundServer, env: dict[str, str]
 ) -> None:
     numbers = [unique_number() for _ in range(3)]
-    nowhere = redis.Redis(port=free_port(), socket_connect_timeout=2)
+    hanging = Blackhole()
     adapter = TwilioSmsAdapter(
         TwilioSettings.from_env(env),
         callback_base_url=env["CAMPAIGNS_PUBLIC_URL"],
         from_=SMS_FROM,
-        limiter=RedisTokenBucket(nowhere, "campaigns:ratelimit:unreachable", 5),
+        limiter=AsyncRedisTokenBucket(
+            f"redis://127.0.0.1:{hanging.port}/0", "campaigns:ratelimit:hanging", 5
+        ),
     )
-    with adapter:
-        results = adapter.send([sms(i, n) for i, n in enumerate(numbers)])
-    nowhere.close()
+    try:
+        with adapter, ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(adapter.send, [sms(i, n) for i, n in enumerate(numbers)])
+            while not hanging.connections:
+                time.sleep(0.01)
+            # The batch waits for Redis on the loop without blocking it.
+            [probe] = adapter.send([OutboundMessage(9, Channel.EMAIL, "a@example.edu.tr", "x")])
+            assert not waiting.done()
+            results = waiting.result()
+    finally:
+        hanging.close()
+    assert probe.error.code == "wrong-channel"  # type: ignore[union-attr]
     assert len(results) == 3
     for result in results:
         assert isinstance(result, Rejected)
         assert type(result.error) is TransientError
         assert result.error.code == "rate-limiter"
+    # Asked once for the batch, not once (with retries) per message.
+    assert len(hanging.connections) == 1
     assert sum(accepted_count(sim, n) for n in numbers) == 0
 
 
@@ -502,7 +539,7 @@ def test_waiting_for_a_token_leaves_the_sender_free(
         TwilioSettings.from_env(env),
         callback_base_url=env["CAMPAIGNS_PUBLIC_URL"],
         from_=SMS_FROM,
-        limiter=LocalTokenBucket(1),  # 1/s, a burst of 1: the others wait 1 s and 2 s
+        limiter=AsyncLocalTokenBucket(1),  # 1/s, a burst of 1: the others wait 1 s and 2 s
     )
     with adapter, ThreadPoolExecutor(1) as pool:
         waiting = pool.submit(adapter.send, [sms(i, n) for i, n in enumerate(numbers)])

@@ -10,6 +10,7 @@ import logging
 import ssl
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -28,7 +29,9 @@ from channels.base import (
     Channel,
     ConfigurationError,
     DeliveryError,
+    InFlight,
     OutboundMessage,
+    OutcomeUnknownError,
     PermanentError,
     RateLimitedError,
     Rejected,
@@ -256,6 +259,17 @@ def expected_for_transport(cls: type[Exception]) -> type[Exception]:
     url_problem = issubclass(cls, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError)
     if url_problem and not issubclass(cls, aiohttp.RedirectClientError):
         return ConfigurationError
+    # Nothing reached Twilio: try again.
+    never_sent = (
+        aiohttp.ConnectionTimeoutError
+        | aiohttp.ClientConnectorError
+        | aiohttp.ServerFingerprintMismatch
+    )
+    if issubclass(cls, never_sent):
+        return TransientError
+    # The request went out and its answer was lost: Twilio may have the message.
+    if issubclass(cls, TimeoutError | aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
+        return OutcomeUnknownError
     return TransientError
 
 
@@ -298,7 +312,8 @@ def test_transport_errors_say_what_happened() -> None:
     assert "may have accepted" not in refused.detail + connect.detail
     assert "may have accepted" in answer.detail
     assert "may have accepted" in dropped.detail
-    assert all(isinstance(e, TransientError) for e in (refused, connect, answer, dropped))
+    assert all(isinstance(e, TransientError) for e in (refused, connect))
+    assert all(isinstance(e, OutcomeUnknownError) for e in (answer, dropped))
 
 
 def test_other_exceptions_are_transient_and_named() -> None:
@@ -520,17 +535,36 @@ def test_requests_and_answers_are_not_logged(
     assert not [r for r in caplog.records if number in r.getMessage()]
 
 
-def test_timeout_is_applied() -> None:
+def test_a_timeout_is_reconciled_from_twilios_message_list() -> None:
     config = SimulatorConfig(callbacks=False, timeout_rate=1.0, timeout_seconds=5)
+    since = datetime.now(UTC)
+    text = "Kaydınızı tamamlayın: https://k.example.edu.tr/r/7abcdEFGH12345678"
     with simulator_in_background(config) as slow:
         env = env_for(slow, config, TWILIO_TIMEOUT="0.5")
         with TwilioSmsAdapter.from_env(env) as adapter:
-            [result] = adapter.send([OutboundMessage(7, Channel.SMS, "+905321110003", "x")])
-    # The simulator answers (and accepts) after 5 s: an Accepted result would mean no timeout.
-    assert isinstance(result, Rejected)
-    assert type(result.error) is TransientError
-    assert result.error.code == "TimeoutError"
-    assert "may have accepted" in result.error.detail
+            [result] = adapter.send([OutboundMessage(7, Channel.SMS, "+905321110003", text)])
+            # The simulator accepts at once and answers after 5 s: a timeout, yet it has it.
+            assert isinstance(result, Rejected)
+            assert type(result.error) is OutcomeUnknownError
+            assert result.error.code == "TimeoutError"
+            assert "may have accepted" in result.error.detail
+            config.timeout_rate = 0.0
+            [other] = adapter.send([OutboundMessage(9, Channel.SMS, "+905321110005", "başka")])
+            assert isinstance(other, Accepted)
+            found = adapter.reconcile(
+                [
+                    InFlight(7, Channel.SMS, "+905321110003", "7abcdEFGH12345678", since),
+                    InFlight(8, Channel.SMS, "+905321110004", "8abcdEFGH12345678", since),
+                    InFlight(10, Channel.SMS, "+905321110005", "aabcdEFGH12345678", since),
+                ]
+            )
+    sid = found[7]
+    assert sid is not None
+    assert sid.startswith("SM")
+    # Nothing at all to that number since the claim: certainly never sent.
+    assert found[8] is None
+    # Another message to that number, without this one's token: cannot tell.
+    assert 10 not in found
 
 
 def test_nothing_listening_is_transient() -> None:
@@ -577,7 +611,7 @@ class RevokedFrom:
         self.taken = 0
         self.sender: TwilioMessageSender | None = None
 
-    def try_take(self) -> float:
+    async def try_take(self) -> float:
         self.taken += 1
         if self.taken == self.n and self.sender is not None:
             client = self.sender.client()
@@ -585,8 +619,7 @@ class RevokedFrom:
             client.auth = (client.username, client.password)
         return 0.0
 
-    def acquire(self, max_wait: float) -> float | None:
-        self.try_take()
+    async def aclose(self) -> None:
         return None
 
 
@@ -618,7 +651,7 @@ def test_credentials_refused_after_some_were_accepted_keep_those(sim: Background
     assert [accepted.get(n, 0) for n in numbers] == [1, 1, 0, 0, 0]
 
 
-class InFlight:
+class ConcurrentRequests:
     """ASGI middleware counting the HTTP requests being answered at the same time."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -640,7 +673,7 @@ class InFlight:
 
 def test_at_most_the_configured_number_of_requests_are_in_flight() -> None:
     config = SimulatorConfig(callbacks=False, latency=0.05, seed=3)
-    counted = InFlight(create_app(config))
+    counted = ConcurrentRequests(create_app(config))
     with BackgroundServer(counted) as server:
         env = env_for(server, config, TWILIO_CONCURRENCY="3")
         batch = [OutboundMessage(i, Channel.SMS, f"+90532113{i + 1:04d}", "x") for i in range(12)]
