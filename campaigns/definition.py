@@ -7,6 +7,9 @@ A campaign file (TOML)::
     send_window = "09:00-20:00"
     goal_url = "https://mezun.example.edu.tr/kayit"
 
+    [scope]                               # optional, administrators only (see campaigns.scopes)
+    faculty = "Mühendislik Fakültesi"     # and/or advisor_email = "…"
+
     [audience]                            # at least one criterion; criteria combine with AND
     graduation_terms = ["2019-2020 Bahar"]  # or graduation_term = "…"
     faculties = ["Mühendislik Fakültesi"]
@@ -39,6 +42,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Annotated, Any, Final, Self, get_args
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -139,12 +143,29 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+def goal_host(value: str) -> str | None:
+    """The host of a goal URL (lower case), or None when it is not a plain http(s) URL: no
+    user name or password before the host (``https://mezun.edu.tr@evil.example/`` goes to
+    ``evil.example``), no spaces, backslashes or control characters."""
+    if any(c.isspace() or c == "\\" or ord(c) < 32 or ord(c) == 127 for c in value):
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or "@" in parts.netloc:
+        return None
+    return parts.hostname or None
+
+
 def _goal_url(value: str) -> str:
     value = value.strip()
-    scheme, _, rest = value.partition("://")
-    host = rest.split("/", 1)[0].split("?", 1)[0]
-    if scheme.lower() not in {"http", "https"} or not host or any(c.isspace() for c in value):
-        raise ValueError(f"http(s) adresi olmalı: {value!r} / must be an http(s) URL: {value!r}")
+    if goal_host(value) is None:
+        raise ValueError(
+            f"kullanıcı adı içermeyen bir http(s) adresi olmalı: {value!r} / must be an "
+            f"http(s) URL without a user name: {value!r}"
+        )
     return value
 
 
@@ -299,6 +320,14 @@ class AudienceDefinition(_Model):
         return self
 
 
+class ScopeDefinition(_Model):
+    """Whose students the campaign may reach (chosen by an administrator; everyone else's
+    campaigns are declared for their own scope)."""
+
+    faculty: Label | None = None
+    advisor_email: Email | None = None
+
+
 class WhatsAppOptions(_Model):
     """A provider-approved WhatsApp template and what fills its numbered placeholders."""
 
@@ -350,6 +379,7 @@ class CampaignDefinition(_Model):
     send_window: Window
     goal_url: Annotated[str, AfterValidator(_goal_url)]
     waves: Annotated[list[WaveDefinition], Field(min_length=1)]
+    scope: ScopeDefinition | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -626,7 +656,13 @@ def _join(at: str, key: str) -> str:
 @cache
 def _key_ranks() -> dict[str, int]:
     ranks: dict[str, int] = {}
-    for model in (CampaignDefinition, AudienceDefinition, WaveDefinition, WhatsAppOptions):
+    for model in (
+        CampaignDefinition,
+        AudienceDefinition,
+        WaveDefinition,
+        WhatsAppOptions,
+        ScopeDefinition,
+    ):
         for name in model.model_fields:
             ranks.setdefault(name, len(ranks))
     return ranks

@@ -6,20 +6,27 @@ when the scheduler finishes the last wave, never through these functions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from campaigns.audience import AUDIENCE_COLUMNS, audience_condition, count_audience
+from campaigns.audience import (
+    AUDIENCE_COLUMNS,
+    Scope,
+    audience_condition,
+    scope_condition,
+    spellings,
+)
 from campaigns.db import lock_in_order
 from campaigns.definition import (
     AUDIENCE_KEYS,
     CampaignDefinition,
     did_you_mean,
+    goal_host,
     ordered,
     parse_definition,
     parse_toml,
@@ -54,10 +61,18 @@ STATUS_NAMES: Final = {
 
 
 def check_definition(
-    session: Session, source: str | Mapping[str, Any], *, settings: Settings
+    session: Session,
+    source: str | Mapping[str, Any],
+    *,
+    settings: Settings,
+    scope: Scope | None = None,
 ) -> CampaignDefinition:
     """Validate a campaign file's text (TOML) or data against the schema, the students in the
-    database and the templates on disk; ``InvalidDefinitionError`` lists every problem."""
+    database and the templates on disk; ``InvalidDefinitionError`` lists every problem.
+
+    Audience values are looked for among the students of the campaign's scope only: the
+    caller's ``scope`` when given (a user who may not choose one: a ``scope`` table naming
+    another is a problem), else the definition's own ``scope`` table, else everyone."""
     data = parse_toml(source) if isinstance(source, str) else source
     definition: CampaignDefinition | None = None
     problems: list[Problem] = []
@@ -65,37 +80,87 @@ def check_definition(
         definition = parse_definition(data, default_timezone=settings.timezone)
     except InvalidDefinitionError as exc:
         problems += exc.problems
+    asked = _scope_asked(data)
+    if scope is not None and asked is not None and not asked.same_as(scope):
+        problems.append(
+            Problem(
+                "scope",
+                "kapsamı yalnızca yöneticiler seçebilir; kampanyanız kendi kapsamınızda olur, "
+                "bu tabloyu kaldırın / only administrators choose a campaign's scope: yours is "
+                "your own, remove this table",
+            )
+        )
+    elif scope is None and asked is not None:
+        wrong = _scope_problems(session, asked)
+        problems += wrong
+        if wrong:
+            asked = None  # audience values are then checked against every student
     # Checked on the raw data too, so a file with a typo elsewhere still gets these reported.
-    problems += environment_problems(session, data, settings=settings)
+    problems += environment_problems(session, data, settings=settings, scope=scope or asked)
     if problems or definition is None:
         raise InvalidDefinitionError(ordered(problems))
     return definition
 
 
 def environment_problems(
-    session: Session, data: Mapping[str, Any], *, settings: Settings
+    session: Session,
+    data: Mapping[str, Any],
+    *,
+    settings: Settings,
+    scope: Scope | None = None,
 ) -> list[Problem]:
-    """Audience values no student has and template parts missing on disk, found in campaign
-    data that may be otherwise invalid (values of the wrong type are left to the schema)."""
+    """Audience values no student (of ``scope``) has and template parts missing on disk,
+    found in campaign data that may be otherwise invalid (values of the wrong type are left
+    to the schema)."""
     audience = data.get("audience")
-    problems = _resolve(session, audience)[1] if isinstance(audience, Mapping) else []
+    problems = _resolve(session, audience, scope)[1] if isinstance(audience, Mapping) else []
+    problems += _goal_problems(data.get("goal_url"), settings.allowed_goal_hosts)
     return problems + _template_problems(data.get("waves"), settings.templates_dir)
 
 
-def resolve_audience(session: Session, definition: CampaignDefinition) -> dict[str, list[str]]:
-    """The audience criteria spelled as the student data spells them (``AUDIENCE_KEYS``)."""
-    audience, problems = _resolve(session, definition.to_document()["audience"])
-    if problems:
-        raise InvalidDefinitionError(ordered(problems))
-    return audience
+def _goal_problems(goal_url: object, allowed: frozenset[str]) -> list[Problem]:
+    """Tracked links redirect only to the configured hosts: a campaign must not turn the
+    university's links into a way to send students anywhere."""
+    host = goal_host(goal_url.strip()) if isinstance(goal_url, str) else None
+    if host is None or host in allowed:
+        return []  # a malformed URL is the schema's to report
+    hosts = ", ".join(sorted(allowed))
+    return [
+        Problem(
+            "goal_url",
+            f"bu adrese yönlendirilemez: {host!r}; izin verilenler: {hosts} "
+            f"(CAMPAIGNS_GOAL_HOSTS) / links may not lead to {host!r}; allowed: {hosts} "
+            "(CAMPAIGNS_GOAL_HOSTS)",
+        )
+    ]
+
+
+def declared_scope(definition: CampaignDefinition, scope: Scope | None = None) -> Scope:
+    """The scope a campaign is declared for: the caller's, else its ``scope`` table, else
+    everyone."""
+    if scope is not None:
+        return scope
+    if definition.scope is None:
+        return Scope()
+    return _scope(definition.scope.faculty, definition.scope.advisor_email)
 
 
 def build_campaign(
-    session: Session, definition: CampaignDefinition, *, settings: Settings
+    session: Session,
+    definition: CampaignDefinition,
+    *,
+    settings: Settings,
+    scope: Scope | None = None,
 ) -> Campaign:
-    """A draft campaign with its waves, checked but not added to the session."""
+    """A draft campaign with its waves, checked but not added to the session, declared for
+    ``declared_scope(definition, scope)``."""
+    declared = declared_scope(definition, scope)
+    if declared.faculty is not None:
+        # As the student data spells it ("muhendislik" → "Mühendislik Fakültesi").
+        stored = spellings(session, Student.faculty, declared.faculty)
+        declared = Scope(stored[0] if stored else declared.faculty, declared.advisor)
     document = definition.to_document()
-    audience, problems = _resolve(session, document["audience"])
+    audience, problems = _resolve(session, document["audience"], declared)
     problems += _template_problems(document["waves"], settings.templates_dir)
     if problems:
         raise InvalidDefinitionError(ordered(problems))
@@ -109,6 +174,8 @@ def build_campaign(
         goal_url=definition.goal_url,
         audience=audience,
         definition=document,
+        scope_faculty=declared.faculty,
+        scope_advisor=declared.advisor,
         waves=[
             Wave(
                 position=position,
@@ -131,31 +198,59 @@ def create_campaign(
     definition: CampaignDefinition,
     *,
     settings: Settings,
+    scope: Scope | None = None,
     actor: str | None = None,
 ) -> Campaign:
-    """Store a definition as a draft campaign (audience resolved, templates checked), with
-    who created it and the faculty / advisor its whole audience shares (``audience_scope``)."""
-    campaign = build_campaign(session, definition, settings=settings)
-    campaign.scope_faculty, campaign.scope_advisor = audience_scope(session, campaign.audience)
+    """Store a definition as a draft campaign (audience resolved within its scope,
+    templates checked) with who created it."""
+    campaign = build_campaign(session, definition, settings=settings, scope=scope)
     campaign.created_by = actor
     session.add(campaign)
     session.flush()
     return campaign
 
 
-def audience_scope(
-    session: Session, audience: Mapping[str, Sequence[str]]
-) -> tuple[str | None, str | None]:
-    """The one faculty and the one advisor email (lower-case) every student of the audience
-    shares; None for each when they differ, when one lacks an advisor, or when the audience
-    is empty. Spellings of one value ("MÜHENDİSLİK", "Mühendislik") count as the same."""
-    condition = audience_condition(audience)
-    faculties = sorted(session.scalars(select(Student.faculty).where(condition).distinct()))
-    advisors = list(session.scalars(select(Student.advisor_email).where(condition).distinct()))
-    faculty = faculties[0] if faculties and len({fold(f) for f in faculties}) == 1 else None
-    addresses = {clean(a).lower() if a else "" for a in advisors}
-    advisor = addresses.pop() if len(addresses) == 1 else None
-    return faculty, advisor or None
+def _scope(faculty: str | None, advisor: str | None) -> Scope:
+    return Scope(clean(faculty) or None, clean(advisor).lower() or None)
+
+
+def _scope_asked(data: Mapping[str, Any]) -> Scope | None:
+    """The ``scope`` table of raw campaign data, when it is one (the schema checks it)."""
+    table = data.get("scope")
+    if not isinstance(table, Mapping):
+        return None
+    faculty, advisor = table.get("faculty"), table.get("advisor_email")
+    scope = _scope(
+        faculty if isinstance(faculty, str) else None,
+        advisor if isinstance(advisor, str) else None,
+    )
+    return None if scope.everyone else scope
+
+
+def _scope_problems(session: Session, scope: Scope) -> list[Problem]:
+    """A chosen scope must name a faculty and an advisor the student data has."""
+    problems: list[Problem] = []
+    checks: list[tuple[str, Any, str | None, Callable[[str], str]]] = [
+        ("faculty", Student.faculty, scope.faculty, fold),
+        ("advisor_email", Student.advisor_email, scope.advisor, _lower),
+    ]
+    for key, column, value, same in checks:
+        if value is None:
+            continue
+        known = sorted(session.scalars(select(column).where(column.is_not(None)).distinct()))
+        if not any(same(spelling) == same(value) for spelling in known):
+            tr, en = did_you_mean(value, known, key=same)
+            problems.append(
+                Problem(
+                    f"scope.{key}",
+                    f"hiçbir öğrencide yok: {value!r}{tr} / no student has {value!r}{en}",
+                )
+            )
+    return problems
+
+
+def _lower(value: str) -> str:
+    return clean(value).lower()
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -275,9 +370,10 @@ def _utc(now: datetime) -> datetime:
 
 
 def _resolve(
-    session: Session, audience: Mapping[str, Any]
+    session: Session, audience: Mapping[str, Any], scope: Scope | None = None
 ) -> tuple[dict[str, list[str]], list[Problem]]:
-    """Each audience value replaced by the spellings the student data uses for it."""
+    """Each audience value replaced by the spellings the students of ``scope`` use for it.
+    Nothing outside the scope is counted or suggested: to its user, it does not exist."""
     wanted: list[tuple[str, str, str]] = []  # (criterion, location, value as written)
     term = audience.get("graduation_term")
     if isinstance(term, str) and clean(term):
@@ -290,14 +386,18 @@ def _resolve(
                 for index, value in enumerate(values)
                 if isinstance(value, str) and clean(value)
             ]
+    scope = scope or Scope()
+    within = scope_condition(session, scope)
     resolved: dict[str, list[str]] = {key: [] for key in AUDIENCE_KEYS}
     problems: list[Problem] = []
     known: dict[str, list[str]] = {}
+    nobody = "hiçbir öğrencide yok" if scope.everyone else "kapsamınızdaki hiçbir öğrencide yok"
+    no_student = "no student has" if scope.everyone else "no student within your scope has"
     for key, location, value in wanted:
         if key not in known:
             column = AUDIENCE_COLUMNS[key]
             known[key] = sorted(
-                session.scalars(select(column).where(column.is_not(None)).distinct())
+                session.scalars(select(column).where(column.is_not(None), within).distinct())
             )
         same = _comparison(key)
         matches = [spelling for spelling in known[key] if same(spelling) == same(value)]
@@ -308,16 +408,18 @@ def _resolve(
         problems.append(
             Problem(
                 location,
-                f"hiçbir öğrencide yok: {clean(value)!r}{tr} / no student has {clean(value)!r}{en}",
+                f"{nobody}: {clean(value)!r}{tr} / {no_student} {clean(value)!r}{en}",
             )
         )
-    if not problems and any(resolved.values()) and count_audience(session, resolved) == 0:
-        problems.append(
-            Problem(
-                "audience",
-                "ölçütlerin hepsine uyan öğrenci yok / no student matches all the criteria",
+    if not problems and any(resolved.values()):
+        matching = select(func.count()).where(audience_condition(resolved), within)
+        if not session.scalar(matching.select_from(Student)):
+            problems.append(
+                Problem(
+                    "audience",
+                    "ölçütlerin hepsine uyan öğrenci yok / no student matches all the criteria",
+                )
             )
-        )
     return resolved, problems
 
 

@@ -30,10 +30,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
-from campaigns.audience import audience_condition
+from campaigns.audience import campaign_condition
 from campaigns.errors import NotFoundError
 from campaigns.models import (
-    Campaign,
     CampaignStatus,
     Conversion,
     ConversionStage,
@@ -112,14 +111,14 @@ def plan_wave(session: Session, wave_id: int, *, now: datetime | None = None) ->
         return PlanResult(wave_id, planned=False)
 
     dialect = session.get_bind().dialect.name
-    session.execute(_plan_statement(wave, campaign, now, dialect))
+    session.execute(_plan_statement(wave, campaign_condition(session, campaign), now, dialect))
     wave.status = WaveStatus.SENDING
     wave.planned_at = now
     session.flush()
     return _summarise(session, wave_id)
 
 
-def _plan_statement(wave: Wave, campaign: Campaign, now: datetime, dialect: str) -> Any:
+def _plan_statement(wave: Wave, audience: ColumnElement[bool], now: datetime, dialect: str) -> Any:
     candidates = channel_candidates(wave.channels)
     joins = []
     usable: list[ColumnElement[bool]] = []
@@ -160,7 +159,8 @@ def _plan_statement(wave: Wave, campaign: Campaign, now: datetime, dialect: str)
     ).select_from(Student)
     for suppression, on in joins:
         inner = inner.outerjoin(suppression, on)
-    cand = inner.where(audience_condition(campaign.audience)).subquery("candidate")
+    # The audience within the campaign's declared scope, as it is now (at every wave).
+    cand = inner.where(audience).subquery("candidate")
 
     consent = cand.c.consent == true()
     not_converted = cand.c.converted == false()

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -83,6 +84,12 @@ class Settings(BaseSettings):
         default="https://mezun.universite.example.edu.tr",
         description="The alumni information system, shown when a link is not valid.",
     )
+    goal_hosts: str = Field(
+        default="",
+        description="Hosts a campaign's goal URL may point to, comma-separated; by default "
+        "the alumni system's host (CAMPAIGNS_ALUMNI_SYSTEM_URL). Tracked links redirect only "
+        "there.",
+    )
     attribution_days: int = Field(
         default=14, gt=0, description="How far back a message can be credited for a conversion."
     )
@@ -108,6 +115,12 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def allowed_goal_hosts(self) -> frozenset[str]:
+        """``goal_hosts`` as lower-case host names (the alumni system's by default)."""
+        hosts = {h.strip().lower() for h in self.goal_hosts.split(",") if h.strip()}
+        return frozenset(hosts or {urlsplit(self.alumni_system_url).hostname or ""} - {""})
 
     @property
     def attribution_window(self) -> timedelta:

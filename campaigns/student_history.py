@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign, Message, MessageStatus, SkipReason, Wave
@@ -33,13 +33,16 @@ class HistoryEntry:
     click_count: int
 
 
-def message_history(session: Session, student_id: int) -> list[HistoryEntry]:
-    """Every message planned for the student, in campaign and wave order."""
+def message_history(
+    session: Session, student_id: int, visible: ColumnElement[bool] | None = None
+) -> list[HistoryEntry]:
+    """Every message planned for the student, in campaign and wave order; only those of the
+    campaigns matching ``visible`` (what the reader may open), when given."""
     query = (
         select(Message, Wave.name, Campaign.id, Campaign.name)
         .join(Wave, Wave.id == Message.wave_id)
         .join(Campaign, Campaign.id == Wave.campaign_id)
-        .where(Message.student_id == student_id)
+        .where(Message.student_id == student_id, true() if visible is None else visible)
         .order_by(Campaign.id, Wave.position, Message.id)
     )
     return [

@@ -91,7 +91,7 @@ def prepare_trial(
     student = (
         scopes.get_student(session, user, student_no)
         if student_no is not None
-        else scopes.first_student(session, user, campaign.audience)
+        else scopes.first_student(session, user, campaign)
     )
     preview = preview_wave(
         session,

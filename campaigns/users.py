@@ -66,14 +66,17 @@ def add_user(
     faculty: str | None = None,
     phone: str | None = None,
 ) -> IssuedToken:
-    """Create a user with a new token. Coordinators need a faculty; only they have one."""
+    """Create a user with a new token. Coordinators need a faculty; an advisor may have one
+    (their scope is then their students in that faculty, and that faculty's coordinator
+    sees their campaigns); administrators see every faculty."""
     address = _email(email)
     faculty = clean(faculty) or None
     if role is Role.COORDINATOR and faculty is None:
         raise CampaignsError("koordinatör için --faculty gerekli / a coordinator needs --faculty")
-    if role is not Role.COORDINATOR and faculty is not None:
+    if role is Role.ADMIN and faculty is not None:
         raise CampaignsError(
-            "--faculty yalnızca koordinatörler içindir / --faculty is only for coordinators"
+            "yöneticiler her fakülteyi görür, --faculty verilmez / administrators see every "
+            "faculty: --faculty is not for them"
         )
     if session.scalars(select(User.id).where(User.email == address)).first() is not None:
         raise CampaignsError(f"bu kullanıcı zaten var / user already exists: {address}")

@@ -94,7 +94,8 @@ def test_create_stores_a_draft_from_the_json_definition(pg_db: Database, api: Ap
     assert created["send_window"] == "00:00-24:00"
     assert created["audience"]["faculties"] == [ENGINEERING]
     assert created["audience_size"] == 3
-    assert created["scope_faculty"] == ENGINEERING
+    # An administrator's campaign is declared for the whole university unless it says else.
+    assert created["scope_faculty"] is None
     assert created["scope_advisor"] is None
     assert created["created_by"] == ADMIN
     assert [

@@ -1,7 +1,7 @@
 """Who sees what, endpoint by endpoint: advisor A only their students and campaigns, advisor
-B's are 404 to A, the coordinator their faculty only, the admin everything. Creating a
-campaign that reaches outside the caller's scope is 403 and stores nothing; otherwise the
-stored audience is narrowed to the scope."""
+B's are 404 to A, the coordinator their faculty only, the admin everything. A campaign is
+declared for its creator's scope (an admin may choose one) and reaches only that scope's
+students, whatever is imported later; nothing outside the scope is counted or suggested."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from campaigns.audience import count_audience
+from campaigns.audience import count_campaign_audience
 from campaigns.db import Database
-from campaigns.models import AuditEntry, Campaign, CampaignStatus
+from campaigns.models import AuditEntry, Campaign, CampaignStatus, Message, Student, utcnow
+from campaigns.planning import plan_wave
 from campaigns.settings import Settings
 from tests.support import factories
 from tests.support.api import (
@@ -263,34 +264,171 @@ def stored_campaigns(db: Database) -> int:
         return session.scalar(select(func.count()).select_from(Campaign)) or 0
 
 
+def planned_students(db: Database, campaign_id: int) -> list[str]:
+    """Plan the launched campaign's first wave now; the students it planned for."""
+    with db.session() as session:
+        campaign = session.get(Campaign, campaign_id)
+        assert campaign is not None
+        wave_id = campaign.waves[0].id
+    with db.session() as session:
+        assert plan_wave(session, wave_id, now=utcnow()).planned
+    with db.session() as session:
+        return sorted(
+            session.scalars(
+                select(Student.student_no)
+                .join(Message, Message.student_id == Student.id)
+                .where(Message.wave_id == wave_id)
+            )
+        )
+
+
+def reach(db: Database, campaign_id: int) -> int:
+    """How many students the campaign reaches now (its audience within its scope)."""
+    with db.session() as session:
+        campaign = session.get(Campaign, campaign_id)
+        assert campaign is not None
+        return count_campaign_audience(session, campaign)
+
+
 @pytest.mark.parametrize(
-    ("who", "audience", "outside"),
+    ("who", "audience", "location", "value"),
     [
-        ("advisor_a", {"graduation_terms": [TERM]}, 2),
-        ("advisor_a", {"advisor_emails": [ADVISOR_A, ADVISOR_B]}, 1),
-        ("advisor_b", {"faculties": [ENGINEERING]}, 2),
-        ("coordinator", {"graduation_terms": [TERM]}, 1),
-        ("coordinator", {"advisor_emails": [ADVISOR_C]}, 1),
+        ("advisor_a", {"advisor_emails": [ADVISOR_A, ADVISOR_B]}, "advisor_emails[1]", ADVISOR_B),
+        ("advisor_b", {"departments": ["Fizik"]}, "departments[0]", "Fizik"),
+        ("coordinator", {"advisor_emails": [ADVISOR_C]}, "advisor_emails[0]", ADVISOR_C),
+        ("coordinator", {"faculties": [SCIENCE]}, "faculties[0]", SCIENCE),
     ],
 )
-def test_creating_a_campaign_reaching_outside_the_scope_is_403_and_stores_nothing(
-    pg_db: Database, world: World, who: str, audience: dict[str, list[str]], outside: int
+def test_values_found_only_outside_the_scope_are_not_found_and_nothing_is_counted(
+    pg_db: Database,
+    world: World,
+    who: str,
+    audience: dict[str, list[str]],
+    location: str,
+    value: str,
 ) -> None:
     before = stored_campaigns(pg_db)
-    body = {**DEFINITION, "audience": audience}
+    body = {**DEFINITION, "audience": {"graduation_terms": [TERM], **audience}}
     response = world.post(getattr(world.cast, who), "/campaigns", body)
-    assert response.status_code == 403
-    detail = response.json()["detail"]
-    assert f"yetki alanınız dışında {outside} öğrenci" in detail
-    assert f"includes {outside} student(s) outside your scope" in detail
-    assert stored_campaigns(pg_db) == before
-    # Validation says the same, and stores nothing either.
+    assert response.status_code == 422
+    [problem] = response.json()["detail"]
+    key, index = location.rstrip("]").split("[")
+    assert problem["loc"] == ["body", "audience", key, int(index)]
+    # What a value nobody has gets: no count, and no name from outside the scope (a
+    # suggestion, if any, is one of the caller's own values).
+    message = problem["msg"]
+    assert message.startswith(f"kapsamınızdaki hiçbir öğrencide yok: {value!r}")
+    assert f"no student within your scope has {value!r}" in message
+    assert not any(character.isdigit() for character in message.replace(value, ""))
+    visible = {
+        "advisor_a": {ADVISOR_A, ENGINEERING},
+        "advisor_b": {ADVISOR_B, ENGINEERING},
+        "coordinator": {ADVISOR_A, ADVISOR_B, ENGINEERING},
+    }[who]
+    for outside in {ADVISOR_A, ADVISOR_B, ADVISOR_C, SCIENCE, "Fizik"} - visible - {value}:
+        assert outside not in message
     checked = world.post(getattr(world.cast, who), "/campaigns/validate", body).json()
     assert checked["valid"] is False
-    assert checked["problems"][0]["loc"] == ["body", "audience"]
+    assert checked["problems"] == [problem]
     assert stored_campaigns(pg_db) == before
     with pg_db.session() as session:
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+def test_suggestions_come_only_from_inside_the_scope(world: World) -> None:
+    # A typo one letter from advisor B's address: A is not told that B exists.
+    typo = ADVISOR_B.replace("mehmet", "mehmat")
+    body = {**DEFINITION, "audience": {"advisor_emails": [typo]}}
+    [problem] = world.post(world.cast.advisor_a, "/campaigns/validate", body).json()["problems"]
+    assert ADVISOR_B not in problem["msg"]
+    assert "mehmet" not in problem["msg"]
+    # The admin, who may see B, is offered the correction.
+    [problem] = world.post(world.cast.admin, "/campaigns/validate", body).json()["problems"]
+    assert repr(ADVISOR_B) in problem["msg"]
+
+
+def test_an_advisors_campaign_reaches_only_their_students_whatever_comes_later(
+    pg_db: Database, world: World
+) -> None:
+    body = {**DEFINITION, "audience": {"graduation_terms": [TERM]}}
+    response = world.post(world.cast.advisor_a, "/campaigns", body)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["audience"]["graduation_terms"] == [TERM]
+    assert created["audience_size"] == 2  # A's two students of the term, not B's or C's
+    assert created["scope_advisor"] == ADVISOR_A
+    assert created["scope_faculty"] is None
+    assert created["created_by"] == ADVISOR_A
+
+    # A's own campaign is visible to A and the admin, not to B.
+    campaign_id = created["id"]
+    assert world.get(world.cast.advisor_a, f"/campaigns/{campaign_id}").status_code == 200
+    assert world.get(world.cast.admin, f"/campaigns/{campaign_id}").status_code == 200
+    assert world.get(world.cast.advisor_b, f"/campaigns/{campaign_id}").status_code == 404
+
+    # Students of the same term imported later for another advisor never join it: planning
+    # reaches only A's students, at every wave.
+    with pg_db.session() as session:
+        session.add(factories.student(student_no="1004", advisor_email=ADVISOR_B))
+        session.add(factories.student(student_no="2002", faculty=SCIENCE, advisor_email=None))
+    assert reach(pg_db, campaign_id) == 2
+    assert world.post(world.cast.advisor_a, f"/campaigns/{campaign_id}/launch").status_code == 200
+    planned = planned_students(pg_db, campaign_id)
+    assert planned == ["1001", "1002"]
+
+
+def test_an_admins_campaign_is_theirs_until_they_declare_a_scope(
+    pg_db: Database, world: World
+) -> None:
+    # The term's students are all advisor A's today: the campaign is still not A's.
+    with pg_db.session() as session:
+        session.add(
+            factories.student(
+                student_no="3001", graduation_term="2020-2021 Güz", advisor_email=ADVISOR_A
+            )
+        )
+    body = {**DEFINITION, "audience": {"graduation_terms": ["2020-2021 Güz"]}}
+    everyone = world.post(world.cast.admin, "/campaigns", body).json()
+    assert (everyone["scope_faculty"], everyone["scope_advisor"]) == (None, None)
+    assert world.get(world.cast.advisor_a, f"/campaigns/{everyone['id']}").status_code == 404
+    assert (
+        world.post(world.cast.advisor_a, f"/campaigns/{everyone['id']}/launch").status_code == 404
+    )
+
+    # Declared for A: A sees it, and it stays A's when other students of the term arrive.
+    scoped = world.post(
+        world.cast.admin, "/campaigns", {**body, "scope": {"advisor_email": ADVISOR_A.upper()}}
+    ).json()
+    assert scoped["scope_advisor"] == ADVISOR_A
+    with pg_db.session() as session:
+        session.add(
+            factories.student(
+                student_no="3002",
+                graduation_term="2020-2021 Güz",
+                faculty=SCIENCE,
+                advisor_email=ADVISOR_C,
+            )
+        )
+    assert world.post(world.cast.advisor_a, f"/campaigns/{scoped['id']}/launch").status_code == 200
+    assert planned_students(pg_db, scoped["id"]) == ["3001"]
+
+
+def test_only_administrators_choose_a_scope(pg_db: Database, world: World) -> None:
+    body = {**DEFINITION, "scope": {"faculty": SCIENCE}}
+    response = world.post(world.cast.coordinator, "/campaigns", body)
+    assert response.status_code == 422
+    assert [p["loc"] for p in response.json()["detail"]] == [["body", "scope"]]
+    # Naming one's own scope is allowed (and changes nothing).
+    own = world.post(
+        world.cast.coordinator, "/campaigns", {**body, "scope": {"faculty": ENGINEERING}}
+    )
+    assert own.status_code == 201, own.text
+    assert own.json()["scope_faculty"] == ENGINEERING
+    unknown = world.post(
+        world.cast.admin, "/campaigns", {**DEFINITION, "scope": {"faculty": "Tıp"}}
+    )
+    assert unknown.status_code == 422
+    assert [p["loc"] for p in unknown.json()["detail"]] == [["body", "scope", "faculty"]]
 
 
 def test_students_without_an_advisor_are_outside_every_advisors_scope(
@@ -302,52 +440,25 @@ def test_students_without_an_advisor_are_outside_every_advisors_scope(
                 student_no="1005", department="Elektrik Mühendisliği", advisor_email=None
             )
         )
+    # The department has A's student 1002 and 1005, who has no advisor.
     body = {**DEFINITION, "audience": {"departments": ["Elektrik Mühendisliği"]}}
-    before = stored_campaigns(pg_db)
     response = world.post(world.cast.advisor_a, "/campaigns", body)
-    assert response.status_code == 403
-    assert "includes 1 student(s) outside your scope" in response.json()["detail"]
-    assert stored_campaigns(pg_db) == before
+    assert response.status_code == 201, response.text
+    assert response.json()["audience_size"] == 1
     assert "1005" not in student_numbers(
         world.get(world.cast.advisor_a, "/students").json()["items"]
     )
     assert world.get(world.cast.coordinator, "/students/1005").status_code == 200
 
 
-def test_an_advisors_campaign_is_narrowed_to_their_students(pg_db: Database, world: World) -> None:
-    body = {**DEFINITION, "audience": {"graduation_terms": [TERM], "advisor_emails": [ADVISOR_A]}}
-    response = world.post(world.cast.advisor_a, "/campaigns", body)
-    assert response.status_code == 201, response.text
-    created = response.json()
-    # Both spellings the registrar used for A's address, nobody else's.
-    assert created["audience"]["advisor_emails"] == [ADVISOR_A_IMPORTED, ADVISOR_A]
-    assert created["audience"]["graduation_terms"] == [TERM]
-    assert created["audience_size"] == 2
-    assert created["scope_advisor"] == ADVISOR_A
-    assert created["scope_faculty"] == ENGINEERING
-    assert created["created_by"] == ADVISOR_A
-
-    # A's own campaign is now visible to A and the coordinator, not to B.
-    campaign_id = created["id"]
-    assert world.get(world.cast.advisor_a, f"/campaigns/{campaign_id}").status_code == 200
-    assert world.get(world.cast.coordinator, f"/campaigns/{campaign_id}").status_code == 200
-    assert world.get(world.cast.advisor_b, f"/campaigns/{campaign_id}").status_code == 404
-
-    # Students of the same term imported later for another advisor never join it.
-    with pg_db.session() as session:
-        session.add(factories.student(student_no="1004", advisor_email=ADVISOR_B))
-    with pg_db.session() as session:
-        campaign = session.get(Campaign, campaign_id)
-        assert campaign is not None
-        assert count_audience(session, campaign.audience) == 2
-
-
-def test_an_advisor_is_refused_a_shared_department_but_not_their_own_address(
+def test_a_shared_department_reaches_only_the_advisors_own_students(
     pg_db: Database, world: World
 ) -> None:
-    # The department holds A's student 1001 as well as B's 1003: B is refused.
+    # The department holds A's student 1001 as well as B's 1003.
     body = {**DEFINITION, "audience": {"departments": ["Bilgisayar Mühendisliği"]}}
-    assert world.post(world.cast.advisor_b, "/campaigns", body).status_code == 403
+    response = world.post(world.cast.advisor_b, "/campaigns", body)
+    assert response.status_code == 201, response.text
+    assert response.json()["audience_size"] == 1
     body = {**DEFINITION, "audience": {"advisor_emails": [ADVISOR_B.upper()]}}
     response = world.post(world.cast.advisor_b, "/campaigns", body)
     assert response.status_code == 201, response.text
@@ -355,19 +466,16 @@ def test_an_advisor_is_refused_a_shared_department_but_not_their_own_address(
     assert response.json()["audience_size"] == 1
 
 
-def test_a_coordinators_campaign_is_narrowed_to_their_faculty(
-    pg_db: Database, world: World
-) -> None:
-    # Every student of this department is an engineer: in scope, and the faculty is added.
+def test_a_coordinators_campaign_stays_in_their_faculty(pg_db: Database, world: World) -> None:
     body = {**DEFINITION, "audience": {"departments": ["Bilgisayar Mühendisliği"]}}
     response = world.post(world.cast.coordinator, "/campaigns", body)
     assert response.status_code == 201, response.text
     created = response.json()
-    assert created["audience"]["faculties"] == [ENGINEERING]
     assert created["audience"]["departments"] == ["Bilgisayar Mühendisliği"]
     assert created["scope_faculty"] == ENGINEERING
-    assert created["scope_advisor"] is None  # A's and B's students
+    assert created["scope_advisor"] is None
     assert created["created_by"] == "muh.koordinator@universite.example.edu.tr"
+    assert created["audience_size"] == 2
 
     # A later import of a science student of the same department does not join it.
     with pg_db.session() as session:
@@ -376,10 +484,7 @@ def test_a_coordinators_campaign_is_narrowed_to_their_faculty(
                 student_no="2002", faculty=SCIENCE, department="Bilgisayar Mühendisliği"
             )
         )
-    with pg_db.session() as session:
-        campaign = session.get(Campaign, created["id"])
-        assert campaign is not None
-        assert count_audience(session, campaign.audience) == 2
+    assert reach(pg_db, created["id"]) == 2
 
 
 def test_an_admins_campaign_keeps_its_audience(pg_db: Database, world: World) -> None:

@@ -56,6 +56,9 @@ name = "Kayıt"
 send_window = "09:00-20:00"
 goal_url = "https://mezun.universite.example.edu.tr/kayit"
 
+[scope]
+faculty = "muhendislik fakultesi"
+
 [audience]
 graduation_term = "2019-2020 Bahar"
 
@@ -133,13 +136,13 @@ def test_cli_changes_are_audited(
     everything = json.dumps([e.details for e in recorded], ensure_ascii=False)
     for value in PERSONAL:
         assert value not in everything
-    # The campaign remembers who created it, and whose students it reaches.
+    # The campaign remembers who created it, and the scope its file declares.
     with db.session() as session:
         campaign = session.get(Campaign, 1)
         assert campaign is not None
         assert campaign.created_by == CLI_ACTOR
-        assert campaign.scope_faculty == "Mühendislik Fakültesi"
-        assert campaign.scope_advisor == ADVISOR_A
+        assert campaign.scope_faculty == "Mühendislik Fakültesi"  # as the students spell it
+        assert campaign.scope_advisor is None
 
 
 def test_a_refused_change_leaves_no_entry(cli_env: Settings, db: Database, tmp_path: Path) -> None:

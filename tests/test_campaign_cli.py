@@ -26,7 +26,7 @@ EXAMPLE = Path(__file__).parent.parent / "examples" / "registration_2019_2020.to
 DEFINITION = """
 name = "Mühendislik kayıt"
 send_window = "09:00-20:00"
-goal_url = "https://mezun.example.edu.tr/kayit"
+goal_url = "https://mezun.universite.example.edu.tr/kayit"
 
 [audience]
 graduation_term = "2019-2020 Bahar"

@@ -19,7 +19,7 @@ from channels.base import Channel
 VALID = """
 name = "Kayıt kampanyası"
 send_window = "09:00-20:00"
-goal_url = "https://mezun.example.edu.tr/kayit"
+goal_url = "https://mezun.universite.example.edu.tr/kayit"
 
 [audience]
 graduation_terms = ["2019-2020 Bahar"]

@@ -36,7 +36,7 @@ NOW = datetime(2025, 6, 2, 7, 0, tzinfo=UTC)
 DEFINITION = """
 name = "Mühendislik kayıt"
 send_window = "09:00-20:00"
-goal_url = "https://mezun.example.edu.tr/kayit"
+goal_url = "https://mezun.universite.example.edu.tr/kayit"
 
 [audience]
 graduation_term = "2019-2020 bahar"
@@ -163,7 +163,7 @@ def test_create_stores_the_campaign_and_its_waves(db: Database, create: Create) 
         assert campaign.status is CampaignStatus.DRAFT
         assert campaign.timezone == "Europe/Istanbul"
         assert (campaign.window_start, campaign.window_end) == (time(9), time(20))
-        assert campaign.goal_url == "https://mezun.example.edu.tr/kayit"
+        assert campaign.goal_url == "https://mezun.universite.example.edu.tr/kayit"
         assert campaign.launched_at is None
         waves = campaign.waves
         assert [w.position for w in waves] == [1, 2, 3]
@@ -235,7 +235,7 @@ def test_template_problems(db: Database, students: None, settings_with_templates
     text = """
 name = "x"
 send_window = "09:00-20:00"
-goal_url = "https://mezun.example.edu.tr/kayit"
+goal_url = "https://mezun.universite.example.edu.tr/kayit"
 [audience]
 faculties = ["Mühendislik Fakültesi"]
 [[waves]]
@@ -506,3 +506,38 @@ def test_cancel_cancels_what_is_not_sent(db: Database, create: Create) -> None:
             (stored.waves[0].id, ids[0]): MessageStatus.DELIVERED,
             (other_wave.id, ids[0]): MessageStatus.PENDING,  # another campaign: untouched
         }
+
+
+@pytest.mark.parametrize(
+    ("goal_url", "allowed", "reason"),
+    [
+        # The host is evil.example: what comes before "@" is a user name.
+        ("https://mezun.universite.example.edu.tr@evil.example/", None, "without a user name"),
+        ("https://evil.example/kayit", None, "links may not lead to 'evil.example'"),
+        ("https://mezun.universite.example.edu.tr\\@evil.example/", None, "without a user name"),
+        ("https://mezun.universite.example.edu.tr:99999/", None, "without a user name"),
+        ("https://kayit.example.org/", "kayit.example.org", None),
+        ("https://MEZUN.universite.example.edu.tr/kayit", None, None),
+    ],
+)
+def test_goal_urls_lead_only_to_the_configured_hosts(
+    db: Database,
+    students: None,
+    settings_with_templates: Settings,
+    goal_url: str,
+    allowed: str | None,
+    reason: str | None,
+) -> None:
+    text = DEFINITION.replace(
+        'goal_url = "https://mezun.universite.example.edu.tr/kayit"', f"goal_url = {goal_url!r}"
+    )
+    settings = settings_with_templates.model_copy(update={"goal_hosts": allowed or ""})
+    with db.session() as session:
+        if reason is None:
+            lifecycle.check_definition(session, text, settings=settings)
+            return
+        with pytest.raises(InvalidDefinitionError) as caught:
+            lifecycle.check_definition(session, text, settings=settings)
+    [problem] = caught.value.problems
+    assert problem.location == "goal_url"
+    assert reason in problem.reason

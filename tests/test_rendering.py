@@ -326,7 +326,7 @@ def test_message_context_has_exactly_the_template_variables() -> None:
         student(),
         campaign_name="Bahar 2025",
         wave_name="ilk-duyuru",
-        goal_url="https://mezun.example.edu.tr",
+        goal_url="https://mezun.universite.example.edu.tr",
         link="https://kampanya.example.edu.tr/r/abc",
         alumni_office_email="mezun@universite.example.edu.tr",
     )
@@ -336,7 +336,7 @@ def test_message_context_has_exactly_the_template_variables() -> None:
     assert values["advisor_name"] == "Doç. Dr. İlker Çağlar"
     assert values["campaign_name"] == "Bahar 2025"
     assert values["wave_name"] == "ilk-duyuru"
-    assert values["goal_url"] == "https://mezun.example.edu.tr"
+    assert values["goal_url"] == "https://mezun.universite.example.edu.tr"
     assert values["link"] == "https://kampanya.example.edu.tr/r/abc"
     assert values["alumni_office_email"] == "mezun@universite.example.edu.tr"
     assert all(isinstance(v, str) for v in values.values())

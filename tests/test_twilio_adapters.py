@@ -346,7 +346,7 @@ def test_whatsapp_template_goes_as_content_sid_and_json_variables(
 ) -> None:
     number = unique_number()
     template = ProviderTemplate(
-        "HX" + "a" * 32, {"1": "Ayşe", "2": "https://mezun.example.edu.tr/k?x=1&y=2"}
+        "HX" + "a" * 32, {"1": "Ayşe", "2": "https://mezun.universite.example.edu.tr/k?x=1&y=2"}
     )
     with TwilioWhatsAppAdapter.from_env(env) as adapter:
         [result] = adapter.send([whatsapp(11, number, template=template)])

@@ -12,7 +12,7 @@ from rich.markup import escape
 from sqlalchemy.orm import Session
 
 from campaigns import audit, dispatch, lifecycle
-from campaigns.audience import count_audience
+from campaigns.audience import count_campaign_audience
 from campaigns.cli import context
 from campaigns.cli.output import TableFormat, TableOutput, console, emit_json, emit_table
 from campaigns.durations import format_duration
@@ -186,7 +186,7 @@ def campaign_data(session: Session, campaign: Campaign) -> dict[str, Any]:
         "send_window": str(SendWindow.of(campaign)),
         "goal_url": campaign.goal_url,
         "audience": campaign.audience,
-        "audience_size": count_audience(session, campaign.audience),
+        "audience_size": count_campaign_audience(session, campaign),
         "created_at": campaign.created_at,
         "launched_at": campaign.launched_at,
         "finished_at": campaign.finished_at,

@@ -40,7 +40,11 @@ def add(
     role: Annotated[Role, typer.Option("--role", help="admin | coordinator | advisor.")],
     faculty: Annotated[
         str | None,
-        typer.Option("--faculty", help="Koordinatörün fakültesi / a coordinator's faculty."),
+        typer.Option(
+            "--faculty",
+            help="Fakülte: koordinatör için gerekli, danışman için isteğe bağlı / faculty: "
+            "required for a coordinator, optional for an advisor.",
+        ),
     ] = None,
     phone: Annotated[
         str | None,
@@ -50,7 +54,9 @@ def add(
 ) -> None:
     """Kullanıcı ekle ve anahtarını bir kez göster / add a user and show their token once.
 
-    Coordinators need --faculty: they see the students and campaigns of that faculty.
+    Coordinators need --faculty: they see the students and campaigns of that faculty. An
+    advisor given --faculty sees their students in that faculty, and the faculty's
+    coordinator sees their campaigns.
     Advisors see the students whose advisor email is theirs; admins see everything.
     """
     with context.db().session() as session:

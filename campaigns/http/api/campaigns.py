@@ -13,12 +13,11 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from campaigns import audit, dispatch, lifecycle, scopes
-from campaigns.audience import count_audience
+from campaigns.audience import count_campaign_audience
 from campaigns.http.api.auth import CurrentUser
 from campaigns.http.api.common import (
     CONFLICT,
     ERROR_RESPONSES,
-    FORBIDDEN,
     NOT_FOUND,
     UNREADABLE_BODY,
     Adapters,
@@ -71,7 +70,7 @@ StudentQuery = Annotated[
 
 
 def _out(session: Session, campaign: Campaign) -> CampaignOut:
-    return CampaignOut.of(campaign, count_audience(session, campaign.audience))
+    return CampaignOut.of(campaign, count_campaign_audience(session, campaign))
 
 
 @router.get("/campaigns", response_model=list[CampaignSummaryOut], summary="Kampanyalar")
@@ -87,16 +86,17 @@ async def list_campaigns(deps: Deps, user: CurrentUser) -> list[CampaignSummaryO
     "/campaigns",
     status_code=201,
     response_model=CampaignOut,
-    responses={**FORBIDDEN, **UNREADABLE_BODY},
+    responses=UNREADABLE_BODY,
     openapi_extra=DEFINITION_BODY,
     summary="Taslak kampanya oluştur / create a draft campaign",
 )
 async def create_campaign(deps: Deps, user: CurrentUser, definition: Definition) -> CampaignOut:
     """Store a definition (the campaign file's keys as JSON) as a draft.
 
-    Every problem is answered at once (422, ``loc`` is the key path). If any student the
-    audience matches is outside your scope: 403 and nothing is stored. Otherwise the stored
-    audience is narrowed to your scope, so later imports can never widen it.
+    Every problem is answered at once (422, ``loc`` is the key path). The campaign is
+    declared for your scope (an administrator may choose one with a ``scope`` table) and only
+    ever reaches students within it, whatever later imports bring. Audience values are
+    matched among the students of your scope only.
     """
     refuse_unsafe_text(definition)
 
@@ -269,7 +269,7 @@ async def preview(
         chosen = (
             scopes.get_student(session, user, student)
             if student is not None
-            else scopes.first_student(session, user, campaign.audience)
+            else scopes.first_student(session, user, campaign)
         )
         result = preview_wave(
             session,

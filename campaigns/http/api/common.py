@@ -31,7 +31,6 @@ from campaigns.errors import (
 )
 from campaigns.http.api.schemas import NO_NUL, ErrorOut, FieldErrorOut, ValidationErrorOut
 from campaigns.http.deps import Services, services, services_of
-from campaigns.scopes import OutOfScopeError
 from channels.base import ConfigurationError, DeliveryError
 
 log = logging.getLogger(__name__)
@@ -96,8 +95,6 @@ async def run(deps: Services, work: Callable[[Session], T]) -> T:
         return await deps.transaction(work)
     except InvalidDefinitionError as exc:
         raise HTTPException(422, detail=definition_errors(exc.problems)) from None
-    except OutOfScopeError as exc:
-        raise HTTPException(403, detail=str(exc)) from None
     except NotFoundError as exc:
         raise HTTPException(404, detail=str(exc)) from None
     except StateError as exc:

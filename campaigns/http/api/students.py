@@ -73,6 +73,9 @@ async def get_student(deps: Deps, user: CurrentUser, student_no: StudentNo) -> S
 
     def work(session: Session) -> StudentDetailOut:
         student = scopes.get_student(session, user, student_no)
-        return StudentDetailOut.with_history(student, message_history(session, student.id))
+        history = message_history(
+            session, student.id, visible=scopes.campaign_condition(session, user)
+        )
+        return StudentDetailOut.with_history(student, history)
 
     return await run(deps, work)
