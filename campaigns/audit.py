@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -45,10 +46,14 @@ def campaign_target(campaign_id: int) -> str:
     return f"campaign:{campaign_id}"
 
 
-def fingerprint(value: str) -> str:
-    """A short, stable stand-in for an address, so an entry can be matched to a known
-    address later without the log holding the address itself."""
-    return hashlib.sha256(value.strip().lower().encode()).hexdigest()[:16]
+def fingerprint(value: str, key: str | None) -> dict[str, str]:
+    """A stand-in for an address, so an entry can be matched to a known address later
+    without the log holding it: a keyed HMAC (``CAMPAIGNS_SECRET_KEY``), which nobody without
+    the key can reverse by trying every phone number. Without a key: nothing."""
+    if not key:
+        return {}
+    digest = hmac.new(key.encode(), value.strip().lower().encode(), hashlib.sha256)
+    return {"address": digest.hexdigest()}
 
 
 def record(

@@ -211,6 +211,9 @@ class Wave(Base):
     status: Mapped[WaveStatus] = mapped_column(_enum(WaveStatus), default=WaveStatus.WAITING)
     planned_at: Mapped[stamp]
     finished_at: Mapped[stamp]
+    # Why the wave cannot send now (its channel's adapter cannot be built), for people to
+    # read in ``campaign show`` and the report; cleared once it sends again.
+    hold_reason: Mapped[str | None] = mapped_column(Text)
 
     campaign: Mapped[Campaign] = relationship(back_populates="waves")
 
@@ -318,6 +321,35 @@ class DeliveryEvent(Base):
     raw: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
 
 
+class InboundMessage(Base):
+    """A message a student sent us (a reply, STOP/İPTAL, START/BAŞLA), stored once by the
+    provider's id so that a replayed callback changes nothing."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("provider", "provider_message_id"),)
+
+    id: Mapped[pk]
+    provider: Mapped[str] = mapped_column(String(40))
+    provider_message_id: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    # Cleared when the student's data is purged.
+    address: Mapped[str | None] = mapped_column(String(320), index=True)
+    body: Mapped[str | None] = mapped_column(Text)
+    keyword: Mapped[str | None] = mapped_column(String(20))
+    received_at: Mapped[created]
+
+
+class Heartbeat(Base):
+    """When a periodic job (the scheduler's tick) last ran, so that a launch can tell
+    whether anything will pick the campaign up."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    details: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+
+
 class Role(enum.StrEnum):
     ADMIN = "admin"
     COORDINATOR = "coordinator"
@@ -375,6 +407,8 @@ __all__ = [
     "Conversion",
     "ConversionStage",
     "DeliveryEvent",
+    "Heartbeat",
+    "InboundMessage",
     "Message",
     "MessageStatus",
     "Role",

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +84,11 @@ class Settings(BaseSettings):
         default="https://mezun.universite.example.edu.tr",
         description="The alumni information system, shown when a link is not valid.",
     )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="A long random secret for keyed fingerprints (audit log); keep it private "
+        "and stable.",
+    )
     goal_hosts: str = Field(
         default="",
         description="Hosts a campaign's goal URL may point to, comma-separated; by default "
@@ -115,6 +120,10 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def secret_key_text(self) -> str | None:
+        return self.secret_key.get_secret_value() if self.secret_key else None
 
     @property
     def allowed_goal_hosts(self) -> frozenset[str]:

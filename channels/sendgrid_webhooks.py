@@ -44,6 +44,9 @@ EVENT_TYPES: dict[str, EventType] = {
 }
 
 _MESSAGE_ID = re.compile(r"[0-9]{1,19}")
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+# SendGrid signs each post as it sends it; ten minutes allow for clocks that differ.
+MAX_AGE_SECONDS = 600
 
 
 @functools.lru_cache(maxsize=8)
@@ -72,6 +75,12 @@ def verify_signature(
         return bool(verifier.verify_signature(raw_body.decode("utf-8"), signature, timestamp))
     except (binascii.Error, ValueError):
         return False
+
+
+def is_fresh(timestamp: str, now: float, max_age: float = MAX_AGE_SECONDS) -> bool:
+    """Whether a signed post's timestamp (ASCII seconds) is within ``max_age`` of ``now``: a
+    genuine post captured on the way cannot be replayed later."""
+    return bool(_TIMESTAMP.fullmatch(timestamp)) and abs(now - int(timestamp)) <= max_age
 
 
 def parse_events(raw_body: bytes) -> list[DeliveryEvent]:

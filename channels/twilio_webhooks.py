@@ -13,7 +13,7 @@ import hmac
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 from xml.sax.saxutils import escape
@@ -130,15 +130,17 @@ class InboundMessage:
     from_number: str
     to_number: str
     body: str
+    message_sid: str
     keyword: Keyword | None = None
-    message_sid: str | None = field(default=None, compare=False)
 
 
 def parse_inbound(params: Mapping[str, str]) -> InboundMessage:
-    """An inbound-message webhook; raises ``ValueError`` when ``From`` is missing."""
+    """An inbound-message webhook; raises ``ValueError`` when ``From`` or ``MessageSid`` (by
+    which a replay is recognised) is missing."""
     sender = (params.get("From") or "").strip()
-    if not sender:
-        raise ValueError("not a Twilio inbound message: From is missing")
+    sid = (params.get("MessageSid") or "").strip()
+    if not sender or not sid:
+        raise ValueError("not a Twilio inbound message: From or MessageSid is missing")
     channel = Channel.WHATSAPP if sender.startswith(WHATSAPP_PREFIX) else Channel.SMS
     body = params.get("Body") or ""
     return InboundMessage(
@@ -146,8 +148,8 @@ def parse_inbound(params: Mapping[str, str]) -> InboundMessage:
         from_number=sender.removeprefix(WHATSAPP_PREFIX),
         to_number=(params.get("To") or "").strip().removeprefix(WHATSAPP_PREFIX),
         body=body,
+        message_sid=sid,
         keyword=keyword_of(body),
-        message_sid=params.get("MessageSid") or None,
     )
 
 

@@ -4,6 +4,8 @@ personal data); only admins list it through the API."""
 from __future__ import annotations
 
 import getpass
+import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +19,7 @@ from typer.testing import CliRunner, Result
 from campaigns.cli import app, output
 from campaigns.db import Database
 from campaigns.models import AuditEntry, Campaign
-from campaigns.settings import Settings
+from campaigns.settings import Settings, get_settings
 from tests.support.api import (
     ADMIN,
     ADVISOR_A,
@@ -89,9 +91,18 @@ def wide(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(output.console, "_width", 250)
 
 
+SECRET_KEY = "denetim-anahtari-uzun-ve-rastgele"
+
+
 def test_cli_changes_are_audited(
-    cli_env: Settings, db: Database, tmp_path: Path, wide: None
+    cli_env: Settings,
+    db: Database,
+    tmp_path: Path,
+    wide: None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("CAMPAIGNS_SECRET_KEY", SECRET_KEY)
+    get_settings.cache_clear()
     students = tmp_path / "mezunlar.csv"
     students.write_text(STUDENTS_CSV, encoding="utf-8")
     assert cli("students", "import", str(students)).exit_code == 0
@@ -130,8 +141,13 @@ def test_cli_changes_are_audited(
         {"status": "active"},
         {"status": "cancelled"},
     ]
-    # The suppressed number is referred to by a fingerprint, identical for add and remove.
+    # The suppressed number is referred to by a keyed fingerprint, identical for add and
+    # remove, that nobody without the key can recompute from a list of numbers.
     assert recorded[6].details["address"] == recorded[7].details["address"]
+    keyed = hmac.new(SECRET_KEY.encode(), b"+905359277127", hashlib.sha256).hexdigest()
+    assert recorded[6].details["address"] == keyed
+    unkeyed = hashlib.sha256(b"+905359277127").hexdigest()
+    assert unkeyed[:16] not in json.dumps([e.details for e in recorded])
     assert recorded[8].details == {"role": "advisor", "faculty": None}
     everything = json.dumps([e.details for e in recorded], ensure_ascii=False)
     for value in PERSONAL:
@@ -274,3 +290,9 @@ def test_cli_and_api_entries_share_one_log(
         ]
         from_cli = json.loads(cli("audit", "--format", "json").stdout)
         assert [e["action"] for e in from_cli] == ["campaign.create", "user.add"]
+
+
+def test_without_a_secret_key_no_fingerprint_is_kept(cli_env: Settings, db: Database) -> None:
+    assert cli("suppressions", "add", "sms", "0535 927 71 27").exit_code == 0
+    [entry] = entries(db)
+    assert entry.details == {"reason": "manual"}

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from twilio.request_validator import RequestValidator
 
 from campaigns.db import Database
-from campaigns.models import DeliveryEvent, Message, MessageStatus, Suppression
+from campaigns.models import DeliveryEvent, InboundMessage, Message, MessageStatus, Suppression
 from campaigns.settings import Settings
 from simulator.core import generate_signing_key, public_key_base64
 from tests.support.http import client_for, sent_tokens
@@ -119,12 +119,14 @@ def test_a_callback_for_an_unknown_message_is_kept_unmatched(
 
 
 def test_inbound_stop_and_start(db: Database, settings: Settings, client: TestClient) -> None:
-    def inbound(body: str, sender: str = "+905321234567") -> str:
+    sids = iter(range(1000))
+
+    def inbound(body: str, sender: str = "+905321234567", sid: str | None = None) -> str:
         params = {
             "From": sender,
             "To": "+15005550006",
             "Body": body,
-            "MessageSid": "SMin",
+            "MessageSid": sid or f"SMin{next(sids)}",
             "AccountSid": "AC" + "1" * 32,
         }
         url = f"{settings.public_url}/webhooks/twilio/inbound"
@@ -136,7 +138,7 @@ def test_inbound_stop_and_start(db: Database, settings: Settings, client: TestCl
         assert response.headers["content-type"].startswith("application/xml")
         return response.text
 
-    reply = inbound("İptal")
+    reply = inbound("İptal", sid="SMstop")
     assert "<Message>" in reply
     inbound("dur", sender="whatsapp:+905329999999")
     with db.session() as session:
@@ -147,13 +149,44 @@ def test_inbound_stop_and_start(db: Database, settings: Settings, client: TestCl
     with db.session() as session:
         rows = sorted((s.channel.value, s.address) for s in session.scalars(select(Suppression)))
     assert rows == [("whatsapp", "+905329999999")]
+    # The old STOP replayed (a captured request, or Twilio sending it again): answered,
+    # stored once, and the number stays reachable.
+    assert "<Message>" in inbound("İptal", sid="SMstop")
+    with db.session() as session:
+        rows = sorted((s.channel.value, s.address) for s in session.scalars(select(Suppression)))
+        stored = session.scalars(select(InboundMessage.body).order_by(InboundMessage.id)).all()
+    assert rows == [("whatsapp", "+905329999999")]
+    assert stored == ["İptal", "dur", "Merhaba, kayıt olamıyorum", "BAŞLA"]
+
+
+def test_stale_sendgrid_posts_are_refused(
+    db: Database, settings: Settings, client: TestClient
+) -> None:
+    ids = list(sent_tokens(db, 1, channels=["email"]))
+    events = [
+        {
+            "event": "bounce",
+            "email": "a@example.com",
+            "timestamp": 1_700_000_000,
+            "sg_event_id": "old",
+            "message_id": str(ids[0]),
+        }
+    ]
+    for age in (-3600, 3600, 601):
+        assert sendgrid_post(client, events, at=time.time() - age) == 403
+    assert stored_events(db) == 0
+    assert sendgrid_post(client, events, at=time.time() - 30) == 200
+    assert stored_events(db) == 1
 
 
 def sendgrid_post(
-    client: TestClient, events: list[dict[str, object]], key: ec.EllipticCurvePrivateKey = KEY
+    client: TestClient,
+    events: list[dict[str, object]],
+    key: ec.EllipticCurvePrivateKey = KEY,
+    at: float | None = None,
 ) -> int:
     raw = json.dumps(events).encode()
-    timestamp = str(int(time.time()))
+    timestamp = str(int(time.time() if at is None else at))
     signature = base64.b64encode(key.sign(timestamp.encode() + raw, ec.ECDSA(hashes.SHA256())))
     response = client.post(
         "/webhooks/sendgrid/events",

@@ -178,7 +178,9 @@ def test_malformed_callbacks_raise(params: dict[str, str]) -> None:
     ],
 )
 def test_keywords(body: str, keyword: str | None) -> None:
-    inbound = parse_inbound({"From": "+905321234567", "To": "+15005550006", "Body": body})
+    inbound = parse_inbound(
+        {"From": "+905321234567", "To": "+15005550006", "Body": body, "MessageSid": SID}
+    )
     assert inbound.keyword == keyword
     assert inbound.body == body
 
@@ -194,7 +196,12 @@ def test_inbound_sms_and_whatsapp() -> None:
     )
     assert text.message_sid == SID
     chat = parse_inbound(
-        {"From": "whatsapp:+905321234567", "To": "whatsapp:+15005550007", "Body": "İptal"}
+        {
+            "From": "whatsapp:+905321234567",
+            "To": "whatsapp:+15005550007",
+            "Body": "İptal",
+            "MessageSid": SID,
+        }
     )
     assert (chat.channel, chat.from_number, chat.to_number, chat.keyword) == (
         Channel.WHATSAPP,
@@ -204,9 +211,12 @@ def test_inbound_sms_and_whatsapp() -> None:
     )
 
 
-def test_inbound_without_sender_is_malformed() -> None:
+def test_inbound_without_sender_or_id_is_malformed() -> None:
     with pytest.raises(ValueError, match="From"):
-        parse_inbound({"To": "+15005550006", "Body": "STOP"})
+        parse_inbound({"To": "+15005550006", "Body": "STOP", "MessageSid": SID})
+    # Without its id a replay could not be told from a new message.
+    with pytest.raises(ValueError, match="MessageSid"):
+        parse_inbound({"From": "+905321234567", "Body": "STOP"})
 
 
 # --- TwiML ------------------------------------------------------------------------------------

@@ -64,7 +64,8 @@ def add(
     normalised = _address(channel, address)
     with context.db().session() as session:
         suppress(session, channel, normalised, reason=reason, source="manual")
-        details = {"address": audit.fingerprint(normalised), "reason": reason}
+        key = context.settings().secret_key_text
+        details = {**audit.fingerprint(normalised, key), "reason": reason}
         target = f"suppression:{channel.value}"
         audit.record(session, audit.cli_actor(), audit.SUPPRESSION_ADD, target, details)
     console.print(f"engellendi / suppressed: {channel.value}")
@@ -80,7 +81,7 @@ def remove(
     with context.db().session() as session:
         removed = lift(session, channel, normalised)
         if removed:
-            details = {"address": audit.fingerprint(normalised)}
+            details = audit.fingerprint(normalised, context.settings().secret_key_text)
             target = f"suppression:{channel.value}"
             audit.record(session, audit.cli_actor(), audit.SUPPRESSION_REMOVE, target, details)
     if not removed:

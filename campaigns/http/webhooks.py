@@ -5,6 +5,7 @@ stored, so a failure (5xx) makes the provider try again."""
 from __future__ import annotations
 
 import logging
+import time
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -12,7 +13,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from campaigns.http.deps import Services, services_of
-from campaigns.optouts import handle_keyword
+from campaigns.inbound import Inbound, record_inbound
 from campaigns.tracking import record_events
 from channels import sendgrid_webhooks, twilio_webhooks
 
@@ -65,12 +66,19 @@ async def twilio_inbound(request: Request) -> Response:
         inbound = twilio_webhooks.parse_inbound(params)
     except ValueError as exc:
         return PlainTextResponse(f"geçersiz istek / malformed message: {exc}", status_code=400)
-    if inbound.keyword is not None:
-        await deps.transaction(
-            lambda session: handle_keyword(
-                session, inbound.channel, inbound.from_number, inbound.keyword
-            )
-        )
+    message = Inbound(
+        provider=twilio_webhooks.PROVIDER,
+        provider_message_id=inbound.message_sid,
+        channel=inbound.channel,
+        address=inbound.from_number,
+        body=inbound.body,
+        keyword=inbound.keyword,
+    )
+    new = await deps.transaction(lambda session: record_inbound(session, message))
+    if not new:
+        # A replay: answered again (Twilio may have lost our answer), applied only once.
+        log.info("inbound message on %s already stored", inbound.channel.value)
+    elif inbound.keyword is not None:
         log.info("inbound %s keyword on %s", inbound.keyword, inbound.channel.value)
     return Response(twilio_webhooks.reply_twiml(inbound.keyword), media_type="application/xml")
 
@@ -81,10 +89,14 @@ async def sendgrid_events(request: Request) -> Response:
     if not deps.sendgrid_public_key:
         return NOT_CONFIGURED
     raw = await request.body()
-    signature = request.headers.get("X-Twilio-Email-Event-Webhook-Signature", "")
-    timestamp = request.headers.get("X-Twilio-Email-Event-Webhook-Timestamp", "")
-    if not sendgrid_webhooks.verify_signature(deps.sendgrid_public_key, raw, signature, timestamp):
-        log.warning("refused a SendGrid event post with a bad signature")
+    signature = request.headers.get(sendgrid_webhooks.SIGNATURE_HEADER, "")
+    timestamp = request.headers.get(sendgrid_webhooks.TIMESTAMP_HEADER, "")
+    if not sendgrid_webhooks.is_fresh(
+        timestamp, time.time()
+    ) or not sendgrid_webhooks.verify_signature(
+        deps.sendgrid_public_key, raw, signature, timestamp
+    ):
+        log.warning("refused a SendGrid event post with a bad or stale signature")
         return FORBIDDEN
     try:
         events = sendgrid_webhooks.parse_events(raw)
