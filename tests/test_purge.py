@@ -10,31 +10,37 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import JSON, Enum, String, Text, func, select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
 from campaigns.cli import app, output
 from campaigns.db import Database, database
+from campaigns.inbound import Inbound, record_inbound
+from campaigns.links import message_token
 from campaigns.models import (
     AuditEntry,
     Base,
     Conversion,
     ConversionStage,
     DeliveryEvent,
+    InboundMessage,
     Message,
     SkipReason,
     Student,
+    Suppression,
     Wave,
     utcnow,
 )
+from campaigns.optouts import unsubscribe
 from campaigns.purge import InvalidTermError, Term, parse_term, plan_purge
 from campaigns.reports import Dimension, campaign_report
 from campaigns.runtime import build_runtime
 from campaigns.settings import Settings
+from campaigns.suppressions import suppress
 from campaigns.tracking import record_events
+from channels.base import Channel, EventType
 from channels.base import DeliveryEvent as Event
-from channels.base import EventType
 from tests.support import factories
 
 runner = CliRunner()
@@ -134,6 +140,33 @@ def cohorts(cli_env: Settings, db: Database, monkeypatch: pytest.MonkeyPatch) ->
             for message_id, pid, address in sent
         ]
         record_events(session, events)
+        # What else names the old cohort: a bounce the provider could not match to a message
+        # (it suppresses the address), a STOP reply, an unsubscribe link.
+        first, second = _student(session, "3001"), _student(session, "3101")
+        record_events(
+            session,
+            [
+                Event(
+                    type=EventType.BOUNCED,
+                    provider="sendgrid",
+                    occurred_at=now,
+                    provider_message_id="request-of-another-system",
+                    recipient=str(first.personal_email).upper(),
+                    event_id="unmatched-bounce",
+                    description=f"550 {first.personal_email}: mailbox unavailable",
+                    raw={"email": str(first.personal_email).upper(), "reason": "550"},
+                )
+            ],
+        )
+        record_inbound(
+            session,
+            Inbound("twilio", "SMstop3101", Channel.SMS, str(second.phone), "İPTAL", "stop"),
+        )
+        message = session.scalars(
+            select(Message).where(Message.student_id == second.id, Message.secret.is_not(None))
+        ).first()
+        assert message is not None
+        assert unsubscribe(session, message_token(message.id, str(message.secret))) is not None
         for number in ("3001", "3201"):
             student = _student(session, number)
             session.add(
@@ -183,6 +216,23 @@ def snapshot(db: Database, numbers: list[str]) -> dict[str, Any]:
         return {"students": rows(students), "messages": rows(messages), "events": rows(events)}
 
 
+def text_of_every_column(db: Database) -> str:
+    """The values of every text and JSON column of every table, as one text."""
+    parts: list[str] = []
+    with db.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            columns = [
+                c
+                for c in table.columns
+                if isinstance(c.type, String | Text | JSON | Enum)
+                or "JSON" in type(c.type).__name__.upper()
+            ]
+            assert columns or table.name == "heartbeats", table.name
+            for row in connection.execute(select(*columns)) if columns else []:
+                parts += [json.dumps(v, ensure_ascii=False, default=str) for v in row]
+    return "\n".join(parts)
+
+
 def purge(*args: str, answer: str | None = None) -> Result:
     return runner.invoke(app, ["students", "purge", *args], input=answer)
 
@@ -207,7 +257,7 @@ def test_purge_erases_personal_data_and_keeps_the_numbers(db: Database, cohorts:
     assert result.exit_code == 0, result.output
     assert "2018-2019 Bahar" in result.stdout
     assert "2019-2020 Güz" in result.stdout
-    assert "3, 3, 2" in result.stdout  # students, messages, delivery events
+    assert "3, 3, 3" in result.stdout  # students, messages, delivery events
 
     # Every figure of every report is the same.
     assert reports(db, cohorts) == before_reports
@@ -216,7 +266,7 @@ def test_purge_erases_personal_data_and_keeps_the_numbers(db: Database, cohorts:
 
     after = snapshot(db, list(OLD))
     assert len(after["messages"]) == len(old["messages"]) == 3
-    assert len(after["events"]) == len(old["events"]) == 2
+    assert len(after["events"]) == len(old["events"]) == 3
     for student in after["students"]:
         assert (student["first_name"], student["last_name"]) == ("—", "—")
         assert (student["email"], student["personal_email"], student["phone"]) == (None,) * 3
@@ -235,13 +285,13 @@ def test_purge_erases_personal_data_and_keeps_the_numbers(db: Database, cohorts:
     assert [{k: m[k] for k in keep} for m in after["messages"]] == [
         {k: m[k] for k in keep} for m in old["messages"]
     ]
-    # Nowhere in the database any more.
-    with db.engine.connect() as connection:
-        dump = " ".join(
-            str(connection.execute(table.select()).all()) for table in Base.metadata.sorted_tables
-        )
+    # Nowhere in the database any more: every text and JSON column of every table.
+    dump = text_of_every_column(db).lower()
     for value in personal:
-        assert value not in dump
+        assert value.lower() not in dump, value
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Suppression)) == 0
+        assert session.scalars(select(InboundMessage.body)).all() == [None]
     with db.session() as session:
         entry = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "students.purge")
@@ -251,7 +301,7 @@ def test_purge_erases_personal_data_and_keeps_the_numbers(db: Database, cohorts:
         "terms": ["2018-2019 Bahar", "2019-2020 Güz"],
         "students": 3,
         "messages": 3,
-        "delivery_events": 2,
+        "delivery_events": 3,
     }
     assert entry.actor.startswith("cli:")
 
@@ -341,3 +391,25 @@ def test_a_purged_student_on_a_later_list_is_not_brought_back(
         True,
     )
     assert student.purged_at is not None
+
+
+def test_a_suppression_a_remaining_student_shares_is_kept(cli_env: Settings, db: Database) -> None:
+    with db.session() as session:
+        session.add_all(
+            [
+                factories.student(student_no="4001", graduation_term="2018-2019 Bahar"),
+                # A sibling on a later list, with the same family phone.
+                factories.student(
+                    student_no="4201", graduation_term="2020-2021 Güz", phone="+905320004001"
+                ),
+            ]
+        )
+        session.flush()
+        old = _student(session, "4001")
+        old.phone = "+905320004001"
+        suppress(session, Channel.SMS, "+905320004001", reason="stop")
+        suppress(session, Channel.EMAIL, str(old.personal_email), reason="bounce")
+    assert purge("--graduated-before", BEFORE, "--yes").exit_code == 0
+    with db.session() as session:
+        left = session.execute(select(Suppression.channel, Suppression.address)).all()
+    assert left == [(Channel.SMS, "+905320004001")]
