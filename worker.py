@@ -11,6 +11,7 @@ from typing import Any
 
 from celery import Celery, signals
 
+from campaigns import redacted_errors
 from campaigns.dispatch import SEND_TASK, TICK_TASK, CeleryDispatcher
 from campaigns.models import utcnow
 from campaigns.runtime import Runtime, build_runtime
@@ -29,6 +30,7 @@ def configure(settings: Settings | None = None, runtime: Runtime | None = None) 
     global _runtime
     settings = settings or get_settings()
     _runtime = runtime
+    redacted_errors.install()
     app.conf.update(
         broker_url=settings.broker_url,
         broker_connection_retry_on_startup=True,

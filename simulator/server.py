@@ -25,12 +25,24 @@ def free_port() -> int:
 class BackgroundServer:
     """An ASGI app served by uvicorn on a thread of its own (``with`` starts and stops it)."""
 
-    def __init__(self, app: Any, port: int | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        app: Any,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        *,
+        access_log: bool = False,
+    ) -> None:
         self.port = port or free_port()
         self.host = host
         self.server = uvicorn.Server(
             uvicorn.Config(
-                app, host=host, port=self.port, log_level="warning", lifespan="on", access_log=False
+                app,
+                host=host,
+                port=self.port,
+                log_level="info" if access_log else "warning",
+                lifespan="on",
+                access_log=access_log,
             )
         )
         self._thread = threading.Thread(target=self.server.run, daemon=True)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+from sqlalchemy import select
+
+from campaigns.db import Database
 from campaigns.demo import run_demo, synthetic_cohort
+from campaigns.http import access_log
+from campaigns.links import message_token
+from campaigns.models import Message, Student
 
 
 def test_the_cohort_is_deterministic_and_invented() -> None:
@@ -41,3 +48,72 @@ def test_demo_runs_three_waves_and_the_funnel_adds_up(tmp_path: Path) -> None:
     assert sent_per_wave[0] > sent_per_wave[1] > sent_per_wave[2]
     assert result.imported.rejected == 1  # the flawed row without a student number
     assert any("kaydoldu" in line for line in messages)
+
+
+class Collected(logging.Handler):
+    """Every record at INFO and above of our own loggers."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # The simulated students' and providers' own HTTP clients stand for the outside world.
+        if not record.name.startswith(("httpx", "httpcore", "simulator")):
+            self.lines.append(f"{record.name}: {record.getMessage()}")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # Also a filter of uvicorn's access logger, whose handlers uvicorn replaces when the
+        # server starts: it sees what the access log writes (after the app's own filter).
+        self.emit(record)
+        return True
+
+
+def test_a_whole_run_logs_no_address_name_or_token(tmp_path: Path) -> None:
+    collected = Collected()
+    root, access = logging.getLogger(), logging.getLogger(access_log.ACCESS_LOGGER)
+    level = root.level
+    root.addHandler(collected)
+    root.setLevel(logging.INFO)
+    access_log.install()  # what the app does when it is created (idempotent): filters run in order
+    access.addFilter(collected)
+    try:
+        result = run_demo(
+            tmp_path, size=40, wave_gap_seconds=1, say=lambda _: None, access_log=True
+        )
+    finally:
+        root.removeHandler(collected)
+        root.setLevel(level)
+        access.removeFilter(collected)
+    assert any('"GET /r/' in line for line in collected.lines)  # the access log was on
+    assert result.report.totals["clicked"] > 0
+    database = Database(f"sqlite:///{tmp_path / 'demo.db'}")
+    with database.session() as session:
+        students = session.execute(
+            select(
+                Student.first_name,
+                Student.last_name,
+                Student.email,
+                Student.personal_email,
+                Student.phone,
+            )
+        ).all()
+        tokens = [
+            message_token(message_id, secret)
+            for message_id, secret in session.execute(
+                select(Message.id, Message.secret).where(Message.secret.is_not(None))
+            )
+        ]
+    database.dispose()
+    personal = [f"{first} {last}" for first, last, *_ in students]
+    personal += [
+        value
+        for *_, email, personal_email, phone in students
+        for value in (email, personal_email, phone)
+        if value
+    ]
+    personal += tokens + [token[-16:] for token in tokens]
+    text = "\n".join(collected.lines)
+    assert len(collected.lines) > 50
+    found = [value for value in personal if value in text]
+    assert found == []

@@ -86,8 +86,10 @@ def run_demo(
     wave_gap_seconds: int = 4,
     conversion_share: float = 0.3,
     say: Callable[[str], None] = print,
+    access_log: bool = False,
 ) -> DemoResult:
-    """Run the whole pipeline once in ``workdir`` and return the funnel."""
+    """Run the whole pipeline once in ``workdir`` and return the funnel (``access_log``:
+    the app logs every request, as in production)."""
     started = time.perf_counter()
     base = demo_settings(workdir)
     db = Database(base.database_url)
@@ -102,7 +104,7 @@ def run_demo(
         f"{sum(1 for i in imported.issues if i.severity == 'warning')} uyarı / warnings"
     )
 
-    with provider_stage(base) as stage:
+    with provider_stage(base, access_log=access_log) as stage:
         settings = stage.settings
         definition = parse_definition(
             compressed_example(wave_gap_seconds), default_timezone=settings.timezone

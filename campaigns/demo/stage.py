@@ -43,9 +43,12 @@ def provider_env(config: SimulatorConfig, simulator_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def provider_stage(settings: Settings, config: SimulatorConfig | None = None) -> Iterator[Stage]:
-    """Start the simulator and the app; ``settings`` gets the real adapters, the app's public
-    URL and a conversion secret."""
+def provider_stage(
+    settings: Settings, config: SimulatorConfig | None = None, *, access_log: bool = False
+) -> Iterator[Stage]:
+    """Start the simulator and the app (with uvicorn's access log when ``access_log``, as
+    ``campaigns serve`` runs it); ``settings`` gets the real adapters, the app's public URL
+    and a conversion secret."""
     config = config or SimulatorConfig(callback_delay=0.02)
     app_port = free_port()
     app_url = f"http://127.0.0.1:{app_port}"
@@ -66,5 +69,6 @@ def provider_stage(settings: Settings, config: SimulatorConfig | None = None) ->
                 "email_price_per_message": settings.email_price_per_message or Decimal("0.001"),
             }
         )
-        stack.enter_context(BackgroundServer(create_app(staged, env), app_port))
+        app = create_app(staged, env)
+        stack.enter_context(BackgroundServer(app, app_port, access_log=access_log))
         yield Stage(staged, env, simulator.url, app_url)

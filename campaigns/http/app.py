@@ -10,10 +10,10 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from campaigns import __version__
+from campaigns import __version__, redacted_errors
 from campaigns.adapters import adapter_env
 from campaigns.db import database
-from campaigns.http import api, conversions, links, unsubscribe, webhooks
+from campaigns.http import access_log, api, conversions, links, unsubscribe, webhooks
 from campaigns.http.deps import Services, services
 from campaigns.http.limits import BodyLimit
 from campaigns.settings import Settings, get_settings
@@ -23,6 +23,9 @@ def create_app(settings: Settings | None = None, env: Mapping[str, str] | None =
     """The app for ``settings`` (the environment's by default); ``env`` adds provider
     settings (webhook secrets) to the environment's."""
     settings = settings or get_settings()
+    # Whoever serves the app: its access and error logs hold no personal data.
+    access_log.install()
+    redacted_errors.install()
     env = adapter_env(settings, env)
     services_ = Services(
         settings=settings,

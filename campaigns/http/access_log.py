@@ -1,0 +1,43 @@
+"""Access log lines without personal data (KVKK).
+
+- A tracked link or an unsubscribe link carries the student's token, which opens the link
+  and unsubscribes them: ``/r/<token>`` and ``/u/<token>`` are logged as ``/r/…``, ``/u/…``.
+- API filters such as ``advisor_email`` or ``q`` carry email addresses and names: the query
+  string of ``/api/v1/…`` paths is cut off.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Final
+
+ACCESS_LOGGER: Final = "uvicorn.access"
+API_PREFIX: Final = "/api/v1/"
+_TOKEN_PATH = re.compile(r"^/([ru])/.*", re.DOTALL)
+
+
+def redact(path: str) -> str:
+    """``path`` as it may be logged."""
+    path = _TOKEN_PATH.sub(lambda match: f"/{match[1]}/…", path, count=1)
+    if path.startswith(API_PREFIX) and "?" in path:
+        return path.split("?", 1)[0] + "?…"
+    return path
+
+
+class RedactPersonalPaths(logging.Filter):
+    """Rewrites the path of uvicorn's access records
+    (``args = (client, method, path, http_version, status)``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            record.args = (args[0], args[1], redact(args[2]), *args[3:])
+        return True
+
+
+def install() -> None:
+    """Add the filter to the access logger, once."""
+    logger = logging.getLogger(ACCESS_LOGGER)
+    if not any(isinstance(f, RedactPersonalPaths) for f in logger.filters):
+        logger.addFilter(RedactPersonalPaths())
