@@ -18,7 +18,7 @@ SECRET = "ogrenci20000001@example.com-Ab12Cd34Ef56Gh78"
 def failing_insert(db: Database) -> BaseException:
     with pytest.raises((DBAPIError, StatementError)) as caught, db.session() as session:
         session.execute(
-            text("INSERT INTO messages (id, wave_id, student_id, secret) VALUES (1, 1, 1, :s)"),
+            text("INSERT INTO messages (id, wave_id, student_id, address) VALUES (1, 1, 1, :s)"),
             {"s": SECRET},
         )
     return caught.value
