@@ -71,6 +71,15 @@ AUDIENCE_KEYS: Final = ("graduation_terms", "faculties", "departments", "degrees
 """Audience criteria as stored in ``Campaign.audience`` (lists; empty means any)."""
 
 MAX_OFFSET_SECONDS: Final = 365 * 86_400
+# Sane sizes, so that one request cannot cost minutes of checking (every value is looked up
+# and may get a suggestion): said in the problem when exceeded.
+MAX_VALUES: Final = 200
+MAX_WAVES: Final = 20
+MAX_VARIABLES: Final = 20
+MAX_CHANNELS: Final = 10  # three exist; a few repeats get "already listed"
+MAX_TEMPLATE_NAME: Final = 100
+EARLIEST_YEAR: Final = 2000
+LATEST_YEAR: Final = 2100
 ROOT: Final = "(tanım / definition)"
 
 _TEMPLATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -99,8 +108,9 @@ def did_you_mean(
 
 
 def valid_template_name(name: str) -> bool:
-    """A single directory name: no separators, no leading dot (so never ``..``)."""
-    return bool(_TEMPLATE_NAME.fullmatch(name))
+    """A single directory name of a sane length: no separators, no leading dot (so never
+    ``..``)."""
+    return len(name) <= MAX_TEMPLATE_NAME and bool(_TEMPLATE_NAME.fullmatch(name))
 
 
 def _text(max_length: int) -> AfterValidator:
@@ -195,6 +205,11 @@ def _start(value: object) -> datetime | None:
             raise ValueError(
                 f"tarih-saat anlaşılamadı: {value!r} / unreadable date-time: {value!r}"
             ) from None
+    if isinstance(value, datetime) and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(
+            f"yıl {EARLIEST_YEAR} ile {LATEST_YEAR} arasında olmalı / the year must lie "
+            f"between {EARLIEST_YEAR} and {LATEST_YEAR}"
+        )
     if not isinstance(value, datetime):
         if isinstance(value, date):
             raise ValueError(
@@ -221,6 +236,11 @@ def _channel(value: object) -> Channel:
 
 def _template(value: str) -> str:
     value = value.strip()
+    if len(value) > MAX_TEMPLATE_NAME:
+        raise ValueError(
+            f"en fazla {MAX_TEMPLATE_NAME} karakter olabilir / at most {MAX_TEMPLATE_NAME} "
+            "characters"
+        )
     if not valid_template_name(value):
         raise ValueError(
             f"şablon adı tek bir klasör adı olmalı: {value!r} / "
@@ -303,12 +323,12 @@ class _Model(BaseModel):
 class AudienceDefinition(_Model):
     """Who the campaign is for: students matching every given criterion."""
 
-    graduation_terms: list[Label] = []
+    graduation_terms: Annotated[list[Label], Field(max_length=MAX_VALUES)] = []
     graduation_term: Label | None = Field(default=None, exclude=True)
-    faculties: list[Label] = []
-    departments: list[Label] = []
-    degrees: list[Label] = []
-    advisor_emails: list[Email] = []
+    faculties: Annotated[list[Label], Field(max_length=MAX_VALUES)] = []
+    departments: Annotated[list[Label], Field(max_length=MAX_VALUES)] = []
+    degrees: Annotated[list[Label], Field(max_length=MAX_VALUES)] = []
+    advisor_emails: Annotated[list[Email], Field(max_length=MAX_VALUES)] = []
 
     @model_validator(mode="after")
     def _single_term(self) -> Self:
@@ -332,8 +352,12 @@ class WhatsAppOptions(_Model):
     """A provider-approved WhatsApp template and what fills its numbered placeholders."""
 
     content_sid: Annotated[str, AfterValidator(_content_sid)]
-    variables: dict[
-        Annotated[str, AfterValidator(_placeholder)], Annotated[str, AfterValidator(_variable)]
+    variables: Annotated[
+        dict[
+            Annotated[str, AfterValidator(_placeholder)],
+            Annotated[str, AfterValidator(_variable)],
+        ],
+        Field(max_length=MAX_VARIABLES),
     ] = {}
 
 
@@ -343,7 +367,7 @@ class WaveDefinition(_Model):
     name: Annotated[str, _text(100)]
     start: Start = None
     offset: Offset | None = None
-    channels: Annotated[list[ChannelName], Field(min_length=1)]
+    channels: Annotated[list[ChannelName], Field(min_length=1, max_length=MAX_CHANNELS)]
     template: Annotated[str, AfterValidator(_template)]
     only_unconverted: bool  # in a campaign, defaulted from the wave's position
     # What "converted" means for this wave, and a stage its students must have reached:
@@ -378,7 +402,7 @@ class CampaignDefinition(_Model):
     timezone: Annotated[str, AfterValidator(_timezone)]
     send_window: Window
     goal_url: Annotated[str, AfterValidator(_goal_url)]
-    waves: Annotated[list[WaveDefinition], Field(min_length=1)]
+    waves: Annotated[list[WaveDefinition], Field(min_length=1, max_length=MAX_WAVES)]
     scope: ScopeDefinition | None = None
 
     @model_validator(mode="before")
@@ -422,6 +446,10 @@ def parse_toml(text: str) -> dict[str, Any]:
     """TOML text as data; a syntax error is reported with its line and column."""
     try:
         return tomllib.loads(text.removeprefix("\ufeff"))
+    except RecursionError:
+        raise InvalidDefinitionError(
+            [Problem(ROOT, "TOML çok derin iç içe / the TOML is nested too deeply")]
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         position = _TOML_POSITION.search(message)
@@ -471,7 +499,7 @@ def _rule_problems(data: Mapping[str, Any]) -> list[Problem]:
     if isinstance(audience, Mapping):
         problems += _audience_rules(audience, "audience")
     waves = data.get("waves")
-    if isinstance(waves, list):
+    if isinstance(waves, list) and len(waves) <= MAX_WAVES:  # more: the schema says so
         names: list[object] = []
         for position, wave in enumerate(waves):
             if isinstance(wave, Mapping):
@@ -527,7 +555,7 @@ def _wave_rules(wave: Mapping[str, Any], at: str) -> list[Problem]:
     channels = wave.get("channels")
     names = (
         [c.strip().lower() if isinstance(c, str) else None for c in channels]
-        if isinstance(channels, list)
+        if isinstance(channels, list) and len(channels) <= MAX_CHANNELS
         else []
     )
     for index, name in enumerate(names):
@@ -592,6 +620,8 @@ _MESSAGES: Final = {
     "model_attributes_type": "tablo olmalı / must be a table",
     "dict_type": "tablo olmalı / must be a table",
     "too_short": "en az bir öğe gerekli / at least one item is needed",
+    "too_long": "en fazla {max_length} öğe olabilir / at most {max_length} items",
+    "recursion_loop": "çok derin iç içe / nested too deeply",
 }
 
 
@@ -611,7 +641,7 @@ def _reason(error: ErrorDetails, loc: tuple[str | int, ...]) -> str:
         tr, en = did_you_mean(key, model.model_fields) if model else ("", "")
         return f"bilinmeyen anahtar{tr} / unknown key{en}"
     if kind in _MESSAGES:
-        return _MESSAGES[kind]
+        return _MESSAGES[kind].format(max_length=context.get("max_length", ""))
     return f"geçersiz değer / invalid value ({error['msg']})"
 
 

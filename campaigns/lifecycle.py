@@ -24,6 +24,8 @@ from campaigns.audience import (
 from campaigns.db import lock_in_order
 from campaigns.definition import (
     AUDIENCE_KEYS,
+    MAX_VALUES,
+    MAX_WAVES,
     CampaignDefinition,
     did_you_mean,
     goal_host,
@@ -41,6 +43,7 @@ from campaigns.models import (
     Student,
     Wave,
     WaveStatus,
+    utcnow,
 )
 from campaigns.rendering import DEFAULT_LANGUAGE, missing_parts
 from campaigns.settings import Settings
@@ -66,9 +69,11 @@ def check_definition(
     *,
     settings: Settings,
     scope: Scope | None = None,
+    now: datetime | None = None,
 ) -> CampaignDefinition:
     """Validate a campaign file's text (TOML) or data against the schema, the students in the
-    database and the templates on disk; ``InvalidDefinitionError`` lists every problem.
+    database and the templates on disk; ``InvalidDefinitionError`` lists every problem. Fixed
+    start times must lie after ``now`` and waves must follow each other in time.
 
     Audience values are looked for among the students of the campaign's scope only: the
     caller's ``scope`` when given (a user who may not choose one: a ``scope`` table naming
@@ -97,9 +102,47 @@ def check_definition(
             asked = None  # audience values are then checked against every student
     # Checked on the raw data too, so a file with a typo elsewhere still gets these reported.
     problems += environment_problems(session, data, settings=settings, scope=scope or asked)
+    if definition is not None:
+        problems += timing_problems(definition, now or utcnow())
     if problems or definition is None:
         raise InvalidDefinitionError(ordered(problems))
     return definition
+
+
+def timing_problems(definition: CampaignDefinition, now: datetime) -> list[Problem]:
+    """Start times in the past, and waves that would go out before the one listed above
+    them (fixed times compared with fixed times, offsets with offsets)."""
+    problems: list[Problem] = []
+    zone = definition.zone
+    last_start: tuple[int, datetime] | None = None
+    last_offset: tuple[int, int] | None = None
+    for position, wave in enumerate(definition.waves):
+        if wave.start is not None:
+            local = wave.start.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            if wave.start < now:
+                problems.append(
+                    Problem(
+                        f"waves[{position}].start",
+                        f"geçmişte bir zaman: {local} ({definition.timezone}) / "
+                        f"a time in the past: {local} ({definition.timezone})",
+                    )
+                )
+            if last_start is not None and wave.start < last_start[1]:
+                problems.append(_out_of_order(position, "start", last_start[0]))
+            last_start = (position, wave.start)
+        if wave.offset is not None:
+            if last_offset is not None and wave.offset < last_offset[1]:
+                problems.append(_out_of_order(position, "offset", last_offset[0]))
+            last_offset = (position, wave.offset)
+    return problems
+
+
+def _out_of_order(position: int, key: str, before: int) -> Problem:
+    return Problem(
+        f"waves[{position}].{key}",
+        f"waves[{before}] dalgasından önce gider; dalgaları gönderilecekleri sırayla yazın / "
+        f"goes out before waves[{before}]: list the waves in the order they are sent",
+    )
 
 
 def environment_problems(
@@ -380,7 +423,7 @@ def _resolve(
         wanted.append(("graduation_terms", "audience.graduation_term", term))
     for key in AUDIENCE_KEYS:
         values = audience.get(key)
-        if isinstance(values, list):
+        if isinstance(values, list) and len(values) <= MAX_VALUES:  # more: the schema says so
             wanted += [
                 (key, f"audience.{key}[{index}]", value)
                 for index, value in enumerate(values)
@@ -430,7 +473,7 @@ def _comparison(key: str) -> Callable[[str], str]:
 
 
 def _template_problems(waves: object, templates_dir: Path) -> list[Problem]:
-    if not isinstance(waves, list):
+    if not isinstance(waves, list) or len(waves) > MAX_WAVES:
         return []
     problems: list[Problem] = []
     for position, wave in enumerate(waves):

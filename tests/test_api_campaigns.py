@@ -198,6 +198,57 @@ def test_unreadable_json_gets_422(pg_db: Database, api: Api) -> None:
     assert counts(pg_db) == (0, 0, 0)
 
 
+@pytest.mark.parametrize(
+    ("changes", "location", "said"),
+    [
+        (
+            {"waves": [{**DEFINITION["waves"][0], "template": "t" * 300}]},
+            ["body", "waves", 0, "template"],
+            "at most 100 characters",
+        ),
+        (
+            {"waves": [{**DEFINITION["waves"][0], "offset": None, "start": "9999-12-31T23:59"}]},
+            ["body", "waves", 0, "start"],
+            "between 2000 and 2100",
+        ),
+        (
+            {"audience": {"advisor_emails": [f"d{i}@u.example.edu.tr" for i in range(50_000)]}},
+            ["body", "audience", "advisor_emails"],
+            "at most 200 items",
+        ),
+    ],
+    ids=["template", "start", "advisors"],
+)
+def test_definitions_at_the_limits_get_422_naming_the_key(
+    pg_db: Database, api: Api, changes: dict[str, Any], location: list[Any], said: str
+) -> None:
+    for path in ("/campaigns", "/campaigns/validate"):
+        response = api.post(path, {**DEFINITION, **changes})
+        problems = (
+            response.json()["detail"]
+            if response.status_code == 422
+            else response.json()["problems"]
+        )
+        assert response.status_code in (200, 422), response.text
+        found = {tuple(p["loc"]): p["msg"] for p in problems}
+        assert said in found[tuple(location)]
+    assert counts(pg_db) == (0, 0, 0)
+
+
+def test_deeply_nested_json_gets_a_clear_400(pg_db: Database, api: Api) -> None:
+    response = api.client.post(
+        "/api/v1/campaigns",
+        headers={**bearer(api.cast.admin), "Content-Type": "application/json"},
+        content=b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "gövde okunamadı: JSON çok derin iç içe / unreadable body: the JSON is "
+        "nested too deeply"
+    }
+    assert counts(pg_db) == (0, 0, 0)
+
+
 def test_a_body_above_the_limit_gets_413_and_stores_nothing(
     pg_db: Database, tmp_path: Path
 ) -> None:

@@ -40,7 +40,7 @@ template = "registration_announcement"
 
 [[waves]]
 name = "sabit"
-start = 2025-07-01T10:00:00
+start = 2030-07-01T10:00:00
 channels = ["sms", "email"]
 template = "registration_reminder"
 """
@@ -191,12 +191,12 @@ def test_show_gives_start_times_in_the_campaign_time_zone(cli: Settings, tmp_pat
     created = run_json("create", campaign_file(tmp_path, berlin))
     data = run_json("show", str(created["id"]))
     fixed = data["waves"][1]
-    assert fixed["start_at"] == "2025-07-01T08:00:00+00:00"
-    assert fixed["start_local"] == "2025-07-01 10:00 CEST"
+    assert fixed["start_at"] == "2030-07-01T08:00:00+00:00"
+    assert fixed["start_local"] == "2030-07-01 10:00 CEST"
     assert data["waves"][0]["start_local"] is None  # offset wave, not launched yet
     assert data["send_window"] == "09:00-20:00"
     table = run("show", str(created["id"]))
-    assert "2025-07-01 10:00 CEST" in table.stdout
+    assert "2030-07-01 10:00 CEST" in table.stdout
     assert "başlatma + 0s / launch + 0s" in table.stdout
     assert "Europe/Berlin" in table.stdout
 

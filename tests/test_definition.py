@@ -351,3 +351,52 @@ def test_bad_stages_are_reported_with_their_key_paths() -> None:
     assert set(problems) == {"waves[0].goal", "waves[1].requires"}
     assert "registered, form_submitted" in problems["waves[0].goal"]
     assert "goal" in problems["waves[1].requires"]
+
+
+# --- bounds: every value is checked, so none may be unbounded ---------------------------------
+
+
+def problem_at(raw: dict[str, Any], location: str) -> str:
+    with pytest.raises(InvalidDefinitionError) as caught:
+        parse_definition(raw, default_timezone="Europe/Istanbul")
+    found = {p.location: p.reason for p in caught.value.problems}
+    assert location in found, found
+    return found[location]
+
+
+def test_a_template_name_longer_than_the_column_is_a_problem() -> None:
+    reason = problem_at(data(waves=[wave(template="t" * 300)]), "waves[0].template")
+    assert "at most 100 characters" in reason
+
+
+@pytest.mark.parametrize(
+    "start", ["9999-12-31T23:59:59", "0001-01-01T00:00:00", "9999-12-31T23:59:59-14:00"]
+)
+def test_starts_at_the_edges_of_the_calendar_are_problems(start: str) -> None:
+    reason = problem_at(data(waves=[wave(offset=None, start=start)]), "waves[0].start")
+    assert "between 2000 and 2100" in reason
+
+
+def test_deeply_nested_toml_is_a_problem() -> None:
+    with pytest.raises(InvalidDefinitionError) as caught:
+        parse_toml("a = " + "[" * 50_000 + "]" * 50_000)
+    assert "nested too deeply" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "location", "limit"),
+    [
+        (
+            data(audience={"advisor_emails": [f"d{i}@u.example.edu.tr" for i in range(50_000)]}),
+            "audience.advisor_emails",
+            200,
+        ),
+        (data(waves=[wave(name=f"w{i}") for i in range(500)]), "waves", 20),
+        (data(waves=[wave(channels=["email"] * 5000)]), "waves[0].channels", 10),
+    ],
+    ids=["advisors", "waves", "channels"],
+)
+def test_lists_have_limits_said_in_the_problem(
+    raw: dict[str, Any], location: str, limit: int
+) -> None:
+    assert problem_at(raw, location) == (f"en fazla {limit} öğe olabilir / at most {limit} items")

@@ -56,7 +56,7 @@ template = "registration_reminder"
 
 [[waves]]
 name = "sabit"
-start = 2025-07-01T10:00:00
+start = 2030-07-01T10:00:00
 channels = ["email"]
 template = "registration_announcement"
 """
@@ -169,7 +169,7 @@ def test_create_stores_the_campaign_and_its_waves(db: Database, create: Create) 
         assert [w.position for w in waves] == [1, 2, 3]
         assert [w.name for w in waves] == ["duyuru", "sms", "sabit"]
         assert [w.offset_seconds for w in waves] == [0, 259_200, None]
-        assert [w.start_at for w in waves] == [None, None, datetime(2025, 7, 1, 7, tzinfo=UTC)]
+        assert [w.start_at for w in waves] == [None, None, datetime(2030, 7, 1, 7, tzinfo=UTC)]
         assert [w.channels for w in waves] == [["email"], ["sms", "email"], ["email"]]
         assert [w.only_unconverted for w in waves] == [False, True, True]
         assert all(w.status is WaveStatus.WAITING for w in waves)
@@ -411,7 +411,7 @@ def test_launch_schedules_offset_waves_from_now(db: Database, create: Create) ->
         assert [w.start_at for w in stored.waves] == [
             NOW,
             NOW + timedelta(days=3),
-            datetime(2025, 7, 1, 7, tzinfo=UTC),  # absolute: unchanged
+            datetime(2030, 7, 1, 7, tzinfo=UTC),  # absolute: unchanged
         ]
 
 
@@ -541,3 +541,24 @@ def test_goal_urls_lead_only_to_the_configured_hosts(
     [problem] = caught.value.problems
     assert problem.location == "goal_url"
     assert reason in problem.reason
+
+
+def test_a_start_in_the_past_and_waves_out_of_order_are_problems(
+    db: Database, students: None, settings_with_templates: Settings
+) -> None:
+    text = DEFINITION.replace('offset = "3d"', 'offset = "0s"').replace(
+        "start = 2030-07-01T10:00:00", "start = 2025-06-01T09:30:00"
+    )
+    text = text.replace(
+        '[[waves]]\nname = "duyuru"\noffset = "0s"', '[[waves]]\nname = "duyuru"\noffset = "1d"'
+    )
+    with db.session() as session, pytest.raises(InvalidDefinitionError) as caught:
+        lifecycle.check_definition(session, text, settings=settings_with_templates, now=NOW)
+    found = {p.location: p.reason for p in caught.value.problems}
+    assert found["waves[2].start"] == (
+        "geçmişte bir zaman: 2025-06-01 09:30 (Europe/Istanbul) / "
+        "a time in the past: 2025-06-01 09:30 (Europe/Istanbul)"
+    )
+    assert found["waves[1].offset"].endswith(
+        "goes out before waves[0]: list the waves in the order they are sent"
+    )

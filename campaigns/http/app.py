@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from campaigns import __version__, redacted_errors
 from campaigns.adapters import adapter_env
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None, env: Mapping[str, str] | None =
         openapi_url="/api/v1/openapi.json",
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.state.services = services_
     # Public machine endpoints (providers, students' links, the alumni system) are plain
     # Starlette routes, first in line; the documented API follows.
@@ -65,3 +68,24 @@ def create_app(settings: Settings | None = None, env: Mapping[str, str] | None =
         return JSONResponse({"status": "ok", "database": True})
 
     return app
+
+
+# FastAPI's answer when a JSON body cannot be parsed at all, whatever the cause.
+_UNPARSED = "There was an error parsing the body"
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's answers, except an unreadable body, which is said in Turkish and English
+    with its cause."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _UNPARSED:
+        cause = exc.__cause__
+        if isinstance(cause, RecursionError):
+            turkish, english = "JSON çok derin iç içe", "the JSON is nested too deeply"
+        elif isinstance(cause, UnicodeDecodeError):
+            turkish, english = "UTF-8 değil", "not UTF-8"
+        else:
+            turkish, english = "JSON değil", "not JSON"
+        detail = f"gövde okunamadı: {turkish} / unreadable body: {english}"
+        return JSONResponse({"detail": detail}, status_code=400)
+    return await http_exception_handler(request, exc)
