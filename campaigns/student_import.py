@@ -31,6 +31,7 @@ from campaigns.conversions import link_unmatched
 from campaigns.errors import CampaignsError
 from campaigns.models import Student, utcnow
 from campaigns.tabular import Row, Severity, Table, as_text
+from campaigns.terms import InvalidTermError, parse_term
 from campaigns.text import clean
 
 logger = logging.getLogger(__name__)
@@ -341,6 +342,8 @@ def import_students(
     """
     columns, unused_full_name = _map_student_columns(table, overrides)
     default_term = clean(term) or None
+    if default_term is not None:
+        parse_term(default_term)  # a wrong --term is refused before anything is read
     report = ImportReport()
     report.issues.extend(
         Issue(1, None, None, "warning", _unrecognised_reason(name)) for name in columns.unrecognised
@@ -495,6 +498,12 @@ def _check_identity(
             "graduation term is missing and no --term was given",
             "error",
         )
+        return
+    # Read now, so that reports, audiences and the purge all see one spelling of a term.
+    try:
+        checked.values["graduation_term"] = str(parse_term(term))
+    except InvalidTermError as exc:
+        checked.problem("graduation_term", str(exc), "error")
 
 
 def _check_contacts(checked: _Checked, text: Callable[[str], str], columns: ColumnMap) -> None:

@@ -33,11 +33,12 @@ from campaigns.models import (
     utcnow,
 )
 from campaigns.optouts import unsubscribe
-from campaigns.purge import InvalidTermError, Term, parse_term, plan_purge
+from campaigns.purge import plan_purge
 from campaigns.reports import Dimension, campaign_report
 from campaigns.runtime import build_runtime
 from campaigns.settings import Settings
 from campaigns.suppressions import suppress
+from campaigns.terms import InvalidTermError, Term, parse_term
 from campaigns.tracking import record_events
 from channels.base import Channel, EventType
 from channels.base import DeliveryEvent as Event

@@ -20,6 +20,7 @@ from campaigns.errors import UnreadableFileError
 from campaigns.models import Conversion, ConversionStage, Student, utcnow
 from campaigns.student_import import STUDENT_COLUMNS, Change, ImportReport, import_students
 from campaigns.tabular import TOTAL_ROW_REASON, Table, parse_table, read_table
+from campaigns.terms import InvalidTermError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EN_SAMPLE = FIXTURES / "graduates_sample.csv"
@@ -571,3 +572,27 @@ def test_malformed_override_is_rejected(item: str) -> None:
 
 def test_override_parsing_keeps_equals_signs_in_column_names() -> None:
     assert parse_overrides([" A=B = phone "]) == {"A=B": "phone"}
+
+
+def test_terms_are_read_at_import_and_stored_one_way(db: Database) -> None:
+    report = run_import(
+        db,
+        csv_table(
+            [
+                student(1, term="2024-2025 bahar dönemi"),
+                student(2, term="Bahar 2019"),
+                student(3, term="2019-2021 Güz"),
+            ]
+        ),
+    )
+    assert (report.imported, report.rejected) == (1, 2)
+    problems = {(i.row, i.field): i.reason for i in report.issues if i.severity == "error"}
+    assert "unreadable term: 'Bahar 2019'" in problems[(3, "graduation_term")]
+    assert "two consecutive years" in problems[(4, "graduation_term")]
+    assert [s.graduation_term for s in stored(db).values()] == ["2024-2025 Bahar"]
+
+
+def test_a_wrong_term_option_is_refused_before_anything_is_read(db: Database) -> None:
+    with pytest.raises(InvalidTermError, match="unreadable term"):
+        run_import(db, csv_table([student(1, term="")]), term="Bahar 2024")
+    assert stored(db) == {}
