@@ -1,5 +1,6 @@
-"""Import a list of conversions (student number and time) exported by the alumni system or
-by Student Affairs. Rows that cannot be used are reported with their row number, never lost.
+"""Import a list of conversions exported by the alumni system or by Student Affairs: student
+numbers, with the time of each when the file has it (else the time of the import). Rows that
+cannot be used are reported with their row number, never lost.
 """
 
 from __future__ import annotations
@@ -46,12 +47,21 @@ _DAY_FIRST = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{4})(?:[ T](\d{1,2}):(\d{
 
 @dataclass(slots=True)
 class ConversionImportReport:
+    """What an import recorded; ``recorded_as_of`` is the time given to every conversion of a
+    file without a time column (None when the file has one)."""
+
     recorded: ConversionReport
     rejected: int = 0
     issues: list[dict[str, Any]] = field(default_factory=list)
+    recorded_as_of: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.recorded.as_dict(), "rejected": self.rejected, "issues": self.issues}
+        return {
+            **self.recorded.as_dict(),
+            "rejected": self.rejected,
+            "issues": self.issues,
+            "recorded_as_of": self.recorded_as_of.isoformat() if self.recorded_as_of else None,
+        }
 
 
 def parse_time(cell: Cell, zone: ZoneInfo) -> datetime:
@@ -97,9 +107,10 @@ def import_conversions(
 ) -> ConversionImportReport:
     """Record the conversions of a file; idempotent (the earliest time wins)."""
     columns = map_columns(table.headers, CONVERSION_COLUMNS, overrides=overrides)
-    missing = [name for name in CONVERSION_COLUMNS if not columns.has(name)]
-    if missing:
-        raise missing_columns_error(missing, table.headers)
+    if not columns.has("student_no"):
+        raise missing_columns_error(["student_no"], table.headers)
+    # A plain list of student numbers: they are recorded as of now (the summary says so).
+    now = None if columns.has("occurred_at") else utcnow()
 
     issues: list[dict[str, Any]] = [
         {
@@ -119,7 +130,7 @@ def import_conversions(
             problem = ("student_no", "öğrenci numarası yok / student number missing")
         else:
             try:
-                occurred = parse_time(columns.value(row, "occurred_at"), zone)
+                occurred = now or parse_time(columns.value(row, "occurred_at"), zone)
             except ValueError as exc:
                 problem = ("occurred_at", str(exc))
         if problem:
@@ -137,5 +148,8 @@ def import_conversions(
 
     report = record_conversions(session, entries, source=source)
     return ConversionImportReport(
-        report, rejected=sum(1 for i in issues if i["severity"] == "error"), issues=issues
+        report,
+        rejected=sum(1 for i in issues if i["severity"] == "error"),
+        issues=issues,
+        recorded_as_of=now,
     )

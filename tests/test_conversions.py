@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from campaigns.cli import app
+from campaigns.cli import app, output
 from campaigns.conversion_import import parse_time
 from campaigns.conversions import ConversionInput, link_unmatched, record_conversions
 from campaigns.db import Database
-from campaigns.models import Conversion, ConversionStage
+from campaigns.models import Conversion, ConversionStage, utcnow
 from campaigns.settings import Settings
 from tests.support import factories
 
@@ -126,11 +126,29 @@ def test_import_reads_xlsx_and_form_stage(db: Database, cli_env: Settings, tmp_p
     assert stored.occurred_at == datetime(2020, 8, 1, 9, 0, tzinfo=UTC)
 
 
-def test_a_file_without_a_time_column_changes_nothing(
+def test_a_plain_list_of_student_numbers_is_recorded_as_of_now(
+    db: Database, cli_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(output.console, "_width", 200)
+    with db.session() as session:
+        session.add(factories.student(student_no="601"))
+    path = tmp_path / "kayit_olanlar.csv"
+    path.write_text("Öğrenci No\n601\n602\n", encoding="utf-8")
+    before = utcnow()
+    result = CliRunner().invoke(app, ["conversions", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "recorded as of now" in result.stdout
+    stored = conversions(db)
+    assert set(stored) == {"601", "602"}
+    assert all(before <= at <= utcnow() for at, _ in stored.values())
+
+
+def test_a_file_without_student_numbers_changes_nothing(
     db: Database, cli_env: Settings, tmp_path: Path
 ) -> None:
     path = tmp_path / "eksik.csv"
-    path.write_text("Öğrenci No\n601\n", encoding="utf-8")
+    path.write_text("Kayıt Tarihi\n2020-07-16\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["conversions", "import", str(path)])
     assert result.exit_code != 0
+    assert "not found: student_no" in str(result.exception)
     assert conversions(db) == {}

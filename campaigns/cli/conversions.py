@@ -33,10 +33,11 @@ def import_file(
     ] = None,
     output: TableOutput = TableFormat.table,
 ) -> None:
-    """Record students who registered, from a list with student numbers and times.
+    """Kayıt olanları işle / record students who registered (or handed in the form).
 
-    Times without a time zone are read in CAMPAIGNS_TIMEZONE. Importing the same list again
-    changes nothing; an earlier time for a known conversion moves it back.
+    The list needs student numbers; times, when it has them, without a time zone are read in
+    CAMPAIGNS_TIMEZONE, and a list without times is recorded as of now. Importing the same
+    list again changes nothing; an earlier time for a known conversion moves it back.
     """
     table = read_table(file)
     settings = context.settings()
@@ -73,6 +74,11 @@ def import_file(
     )
     if report.issues:
         emit_table(["row", "student_no", "field", "severity", "reason"], report.issues)
+    if report.recorded_as_of is not None:
+        console.print(
+            "Dosyada tarih sütunu yok: kayıtlar şimdiki zamanla işlendi / the file has no time "
+            "column: the conversions were recorded as of now."
+        )
     if counts["unmatched"]:
         console.print(
             "Listede olmayan öğrenci numaraları saklandı; öğrenci listesi içe aktarılınca "
