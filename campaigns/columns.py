@@ -8,7 +8,7 @@ not matter: "ÖĞRENCİ NO", "Öğrenci No." and "ogrenci no" are the same heade
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from campaigns.errors import UnreadableFileError
@@ -87,15 +87,36 @@ def map_columns(
     return ColumnMap(headers=tuple(headers), columns=columns, unrecognised=unrecognised)
 
 
-def missing_columns_error(missing: Sequence[str], headers: Sequence[str]) -> UnreadableFileError:
-    """The error for required fields no column was found for."""
+def recogniser(spec: FieldSpec) -> Callable[[Sequence[str]], int]:
+    """How many cells of a row ``spec`` knows as headers: finds the header row of a file
+    whose first rows are a title or a note."""
+    wordings = {_key(w) for field, synonyms in spec.items() for w in (*synonyms, field)}
+
+    def recognised(cells: Sequence[str]) -> int:
+        return sum(
+            1
+            for cell in cells
+            if cell and (_key(cell) in wordings or _key(_PARENTHESISED.sub(" ", cell)) in wordings)
+        )
+
+    return recognised
+
+
+def missing_columns_error(
+    missing: Sequence[str], headers: Sequence[str], notes: Sequence[str] = ()
+) -> UnreadableFileError:
+    """The error for required fields no column was found for (``notes``: what the reader
+    said about the file, e.g. that other sheets exist)."""
     wanted = ", ".join(missing)
     found = ", ".join(repr(h) for h in headers if h) or "—"
+    said = "".join(f" — {note}" for note in notes)
     return UnreadableFileError(
-        f"gerekli sütun bulunamadı: {wanted} (dosyadaki sütunlar: {found}); "
-        f"sütun adını düzeltin veya --map 'Sütun Adı={missing[0]}' kullanın / "
-        f"required column not found: {wanted} (columns in the file: {found}); "
-        f"rename the column or use --map 'Column Name={missing[0]}'"
+        f"gerekli sütun bulunamadı: {wanted} (başlık olarak okunan sütunlar: {found}); "
+        f"sütun adını düzeltin, --map 'Sütun Adı={missing[0]}' kullanın ya da başlık başka "
+        f"bir satırdaysa --header-row N verin / required column not found: {wanted} (columns "
+        f"read as the header: {found}); rename the column, use --map "
+        f"'Column Name={missing[0]}', or give --header-row N if the header is on another row"
+        f"{said}"
     )
 
 

@@ -22,7 +22,7 @@ from campaigns.conversions import (
 )
 from campaigns.models import ConversionStage, utcnow
 from campaigns.student_import import STUDENT_COLUMNS
-from campaigns.tabular import Cell, Table, as_text
+from campaigns.tabular import Cell, Formula, Table, as_text, formula_reason
 
 CONVERSION_COLUMNS: FieldSpec = {
     "student_no": STUDENT_COLUMNS["student_no"],
@@ -108,7 +108,7 @@ def import_conversions(
     """Record the conversions of a file; idempotent (the earliest time wins)."""
     columns = map_columns(table.headers, CONVERSION_COLUMNS, overrides=overrides)
     if not columns.has("student_no"):
-        raise missing_columns_error(["student_no"], table.headers)
+        raise missing_columns_error(["student_no"], table.headers, table.notes)
     # A plain list of student numbers: they are recorded as of now (the summary says so).
     now = None if columns.has("occurred_at") else utcnow()
 
@@ -123,10 +123,28 @@ def import_conversions(
         for s in table.set_aside
     ]
     entries: list[ConversionInput] = []
+    issues += [
+        {
+            "row": table.header_row,
+            "student_no": None,
+            "field": None,
+            "severity": "warning",
+            "reason": note,
+        }
+        for note in table.notes
+    ]
     for row in table.rows:
         student_no = as_text(columns.value(row, "student_no"))
         problem: tuple[str, str] | None = None
-        if not student_no:
+        formulas = [
+            (name, index, cell)
+            for name, index in columns.columns.items()
+            if isinstance(cell := row.cell(index), Formula)
+        ]
+        if formulas:
+            name, index, cell = formulas[0]
+            problem = (name, formula_reason(columns.headers[index], index, cell))
+        elif not student_no:
             problem = ("student_no", "öğrenci numarası yok / student number missing")
         else:
             try:

@@ -30,7 +30,7 @@ from campaigns.contacts import (
 from campaigns.conversions import link_unmatched
 from campaigns.errors import CampaignsError
 from campaigns.models import Student, utcnow
-from campaigns.tabular import Row, Severity, Table, as_text
+from campaigns.tabular import Formula, Row, Severity, Table, as_text, formula_reason
 from campaigns.terms import InvalidTermError, parse_term
 from campaigns.text import clean
 
@@ -319,8 +319,13 @@ class _Checked:
     values: dict[str, Any] = field(default_factory=dict)
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
+    # Fields whose cell is a formula without a value: that is their one problem (their
+    # value is unknown, not missing).
+    formulas: set[str] = field(default_factory=set)
 
     def problem(self, field: str | None, reason: str, severity: Severity = "warning") -> None:
+        if field in self.formulas:
+            return
         target = self.errors if severity == "error" else self.warnings
         target.append(Issue(self.row, self.student_no or None, field, severity, reason))
 
@@ -346,11 +351,15 @@ def import_students(
         parse_term(default_term)  # a wrong --term is refused before anything is read
     report = ImportReport()
     report.issues.extend(
-        Issue(1, None, None, "warning", _unrecognised_reason(name)) for name in columns.unrecognised
+        Issue(table.header_row, None, None, "warning", _unrecognised_reason(name))
+        for name in columns.unrecognised
+    )
+    report.issues.extend(
+        Issue(table.header_row, None, None, "warning", note) for note in table.notes
     )
     if unused_full_name:
         report.issues.append(
-            Issue(1, None, "full_name", "warning", _unused_reason(unused_full_name))
+            Issue(table.header_row, None, "full_name", "warning", _unused_reason(unused_full_name))
         )
     for aside in table.set_aside:
         report.issues.append(Issue(aside.row, None, None, aside.severity, aside.reason))
@@ -416,7 +425,7 @@ def _map_student_columns(
     # Consent is required: without a recorded answer nobody may be contacted.
     missing += [f for f in ("faculty", "department", "contact_consent") if not columns.has(f)]
     if missing:
-        raise missing_columns_error(missing, table.headers)
+        raise missing_columns_error(missing, table.headers, table.notes)
     if has_split_name and columns.has("full_name"):
         # Separate name columns are exact; the combined one would only be split by guesswork.
         remaining = {f: i for f, i in columns.columns.items() if f != "full_name"}
@@ -458,10 +467,36 @@ def _check_row(row: Row, columns: ColumnMap, default_term: str | None) -> _Check
         return as_text(columns.value(row, field))
 
     checked = _Checked(row.number, text("student_no"))
+    _check_formulas(checked, row, columns, default_term)
     _check_identity(checked, text, columns, default_term)
     _check_contacts(checked, text, columns)
     _check_lengths(checked)
     return checked
+
+
+# Without these a row is rejected (the term only when no --term fills it in).
+REQUIRED = frozenset(
+    {"student_no", "first_name", "last_name", "full_name", "faculty", "department"}
+)
+
+
+def _check_formulas(
+    checked: _Checked, row: Row, columns: ColumnMap, default_term: str | None
+) -> None:
+    """Cells whose formula has no stored value: say so, naming the column, rather than
+    reporting the value as missing."""
+    for name, index in columns.columns.items():
+        cell = row.cell(index)
+        if isinstance(cell, Formula):
+            required = name in REQUIRED or (name == "graduation_term" and not default_term)
+            checked.problem(
+                name,
+                formula_reason(columns.headers[index], index, cell),
+                "error" if required else "warning",
+            )
+            checked.formulas.add(name)
+            if name == "full_name":  # the names it would have given are unknown too
+                checked.formulas |= {"first_name", "last_name"}
 
 
 def _check_identity(

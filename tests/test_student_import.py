@@ -14,7 +14,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import event, func, select
 
-from campaigns.columns import map_columns, parse_overrides
+from campaigns.columns import map_columns, parse_overrides, recogniser
 from campaigns.db import Database
 from campaigns.errors import UnreadableFileError
 from campaigns.models import Conversion, ConversionStage, Student, utcnow
@@ -596,3 +596,27 @@ def test_a_wrong_term_option_is_refused_before_anything_is_read(db: Database) ->
     with pytest.raises(InvalidTermError, match="unreadable term"):
         run_import(db, csv_table([student(1, term="")]), term="Bahar 2024")
     assert stored(db) == {}
+
+
+def test_a_formula_cell_without_a_value_is_named_not_called_missing(db: Database) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Dönem: 2024-2025 Bahar"])  # a title above the header
+    keys = ("student_no", "first_name", "last_name", "faculty", "department", "consent", "term")
+    sheet.append([*(COLUMNS[k] for k in keys), COLUMNS["phone"]])
+    place = ["Mühendislik Fakültesi", "Bilgisayar", "Evet", TERM]
+    sheet.append([20000001, "Ayşe", "=UPPER(B3)", *place, "0532 100 00 01"])
+    sheet.append([20000002, "Can", "Ateş", *place, "=TEXT(A4)"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    recognise = recogniser(STUDENT_COLUMNS)
+    report = run_import(db, parse_table(buffer.getvalue(), name="l.xlsx", recognise=recognise))
+    assert (report.rejected, report.imported) == (1, 1)
+    found = [(i.row, i.field, i.severity) for i in report.issues if i.row in (3, 4)]
+    # One problem per formula cell: the surname's rejects its row, the phone's warns.
+    assert found == [(3, "last_name", "error"), (4, "phone", "warning")]
+    [surname] = [i.reason for i in report.issues if i.field == "last_name"]
+    assert "column 'Soyadı' (C) holds a formula without a stored value (=UPPER(B3))" in surname
+    assert "missing" not in surname
+    assert (1, None, "warning") in [(i.row, i.field, i.severity) for i in report.issues]

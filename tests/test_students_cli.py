@@ -280,3 +280,52 @@ def test_every_command_and_option_has_help(cli_env: Settings) -> None:
     assert "--term" in import_help.stdout
     assert "--map" in import_help.stdout
     assert "exit codes" in import_help.stdout
+
+
+def test_a_title_row_and_another_sheet_are_handled(
+    cli_env: Settings, db: Database, tmp_path: Path
+) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    notes = workbook.active
+    assert notes is not None
+    notes.title = "Kapak"
+    notes.append(["2024-2025 Bahar mezun adayları"])
+    listed = workbook.create_sheet("Mezunlar")
+    listed.append(["Öğrenci İşleri Daire Başkanlığı"])  # a title above the header
+    listed.append(HEADER.split(";"))
+    listed.append(
+        [
+            "1001",
+            "Ayşe",
+            "Yılmaz",
+            "Mühendislik Fakültesi",
+            "Bilgisayar",
+            "lisans",
+            "0532 100 00 01",
+            "Evet",
+            "2024-2025 Bahar",
+        ]
+    )
+    path = tmp_path / "liste.xlsx"
+    workbook.save(path)
+
+    first = runner.invoke(app, ["students", "import", str(path)])
+    assert first.exit_code != 0
+    # The hint says what to try: another sheet, or a header further down.
+    assert "--header-row" in str(first.exception)
+    assert "use --sheet for the others ('Mezunlar')" in str(first.exception)
+    chosen = runner.invoke(
+        app, ["students", "import", str(path), "--sheet", "Mezunlar", "--format", "json"]
+    )
+    assert chosen.exit_code == 0, chosen.output
+    report = json.loads(chosen.stdout)
+    assert report["imported"] == 1
+    assert [(i["row"], i["severity"]) for i in report["issues"]] == [(1, "warning")]
+    named = runner.invoke(
+        app,
+        ["students", "import", str(path), "--sheet", "2", "--header-row", "2", "--format", "json"],
+    )
+    assert json.loads(named.stdout)["unchanged"] == 1
+    assert list(students_in(db)) == ["1001"]

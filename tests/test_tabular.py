@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 
+from campaigns import tabular
 from campaigns.errors import UnreadableFileError
-from campaigns.tabular import TOTAL_ROW_REASON, WIDE_ROW_REASON, as_text, parse_table, read_table
+from campaigns.tabular import (
+    TOTAL_ROW_REASON,
+    WIDE_ROW_REASON,
+    Formula,
+    as_text,
+    formula_reason,
+    parse_table,
+    read_table,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EN_SAMPLE = FIXTURES / "graduates_sample.csv"
@@ -221,3 +231,130 @@ def test_unreadable_files_raise_one_bilingual_error(content: bytes, expected: st
 def test_missing_file_is_unreadable(tmp_path: Path) -> None:
     with pytest.raises(UnreadableFileError, match=r"dosya bulunamadı: yok\.csv / file not found"):
         read_table(tmp_path / "yok.csv")
+
+
+# --- bounds, headers below a title, sheets, formulas ------------------------------------------
+
+
+def with_sheet_xml(workbook: bytes, sheet_xml: bytes) -> bytes:
+    """The workbook with its first sheet's XML replaced."""
+    source = zipfile.ZipFile(io.BytesIO(workbook))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            target.writestr(item, sheet_xml if item.filename.endswith("sheet1.xml") else data)
+    return out.getvalue()
+
+
+def test_an_xlsx_that_unpacks_to_far_more_than_it_weighs_is_refused() -> None:
+    cells = b'<c r="A1" t="inlineStr"><is><t>x</t></is></c>' * 700_000
+    xml = (
+        b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main"><sheetData><row r="1">' + cells + b"</row></sheetData>"
+        b"</worksheet>"
+    )
+    bomb = with_sheet_xml(xlsx_bytes([["a"]]), xml)
+    assert len(bomb) < len(xml) / 100  # a few hundred kilobytes that unpack to megabytes
+    with pytest.raises(UnreadableFileError, match="the XLSX sheet is too large"):
+        parse_table(bomb, name="bomba.xlsx")
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_file_with_more_rows_than_the_limit_is_refused(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tabular, "MAX_ROWS", 5)
+    rows = [["no", "ad"], *[[str(i), "x"] for i in range(6)]]
+    data = "\n".join(",".join(r) for r in rows).encode() if kind == "csv" else xlsx_bytes(rows)
+    with pytest.raises(UnreadableFileError, match="more than 5 rows; split the list"):
+        parse_table(data, name=f"liste.{kind}")
+    exactly = rows[:-1]
+    fits = (
+        "\n".join(",".join(r) for r in exactly).encode() if kind == "csv" else xlsx_bytes(exactly)
+    )
+    assert len(parse_table(fits, name=f"liste.{kind}").rows) == 5
+
+
+def test_too_many_columns_is_refused() -> None:
+    with pytest.raises(UnreadableFileError, match="too many columns"):
+        parse_table(",".join(f"c{i}" for i in range(300)).encode() + b"\n", name="genis.csv")
+
+
+def known_headers(cells: object) -> int:
+    return sum(1 for c in cells if c in {"Öğrenci No", "Adı", "Soyadı"})  # type: ignore[attr-defined]
+
+
+def test_the_header_is_found_below_a_title() -> None:
+    text = (
+        "2024-2025 Bahar Dönemi Mezun Aday Listesi;;\n"
+        "Hazırlayan: Öğrenci İşleri;;\n"
+        ";;\n"
+        "Öğrenci No;Adı;Soyadı\n"
+        "1001;Ayşe;Yılmaz\n"
+    ).encode()
+    table = parse_table(text, name="liste.csv", recognise=known_headers)
+    assert table.headers == ("Öğrenci No", "Adı", "Soyadı")
+    assert table.header_row == 4
+    assert [r.number for r in table.rows] == [5]
+    assert [(a.row, a.severity) for a in table.set_aside] == [(1, "warning"), (2, "warning")]
+    # Or named: the same table.
+    named = parse_table(text, name="liste.csv", header_row=4)
+    assert (named.headers, named.header_row) == (table.headers, 4)
+    # Without a recognisable header the first row stays the header.
+    assert parse_table(text, name="liste.csv").header_row == 1
+    with pytest.raises(UnreadableFileError, match="row 3 is blank"):
+        parse_table(text, name="liste.csv", header_row=3)
+
+
+def two_sheets() -> bytes:
+    workbook = Workbook()
+    notes = workbook.active
+    assert notes is not None
+    notes.title = "Açıklama"
+    notes.append(["Bu dosya Öğrenci İşleri tarafından hazırlanmıştır"])
+    listed = workbook.create_sheet("Liste")
+    listed.append(["Öğrenci No", "Adı"])
+    listed.append([1001, "Ayşe"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_sheet_can_be_chosen_by_name_or_number() -> None:
+    data = two_sheets()
+    first = parse_table(data, name="liste.xlsx")
+    assert first.headers == ("Bu dosya Öğrenci İşleri tarafından hazırlanmıştır",)
+    assert first.notes == [
+        "ilk sayfa 'Açıklama' okundu; diğerleri ('Liste') için --sheet kullanın / the first "
+        "sheet 'Açıklama' was read; use --sheet for the others ('Liste')"
+    ]
+    for sheet in ("Liste", "LİSTE", "2"):
+        chosen = parse_table(data, name="liste.xlsx", sheet=sheet)
+        assert chosen.headers == ("Öğrenci No", "Adı")
+        assert [r.cells for r in chosen.rows] == [("1001", "Ayşe")]
+        assert chosen.notes == []
+    with pytest.raises(
+        UnreadableFileError, match=r"no sheet 'Özet' \(sheets: 'Açıklama', 'Liste'\)"
+    ):
+        parse_table(data, name="liste.xlsx", sheet="Özet")
+    with pytest.raises(UnreadableFileError, match="for XLSX files only"):
+        parse_table(b"a,b\n1,2\n", name="liste.csv", sheet="Liste")
+
+
+def test_a_formula_without_a_stored_value_is_told_apart_from_an_empty_cell() -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Öğrenci No", "Adı", "Soyadı"])
+    sheet.append([1001, "Ayşe", "=UPPER(B2)"])  # openpyxl stores no value for it
+    sheet.append([1002, "Can", None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    table = parse_table(buffer.getvalue(), name="liste.xlsx")
+    assert table.rows[0].cells[2] == Formula("=UPPER(B2)")
+    assert table.rows[1].cells[2] == ""
+    assert as_text(table.rows[0].cells[2]) == ""
+    assert "column 'Soyadı' (C) holds a formula" in formula_reason(
+        "Soyadı", 2, Formula("=UPPER(B2)")
+    )

@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 
 from campaigns.cli import context
+from campaigns.cli.files import HeaderRow, Sheet, read_list
 from campaigns.cli.output import TableFormat, TableOutput, console, emit_json, emit_table
 from campaigns.columns import parse_overrides
-from campaigns.conversion_import import import_conversions
+from campaigns.conversion_import import CONVERSION_COLUMNS, import_conversions
 from campaigns.models import ConversionStage
-from campaigns.tabular import read_table
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -31,6 +31,8 @@ def import_file(
         list[str] | None,
         typer.Option("--map", help="'Sütun Adı=alan' (student_no, occurred_at); repeatable."),
     ] = None,
+    header_row: HeaderRow = None,
+    sheet: Sheet = None,
     output: TableOutput = TableFormat.table,
 ) -> None:
     """Kayıt olanları işle / record students who registered (or handed in the form).
@@ -39,7 +41,7 @@ def import_file(
     CAMPAIGNS_TIMEZONE, and a list without times is recorded as of now. Importing the same
     list again changes nothing; an earlier time for a known conversion moves it back.
     """
-    table = read_table(file)
+    table = read_list(file, CONVERSION_COLUMNS, header_row, sheet)
     settings = context.settings()
     with context.db().session() as session:
         report = import_conversions(

@@ -14,6 +14,7 @@ from sqlalchemy import true
 
 from campaigns import audit
 from campaigns.cli import context
+from campaigns.cli.files import HeaderRow, Sheet, read_list
 from campaigns.cli.output import (
     ListFormat,
     TableFormat,
@@ -28,7 +29,6 @@ from campaigns.models import Student
 from campaigns.student_import import FIELDS, STUDENT_COLUMNS, ImportReport, import_students
 from campaigns.student_import import Progress as ProgressCallback
 from campaigns.student_search import search_students
-from campaigns.tabular import read_table
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -104,6 +104,8 @@ def import_command(
             ),
         ),
     ] = None,
+    header_row: HeaderRow = None,
+    sheet: Sheet = None,
     output: Annotated[
         TableFormat,
         typer.Option("--format", help="Çıktı biçimi / output format: table or json (the report)."),
@@ -111,7 +113,7 @@ def import_command(
 ) -> None:
     """Import a list of graduating students (see ``IMPORT_HELP``)."""
     overrides = parse_overrides(mapping or [])
-    table = read_table(file)
+    table = read_list(file, STUDENT_COLUMNS, header_row, sheet)
     database = context.db()
     show_progress = output is TableFormat.table and len(table.rows) > PROGRESS_THRESHOLD
     total = len(table.rows) if show_progress else None
