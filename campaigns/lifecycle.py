@@ -48,7 +48,8 @@ from campaigns.models import (
 from campaigns.rendering import DEFAULT_LANGUAGE, missing_parts
 from campaigns.settings import Settings
 from campaigns.text import clean, fold
-from channels.base import Channel
+from channels.base import Channel, ConfigurationError
+from channels.registry import load as load_adapter
 
 STATUS_NAMES: Final = {
     CampaignStatus.DRAFT: "taslak",
@@ -158,7 +159,40 @@ def environment_problems(
     audience = data.get("audience")
     problems = _resolve(session, audience, scope)[1] if isinstance(audience, Mapping) else []
     problems += _goal_problems(data.get("goal_url"), settings.allowed_goal_hosts)
+    problems += _approved_template_problems(data.get("waves"), settings)
     return problems + _template_problems(data.get("waves"), settings.templates_dir)
+
+
+def _approved_template_problems(waves: object, settings: Settings) -> list[Problem]:
+    """Waves on a channel whose configured provider delivers only approved templates
+    (Twilio's WhatsApp: free text outside a 24-hour conversation fails with 63016) must
+    name one."""
+    if not isinstance(waves, list) or len(waves) > MAX_WAVES:
+        return []
+    problems: list[Problem] = []
+    for channel in Channel:
+        name = settings.adapter_for(channel.value)
+        try:
+            adapter = load_adapter(name)
+        except ConfigurationError:
+            continue  # ``campaigns check`` names an adapter that cannot be loaded
+        if channel not in adapter.requires_template:
+            continue
+        for position, wave in enumerate(waves):
+            if not isinstance(wave, Mapping) or wave.get(channel.value) is not None:
+                continue
+            channels = wave.get("channels")
+            if isinstance(channels, list) and channel in _channels(channels):
+                problems.append(
+                    Problem(
+                        f"waves[{position}].{channel.value}",
+                        f"{name} yalnızca onaylı şablon iletir: [waves.{channel.value}] "
+                        "tablosunda content_sid ve variables verin / "
+                        f"{name} delivers only an approved template: name it in a "
+                        f"[waves.{channel.value}] table (content_sid, variables)",
+                    )
+                )
+    return problems
 
 
 def _goal_problems(goal_url: object, allowed: frozenset[str]) -> list[Problem]:

@@ -19,6 +19,7 @@ from campaigns.adapters import AdapterPool
 from campaigns.costs import refresh_costs
 from campaigns.db import Database
 from campaigns.dispatch import Dispatcher
+from campaigns.heartbeats import SCHEDULER, beat
 from campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -91,6 +92,7 @@ def tick(
         report.started.append(wave_id)
 
     report.finished_waves, report.finished_campaigns = db.run(lambda session: _finish(session, now))
+    db.run(lambda session: beat(session, SCHEDULER, now, {"planned": len(report.planned)}))
     return report
 
 

@@ -201,6 +201,14 @@ class ChannelAdapter(ABC):
     name: ClassVar[str]
     channels: ClassVar[frozenset[Channel]]
     max_batch: ClassVar[int] = 1
+    delivers: ClassVar[bool] = True
+    """False for adapters whose messages reach nobody (files, benchmarks): checks say so."""
+    requires_template: ClassVar[frozenset[Channel]] = frozenset()
+    """Channels on which the provider only delivers an approved template (WhatsApp
+    business messages): a wave without one is a problem before anything is sent."""
+    variables: ClassVar[frozenset[str]] = frozenset()
+    """The host's ``CAMPAIGNS_*`` variables the adapter reads, so a check can tell a typo
+    from a setting."""
 
     @classmethod
     @abstractmethod

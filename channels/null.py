@@ -21,6 +21,7 @@ class NullAdapter(ChannelAdapter):
     name = "null"
     channels = frozenset(Channel)
     max_batch = 1000
+    delivers = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:

@@ -32,6 +32,10 @@ class OutboxAdapter(ChannelAdapter):
     name = "outbox"
     channels = frozenset(Channel)
     max_batch = 500
+    delivers = False
+    variables = frozenset(
+        {"CAMPAIGNS_OUTBOX_DIR", "CAMPAIGNS_EMAIL_FROM", "CAMPAIGNS_EMAIL_REPLY_TO"}
+    )
 
     def __init__(self, directory: Path, sender: Sender) -> None:
         self.directory = directory

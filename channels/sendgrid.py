@@ -264,6 +264,7 @@ class SendGridAdapter(ChannelAdapter):
     name = "sendgrid"
     channels = frozenset({Channel.EMAIL})
     max_batch = MAX_RECIPIENTS
+    variables = frozenset({"CAMPAIGNS_EMAIL_FROM", "CAMPAIGNS_EMAIL_REPLY_TO"})
 
     def __init__(
         self,

@@ -96,6 +96,14 @@ class SmtpAdapter(ChannelAdapter):
     name = "smtp"
     channels = frozenset({Channel.EMAIL})
     max_batch = 100
+    variables = frozenset(
+        {
+            "CAMPAIGNS_SMTP_URL",
+            "CAMPAIGNS_SMTP_TIMEOUT",
+            "CAMPAIGNS_EMAIL_FROM",
+            "CAMPAIGNS_EMAIL_REPLY_TO",
+        }
+    )
 
     def __init__(
         self,

@@ -422,6 +422,10 @@ MessageParams = Callable[[OutboundMessage], Mapping[str, Any]]
 class TwilioAdapter(ChannelAdapter):
     """What the SMS and WhatsApp adapters share: a sender, its prices, closing it."""
 
+    variables = frozenset(
+        {"CAMPAIGNS_PUBLIC_URL", "CAMPAIGNS_WEBHOOK_URL_BASE", "CAMPAIGNS_REDIS_URL"}
+    )
+
     def __init__(
         self,
         settings: TwilioSettings,

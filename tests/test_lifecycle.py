@@ -562,3 +562,18 @@ def test_a_start_in_the_past_and_waves_out_of_order_are_problems(
     assert found["waves[1].offset"].endswith(
         "goes out before waves[0]: list the waves in the order they are sent"
     )
+
+
+def test_whatsapp_through_twilio_needs_an_approved_template(
+    db: Database, students: None, settings_with_templates: Settings
+) -> None:
+    text = DEFINITION.replace('channels = ["sms", "email"]', 'channels = ["whatsapp", "sms"]')
+    on_twilio = settings_with_templates.model_copy(update={"whatsapp_adapter": "twilio-whatsapp"})
+    with db.session() as session, pytest.raises(InvalidDefinitionError) as caught:
+        lifecycle.check_definition(session, text, settings=on_twilio, now=NOW)
+    [problem] = caught.value.problems
+    assert problem.location == "waves[1].whatsapp"
+    assert "twilio-whatsapp delivers only an approved template" in problem.reason
+    # The outbox writes whatever it gets: no template needed there.
+    with db.session() as session:
+        lifecycle.check_definition(session, text, settings=settings_with_templates, now=NOW)
