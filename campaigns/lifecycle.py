@@ -363,6 +363,12 @@ def launch(session: Session, campaign_id: int, *, now: datetime) -> Campaign:
     return campaign
 
 
+def ensure_launchable(session: Session, campaign_id: int) -> Campaign:
+    """The campaign if it can be launched (a draft); ``NotFoundError`` or ``StateError``
+    otherwise, before any check is run for it."""
+    return _transition(session, campaign_id, "launch", {CampaignStatus.DRAFT}, lock=False)
+
+
 def pause(session: Session, campaign_id: int) -> Campaign:
     """Stop sending until resumed; nothing already planned is lost."""
     campaign = _transition(session, campaign_id, "pause", {CampaignStatus.ACTIVE})
@@ -415,10 +421,15 @@ _ACTIONS: Final = {
 
 
 def _transition(
-    session: Session, campaign_id: int, action: str, allowed: set[CampaignStatus]
+    session: Session,
+    campaign_id: int,
+    action: str,
+    allowed: set[CampaignStatus],
+    *,
+    lock: bool = True,
 ) -> Campaign:
     # Locked so that two transitions (or one and the scheduler) cannot interleave.
-    campaign = session.get(Campaign, campaign_id, with_for_update=True, populate_existing=True)
+    campaign = session.get(Campaign, campaign_id, with_for_update=lock, populate_existing=True)
     if campaign is None:
         raise _not_found(campaign_id)
     if campaign.status not in allowed:

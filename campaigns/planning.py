@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
     case,
     exists,
@@ -33,6 +34,7 @@ from sqlalchemy.orm import QueryableAttribute, Session, aliased
 from campaigns.audience import campaign_condition
 from campaigns.errors import NotFoundError
 from campaigns.models import (
+    Campaign,
     CampaignStatus,
     Conversion,
     ConversionStage,
@@ -110,15 +112,62 @@ def plan_wave(session: Session, wave_id: int, *, now: datetime | None = None) ->
     ):
         return PlanResult(wave_id, planned=False)
 
-    dialect = session.get_bind().dialect.name
-    session.execute(_plan_statement(wave, campaign_condition(session, campaign), now, dialect))
+    rows = _plan_rows(wave, campaign_condition(session, campaign), now)
+    # Re-planning inserts nothing: rows that exist for (wave, student) are kept.
+    upsert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        upsert(Message)
+        .from_select(PLANNED_COLUMNS, rows)
+        .on_conflict_do_nothing(index_elements=["wave_id", "student_id"])
+    )
     wave.status = WaveStatus.SENDING
     wave.planned_at = now
     session.flush()
     return _summarise(session, wave_id)
 
 
-def _plan_statement(wave: Wave, audience: ColumnElement[bool], now: datetime, dialect: str) -> Any:
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """What planning a wave now would decide: students per channel, and skips by reason."""
+
+    by_channel: Mapping[str, int]
+    skipped: Mapping[str, int]
+
+    @property
+    def sending(self) -> int:
+        return sum(self.by_channel.values())
+
+
+def forecast_wave(session: Session, wave: Wave, campaign: Campaign, now: datetime) -> Forecast:
+    """Planning's decision for every student, counted instead of written (for a launch to
+    say what it will do). Later waves will differ by whoever converts meanwhile."""
+    rows = _plan_rows(wave, campaign_condition(session, campaign), now).subquery("planned")
+    counts = session.execute(
+        select(rows.c.channel, rows.c.skip_reason, func.count()).group_by(
+            rows.c.channel, rows.c.skip_reason
+        )
+    ).all()
+    return Forecast(
+        by_channel={channel: n for channel, reason, n in counts if channel is not None},
+        skipped={reason: n for channel, reason, n in counts if reason is not None},
+    )
+
+
+PLANNED_COLUMNS = [
+    "wave_id",
+    "student_id",
+    "status",
+    "skip_reason",
+    "channel",
+    "address",
+    "secret",
+    "attempts",
+    "created_at",
+]
+
+
+def _plan_rows(wave: Wave, audience: ColumnElement[bool], now: datetime) -> Select[Any]:
+    """One row per student of ``audience``: a message to send, or a skip and its reason."""
     candidates = channel_candidates(wave.channels)
     joins = []
     usable: list[ColumnElement[bool]] = []
@@ -174,7 +223,7 @@ def _plan_statement(wave: Wave, audience: ColumnElement[bool], now: datetime, di
         (cand.c.channel.is_(None), literal(SkipReason.UNREACHABLE.value)),
         else_=null(),
     )
-    rows = select(
+    return select(
         literal(wave.id).label("wave_id"),
         cand.c.student_id,
         case(
@@ -188,24 +237,6 @@ def _plan_statement(wave: Wave, audience: ColumnElement[bool], now: datetime, di
         literal(0).label("attempts"),
         literal(now, Message.created_at.type).label("created_at"),
     ).where(true())
-    columns = [
-        "wave_id",
-        "student_id",
-        "status",
-        "skip_reason",
-        "channel",
-        "address",
-        "secret",
-        "attempts",
-        "created_at",
-    ]
-    # Re-planning inserts nothing: rows that exist for (wave, student) are kept.
-    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return (
-        upsert(Message)
-        .from_select(columns, rows)
-        .on_conflict_do_nothing(index_elements=["wave_id", "student_id"])
-    )
 
 
 def _summarise(session: Session, wave_id: int) -> PlanResult:

@@ -29,7 +29,7 @@ from campaigns.models import (
     WaveStatus,
     utcnow,
 )
-from channels.base import Channel, InFlight
+from channels.base import Channel, ConfigurationError, InFlight
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,12 @@ def recover_stale(
 
     report = RecoveryReport()
     for channel, in_flight in by_channel.items():
-        adapter = adapters.for_channel(channel)
+        try:
+            adapter = adapters.for_channel(channel)
+        except ConfigurationError as exc:
+            # Asked again once the channel can run: until then the rows wait as they are.
+            adapters.mark_unavailable(channel, exc)
+            continue
         known = adapter.reconcile(in_flight)
         for message in in_flight:
             message_id = message.message_id

@@ -12,7 +12,7 @@ import logging
 import traceback
 from typing import Final
 
-LOGGERS: Final = ("uvicorn.error", "celery.app.trace", "celery.worker")
+LOGGERS: Final = ("uvicorn.error", "celery.app.trace", "celery.worker", "campaigns.run")
 
 
 class WithholdExceptionMessages(logging.Filter):

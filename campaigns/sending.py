@@ -178,12 +178,20 @@ class WaveSender:
         results: list[SendResult] = [Rejected(i, e) for i, e in rejected.items()]
         unknown: dict[int, str] = {}
         providers: dict[int, str] = {}
-        try:
-            for channel, batch in outbound.items():
+        held: dict[Channel, str] = {}
+        for channel, batch in outbound.items():
+            try:
                 self._send_channel(channel, batch, results, unknown, providers)
-        except ConfigurationError:
-            release(self.db, [c.id for c in claimed if c.id not in skips])
-            raise
+            except ConfigurationError as exc:
+                # The channel cannot send: its wave waits, the other channels go on.
+                held[channel] = self.adapters.mark_unavailable(channel, exc)
+        if held:
+            answered = {r.message_id for r in results} | set(unknown)
+            unsent = [m.id for c in held for m in outbound[c] if m.id not in answered]
+            release(self.db, unsent)
+            self.db.run(lambda session: _hold(session, wave_id, held))
+            outcome.more = False  # the chain would only claim the same rows again
+            outcome.idle = "held"
 
         by_id = {c.id: c for c in claimed}
         texts = {m.id: m.text for batch in outbound.values() for m in batch}
@@ -222,7 +230,16 @@ class WaveSender:
             return BatchOutcome(idle=campaign.status.value)
         if not SendWindow.of(campaign).is_open(now, campaign.timezone):
             return BatchOutcome(idle="window_closed")
-        return wave, campaign, claim(session, wave, self.settings.batch_size, now)
+        held = {}
+        for name in wave.channels:
+            reason = self.adapters.unavailable(Channel(name))
+            if reason is not None:
+                held[Channel(name)] = reason
+        _hold(session, wave.id, held)
+        claimed = claim(session, wave, self.settings.batch_size, now, skip=set(held))
+        if held and not claimed:
+            return BatchOutcome(idle="held")
+        return wave, campaign, claimed
 
     def next_retry(self, wave_id: int, now: datetime) -> datetime | None:
         """When the wave's earliest message waiting for a retry is due (None: none waits)."""
@@ -409,15 +426,18 @@ class WaveSender:
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
 
-def claim(session: Session, wave: Wave, limit: int, now: datetime) -> list[Claimed]:
-    """Atomically move up to ``limit`` due pending rows to ``sending``, commit, and return them
-    with what rendering and the send-time checks need."""
+def claim(
+    session: Session, wave: Wave, limit: int, now: datetime, *, skip: set[Channel] | None = None
+) -> list[Claimed]:
+    """Atomically move up to ``limit`` due pending rows to ``sending`` (none of a channel in
+    ``skip``), commit, and return them with what rendering and the send-time checks need."""
     due = (
         select(messages.c.id)
         .where(
             messages.c.wave_id == wave.id,
             messages.c.status == MessageStatus.PENDING.value,
             or_(messages.c.next_attempt_at.is_(None), messages.c.next_attempt_at <= now),
+            messages.c.channel.not_in([c.value for c in skip]) if skip else true(),
         )
         .order_by(messages.c.id)
         .limit(limit)
@@ -470,6 +490,18 @@ def _with_context(source: Any, wave: Wave) -> Select[Any]:
         suppressed.label("suppressed"),
         converted.label("converted"),
     ).join(Student, Student.id == c.student_id)
+
+
+def _hold(session: Session, wave_id: int, held: Mapping[Channel, str]) -> None:
+    """Say why the wave cannot send now (or that it can again): people read it in
+    ``campaign show`` and the report."""
+    reason = "; ".join(f"{c.value}: {text}" for c, text in sorted(held.items())) or None
+    session.execute(
+        update(Wave)
+        .where(Wave.id == wave_id, Wave.hold_reason.is_distinct_from(reason))
+        .values(hold_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def release(db: Database, ids: Sequence[int]) -> None:

@@ -111,7 +111,8 @@ def test_cli_changes_are_audited(
     created = cli("campaign", "create", str(definition), "--format", "json")
     assert created.exit_code == 0, created.output
     assert json.loads(created.stdout)["id"] == 1
-    for action in ("launch", "pause", "resume", "cancel"):
+    assert cli("campaign", "launch", "1", "--yes").exit_code == 0
+    for action in ("pause", "resume", "cancel"):
         assert cli("campaign", action, "1").exit_code == 0
     assert cli("suppressions", "add", "sms", "0535 927 71 27", "--reason", "istek").exit_code == 0
     assert cli("suppressions", "remove", "sms", "+905359277127").exit_code == 0

@@ -212,7 +212,7 @@ def test_launch_pause_resume_cancel(
 ) -> None:
     campaign_id = str(run_json("create", campaign_file(tmp_path))["id"])
 
-    launched = run_json("launch", campaign_id)
+    launched = run_json("launch", campaign_id, "--yes")
     assert launched["status"] == "active"
     assert launched["waves"][0]["start_at"] == launched["launched_at"]
     assert len(notified) == 1

@@ -7,8 +7,7 @@ from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from campaigns.adapters import AdapterPool
 from campaigns.db import Database
@@ -21,6 +20,7 @@ from campaigns.models import (
     MessageStatus,
     Student,
     Suppression,
+    Wave,
     utcnow,
 )
 from campaigns.planning import plan_wave
@@ -32,9 +32,11 @@ from channels.base import (
     Channel,
     ConfigurationError,
     InFlight,
+    OutboundMessage,
     OutcomeUnknownError,
     PermanentError,
     RateLimitedError,
+    SendResult,
     TransientError,
 )
 from channels.outbox import OutboxAdapter
@@ -348,14 +350,59 @@ def test_success_clears_the_error_of_an_earlier_attempt(db: Database, settings: 
     )
 
 
-def test_a_configuration_error_gives_the_claim_back(db: Database, settings: Settings) -> None:
+def test_a_configuration_error_gives_the_claim_back_and_holds_the_wave(
+    db: Database, settings: Settings
+) -> None:
     wave_id = planned_wave(db, students=2)
     adapter = RecordingAdapter(lambda _m: ConfigurationError("no API key"))
-    with pytest.raises(ConfigurationError):
-        sender_with(db, settings, adapter).send_batch(wave_id)
+    outcome = sender_with(db, settings, adapter).send_batch(wave_id)
+    assert (outcome.idle, outcome.sent, outcome.more) == ("held", 0, False)
     with db.session() as session:
         rows = session.execute(select(Message.status, Message.attempts)).all()
+        reason = session.scalar(select(Wave.hold_reason))
     assert [(s.value, a) for s, a in rows] == [("pending", 0)] * 2
+    assert reason == "email: no API key"
+
+
+class SmsUnavailable(RecordingAdapter):
+    def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
+        if any(m.channel is Channel.SMS for m in batch):
+            raise ConfigurationError("TWILIO_SMS_FROM is not set")
+        return super().send(batch)
+
+
+def test_a_channel_that_cannot_send_holds_only_its_own_messages(
+    db: Database, settings: Settings
+) -> None:
+    now = utcnow()
+    with db.session() as session:
+        session.add_all([factories.student() for _ in range(2)])
+        session.add_all([factories.student(personal_email=None, email=None) for _ in range(2)])
+        campaign = factories.campaign(
+            session, [{"channels": ["email", "sms"]}, {"channels": ["email"]}], now=now
+        )
+        both, email_only = campaign.waves[0].id, campaign.waves[1].id
+    with db.session() as session:
+        plan_wave(session, both, now=now)
+        plan_wave(session, email_only, now=now)
+    adapter = SmsUnavailable()
+    sender = sender_with(db, settings, adapter)
+    first = sender.send_batch(both, now=now)
+    # The emails of the wave went; its SMS wait, and the wave says why.
+    assert (first.sent, first.idle) == (2, "held")
+    again = sender.send_batch(both, now=now)
+    assert (again.claimed, again.idle) == (0, "held")
+    assert sender.send_batch(email_only, now=now).sent == 2  # the two with an address
+    with db.session() as session:
+        holds = dict(session.execute(select(Wave.id, Wave.hold_reason)).all())
+        waiting = session.scalar(
+            select(func.count()).where(
+                Message.wave_id == both, Message.status == MessageStatus.PENDING
+            )
+        )
+    assert holds == {both: "sms: TWILIO_SMS_FROM is not set", email_only: None}
+    assert waiting == 2
+    assert len(adapter.sent) == 4  # nothing twice
 
 
 def test_nothing_is_claimed_outside_the_window_or_when_paused(

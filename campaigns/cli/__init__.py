@@ -8,6 +8,7 @@ import sys
 import typer
 from rich.markup import escape
 
+from campaigns import redacted_errors
 from campaigns.cli.output import err_console
 from campaigns.errors import CampaignsError
 
@@ -24,6 +25,7 @@ def _register() -> None:
     from campaigns.cli import (
         audit_log,
         campaign,
+        checks,
         conversions,
         demo,
         messages,
@@ -47,6 +49,7 @@ def _register() -> None:
     app.add_typer(users.app, name="users", help="API kullanıcıları / API users and tokens.")
     students.app.command("purge", help=purge.PURGE_HELP)(purge.purge)
     app.command("audit")(audit_log.audit)
+    app.command("check")(checks.check)
     app.command("demo")(demo.demo)
     app.command("preview")(preview.preview)
     app.command("report")(report.report)
@@ -62,6 +65,7 @@ _register()
 def main() -> None:
     """Entry point: user errors go to stderr with a non-zero exit code, never a traceback."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    redacted_errors.install()
     try:
         app()
     except CampaignsError as exc:

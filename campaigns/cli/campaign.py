@@ -11,13 +11,25 @@ import typer
 from rich.markup import escape
 from sqlalchemy.orm import Session
 
-from campaigns import audit, dispatch, lifecycle
+from campaigns import audit, launching, lifecycle
+from campaigns.adapters import adapter_env
 from campaigns.audience import count_campaign_audience
 from campaigns.cli import context
-from campaigns.cli.output import TableFormat, TableOutput, console, emit_json, emit_table
+from campaigns.cli.checks import print_preflight
+from campaigns.cli.output import (
+    TableFormat,
+    TableOutput,
+    confirm,
+    console,
+    emit_json,
+    emit_table,
+    err_console,
+)
 from campaigns.durations import format_duration
 from campaigns.errors import UnreadableFileError
+from campaigns.launching import PreflightFailed
 from campaigns.models import Campaign, Wave, utcnow
+from campaigns.preflight import preflight
 from campaigns.send_window import SendWindow
 
 app = typer.Typer(no_args_is_help=True)
@@ -122,17 +134,37 @@ def show(campaign_id: CampaignId, output: TableOutput = TableFormat.table) -> No
 
 
 @app.command()
-def launch(campaign_id: CampaignId, output: TableOutput = TableFormat.table) -> None:
-    """Taslak kampanyayı başlat / launch a draft campaign.
+def launch(
+    campaign_id: CampaignId,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Onay sorma / do not ask for confirmation.")
+    ] = False,
+    output: TableOutput = TableFormat.table,
+) -> None:
+    """Taslak kampanyayı denetle ve başlat / check and launch a draft campaign.
 
-    Waves given as an offset are scheduled from now.
+    The checks of `campaigns check` run first: nothing starts while one fails. Then it says
+    what will happen (students per channel, estimated cost, when the first message leaves)
+    and asks before launching. Waves given as an offset are scheduled from now.
     """
     settings = context.settings()
-    with context.db().session() as session:
-        campaign = lifecycle.launch(session, campaign_id, now=utcnow())
-        _audit(session, audit.CAMPAIGN_LAUNCH, campaign)
-        data = campaign_data(session, campaign)
-    dispatch.notify_scheduler(settings)
+    database = context.db()
+    env = adapter_env(settings)
+    if not yes:
+        with database.session() as session:
+            lifecycle.ensure_launchable(session, campaign_id)
+        checked = preflight(database, settings, env, campaign_id, now=utcnow())
+        print_preflight(checked)
+        if checked.errors:
+            raise PreflightFailed(checked.errors)
+        confirm(f"Kampanya {campaign_id} başlatılsın mı? / Launch campaign {campaign_id}?")
+    launched = launching.launch(
+        database, settings, env, campaign_id, actor=audit.cli_actor(), now=utcnow()
+    )
+    with database.session() as session:
+        data = campaign_data(session, lifecycle.get_campaign(session, launched.campaign.id))
+    for warning in launched.preflight.warnings if yes else []:
+        err_console.print(f"uyarı / warning: {warning.subject}: {warning.text}", markup=False)
     _report(data, output, "başlatıldı", "launched")
 
 
@@ -154,7 +186,7 @@ def resume(campaign_id: CampaignId, output: TableOutput = TableFormat.table) -> 
         campaign = lifecycle.resume(session, campaign_id)
         _audit(session, audit.CAMPAIGN_RESUME, campaign)
         data = campaign_data(session, campaign)
-    dispatch.notify_scheduler(settings)
+    launching.wake_scheduler(settings)
     _report(data, output, "sürdürülüyor", "resumed")
 
 

@@ -113,3 +113,20 @@ def _cell(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     # Data, not markup: a name like "[b]" must print as typed.
     return escape(str(_default_cell(value)))
+
+
+YES = frozenset({"e", "evet", "y", "yes"})
+NO = frozenset({"h", "hayir", "hayır", "n", "no"})
+
+
+def confirm(question: str) -> None:
+    """Ask ``question``; go on only on "e"/"evet" (or "y"/"yes"), stop on anything else said
+    "h"/"hayır" (or "n"/"no"), or nothing (typer.Abort)."""
+    while True:
+        answer = typer.prompt(f"{question} [e/h]", default="h", show_default=False)
+        said = answer.strip().replace("İ", "i").replace("I", "ı").lower()
+        if said in YES:
+            return
+        if said in NO or not said:
+            raise typer.Abort
+        err_console.print("'e' (evet) ya da 'h' (hayır) yazın / type 'e' (yes) or 'h' (no)")

@@ -8,7 +8,7 @@ import typer
 
 from campaigns import audit
 from campaigns.cli import context
-from campaigns.cli.output import console, emit_table, err_console
+from campaigns.cli.output import confirm, console, emit_table, err_console
 from campaigns.models import utcnow
 from campaigns.purge import plan_purge, purge_students
 
@@ -63,10 +63,9 @@ def purge(
         title=f"{plan.before} öncesi / before {plan.before}",
     )
     if not yes:
-        typer.confirm(
+        confirm(
             f"{plan.students} öğrencinin kişisel verileri geri dönüşsüz silinsin mi? / "
-            f"Erase the personal data of {plan.students} students for good?",
-            abort=True,
+            f"Erase the personal data of {plan.students} students for good?"
         )
     with database.session() as session:
         result = purge_students(session, graduated_before, now=utcnow())

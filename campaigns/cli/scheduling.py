@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Annotated
 
@@ -9,11 +10,13 @@ import typer
 from sqlalchemy import select
 
 from campaigns.cli import context
-from campaigns.cli.output import console
+from campaigns.cli.output import console, err_console
 from campaigns.db import Database
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.runtime import build_runtime
 from campaigns.scheduler import TickReport
+
+log = logging.getLogger("campaigns.run")
 
 
 def tick() -> None:
@@ -42,7 +45,16 @@ def run(
     period = interval or settings.tick_seconds
     try:
         while True:
-            _print(runtime.tick())
+            try:
+                _print(runtime.tick())
+            except Exception as exc:
+                # One failed tick must not stop the others; the next one tries again.
+                err_console.print(
+                    f"bu adım başarısız oldu, bir sonraki yeniden dener / this tick failed, "
+                    f"the next one tries again: {type(exc).__name__}",
+                    markup=False,
+                )
+                log.exception("tick failed")
             if until_done and not _any_active(database):
                 return
             time.sleep(period)

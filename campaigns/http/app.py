@@ -9,15 +9,17 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from campaigns import __version__, redacted_errors
 from campaigns.adapters import adapter_env
 from campaigns.db import database
+from campaigns.heartbeats import SCHEDULER, last_beat
 from campaigns.http import access_log, api, conversions, links, unsubscribe, webhooks
 from campaigns.http.deps import Services, services
 from campaigns.http.limits import BodyLimit
+from campaigns.models import utcnow
+from campaigns.preflight import STALE_TICKS
 from campaigns.settings import Settings, get_settings
 
 
@@ -34,6 +36,7 @@ def create_app(settings: Settings | None = None, env: Mapping[str, str] | None =
         db=database(settings.database_url),
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         sendgrid_public_key=env.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
+        env=env,
     )
 
     @asynccontextmanager
@@ -61,11 +64,20 @@ def create_app(settings: Settings | None = None, env: Mapping[str, str] | None =
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz(deps: Annotated[Services, Depends(services)]) -> JSONResponse:
+        """The database answers (else 503), and when the scheduler last ran: a web app can
+        be healthy while nothing sends, and people should see that too."""
         try:
-            await deps.transaction(lambda session: session.execute(text("SELECT 1")))
+            last = await deps.transaction(lambda session: last_beat(session, SCHEDULER))
         except Exception:  # the check's whole point is to say so, not to raise
             return JSONResponse({"status": "unavailable", "database": False}, status_code=503)
-        return JSONResponse({"status": "ok", "database": True})
+        age = None if last is None else (utcnow() - last).total_seconds()
+        running = age is not None and age <= STALE_TICKS * deps.settings.tick_seconds
+        scheduler = {
+            "last_tick": None if last is None else last.isoformat(),
+            "age_seconds": None if age is None else round(age),
+            "running": running,
+        }
+        return JSONResponse({"status": "ok", "database": True, "scheduler": scheduler})
 
     return app
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TypeVar
 
@@ -33,9 +33,12 @@ class Services:
         db: Database,
         twilio_auth_token: str | None,
         sendgrid_public_key: str | None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
+        # What adapters read (provider settings): the checks before a launch build them.
+        self.env = dict(env or {})
         self.twilio_auth_token = twilio_auth_token
         self.sendgrid_public_key = sendgrid_public_key
         self.clicks: Batcher[Click, str | None] = Batcher(

@@ -12,7 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from campaigns import audit, dispatch, lifecycle, scopes
+from campaigns import audit, launching, lifecycle, scopes
 from campaigns.audience import count_campaign_audience
 from campaigns.http.api.auth import CurrentUser
 from campaigns.http.api.common import (
@@ -24,6 +24,7 @@ from campaigns.http.api.common import (
     CampaignId,
     Deps,
     WaveName,
+    answered,
     definition_errors,
     delivery_failure,
     refuse_unsafe_text,
@@ -36,15 +37,17 @@ from campaigns.http.api.schemas import (
     CampaignSummaryOut,
     ErrorOut,
     FieldErrorOut,
+    LaunchOut,
+    PreflightOut,
     PreviewOut,
     TrialSendIn,
     TrialSendOut,
     ValidationOut,
 )
 from campaigns.models import Campaign, User, utcnow
+from campaigns.preflight import preflight
 from campaigns.preview import preview_wave
 from campaigns.reports import Dimension, campaign_report
-from campaigns.settings import Settings
 from campaigns.trial_send import prepare_trial, send_trial
 from channels.base import ConfigurationError, DeliveryError
 
@@ -174,34 +177,53 @@ async def _transition(
     return await run(deps, work)
 
 
-async def _notify(settings: Settings) -> None:
-    # Only hurries the next tick along; the periodic tick picks the campaign up regardless.
-    try:
-        await run_in_threadpool(dispatch.notify_scheduler, settings)
-    except Exception as exc:  # the change is committed: a broker hiccup must not fail it
-        log.warning("could not notify the scheduler: %s", type(exc).__name__)
-
-
 TRANSITION_RESPONSES: Final = {**NOT_FOUND, **CONFLICT}
+
+
+@router.get(
+    "/campaigns/{campaign_id}/preflight",
+    response_model=PreflightOut,
+    responses=NOT_FOUND,
+    summary="Başlatmadan önce denetim / checks before launching",
+)
+async def campaign_preflight(
+    deps: Deps, user: CurrentUser, campaign_id: CampaignId
+) -> PreflightOut:
+    """The checks a launch runs (each channel can send, the setup is not the example one,
+    a scheduler runs) and what it would do: students per channel, the estimated cost, when
+    the first message leaves. Nothing changes."""
+    await run(deps, lambda session: scopes.get_campaign(session, user, campaign_id))
+    checked = await answered(
+        run_in_threadpool(preflight, deps.db, deps.settings, deps.env, campaign_id, now=utcnow())
+    )
+    return PreflightOut.of(checked)
 
 
 @router.post(
     "/campaigns/{campaign_id}/launch",
-    response_model=CampaignOut,
+    response_model=LaunchOut,
     responses=TRANSITION_RESPONSES,
     summary="Başlat / launch",
 )
-async def launch(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> CampaignOut:
-    """Start a draft: waves given as an offset are scheduled from now (409 if not a draft)."""
-    result = await _transition(
-        deps,
-        user,
-        campaign_id,
-        audit.CAMPAIGN_LAUNCH,
-        lambda session, cid: lifecycle.launch(session, cid, now=utcnow()),
+async def launch(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> LaunchOut:
+    """Check and start a draft: waves given as an offset are scheduled from now. 409 if it
+    is not a draft, or when a check fails (each problem is listed; nothing starts)."""
+    await run(deps, lambda session: scopes.get_campaign(session, user, campaign_id))
+    launched = await answered(
+        run_in_threadpool(
+            launching.launch,
+            deps.db,
+            deps.settings,
+            deps.env,
+            campaign_id,
+            actor=user.email,
+            now=utcnow(),
+        )
     )
-    await _notify(deps.settings)
-    return result
+    out = await run(
+        deps, lambda session: _out(session, lifecycle.get_campaign(session, campaign_id))
+    )
+    return LaunchOut(**out.model_dump(), preflight=PreflightOut.of(launched.preflight))
 
 
 @router.post(
@@ -224,7 +246,7 @@ async def pause(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> Campa
 async def resume(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> CampaignOut:
     """Continue a paused campaign (409 if not paused)."""
     result = await _transition(deps, user, campaign_id, audit.CAMPAIGN_RESUME, lifecycle.resume)
-    await _notify(deps.settings)
+    await run_in_threadpool(launching.wake_scheduler, deps.settings)
     return result
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Query, Request
@@ -31,6 +31,7 @@ from campaigns.errors import (
 )
 from campaigns.http.api.schemas import NO_NUL, ErrorOut, FieldErrorOut, ValidationErrorOut
 from campaigns.http.deps import Services, services, services_of
+from campaigns.launching import PreflightFailed
 from channels.base import ConfigurationError, DeliveryError
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,19 @@ FORBIDDEN: Final[dict[int | str, dict[str, Any]]] = {
 async def run(deps: Services, work: Callable[[Session], T]) -> T:
     """``work`` in one committed transaction; a user error rolls everything back and is
     answered with its status (never a stack trace)."""
+    return await answered(deps.transaction(work))
+
+
+async def answered(pending: Awaitable[T]) -> T:
+    """What ``pending`` gives, or the HTTP answer to the user error it raised."""
     try:
-        return await deps.transaction(work)
+        return await pending
+    except PreflightFailed as exc:
+        detail = [
+            {"loc": ["preflight", f.subject], "msg": f.text, "type": "preflight"}
+            for f in exc.findings
+        ]
+        raise HTTPException(409, detail=detail) from None
     except InvalidDefinitionError as exc:
         raise HTTPException(422, detail=definition_errors(exc.problems)) from None
     except NotFoundError as exc:

@@ -4,8 +4,10 @@ students."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +24,7 @@ from campaigns.models import (
     Wave,
     WaveStatus,
 )
+from campaigns.preflight import Preflight
 from campaigns.preview import ChannelPreview, WavePreview
 from campaigns.send_window import SendWindow
 from campaigns.student_history import HistoryEntry
@@ -408,3 +411,55 @@ class TrialSendOut(BaseModel):
             provider_message_id=result.provider_message_id,
             audit_id=result.audit_id,
         )
+
+
+class FindingOut(BaseModel):
+    """One check: ``ok``, ``warning`` (sending works, but read this) or ``error`` (fix it
+    before launching)."""
+
+    level: Literal["ok", "warning", "error"]
+    subject: str
+    text: str
+
+
+class WaveForecastOut(BaseModel):
+    """What a wave will do if the campaign is launched now."""
+
+    wave: str
+    starts_at: datetime
+    sends_from: datetime
+    waits_for_window: bool
+    by_channel: dict[str, int]
+    skipped: dict[str, int]
+    cost: Decimal
+
+
+class PreflightOut(BaseModel):
+    """The checks every launch runs, and its forecast."""
+
+    ok: bool
+    findings: list[FindingOut]
+    waves: list[WaveForecastOut]
+    first_message: datetime | None
+    cost: Decimal
+    currency: str
+
+    @classmethod
+    def of(cls, checked: Preflight) -> PreflightOut:
+        return cls(
+            ok=not checked.errors,
+            findings=[FindingOut(**asdict(f)) for f in checked.findings],
+            waves=[
+                WaveForecastOut(**asdict(w), waits_for_window=w.waits_for_window)
+                for w in checked.waves
+            ],
+            first_message=checked.first_message,
+            cost=checked.cost,
+            currency=checked.currency,
+        )
+
+
+class LaunchOut(CampaignOut):
+    """The launched campaign, with what its checks said (warnings included)."""
+
+    preflight: PreflightOut
