@@ -27,6 +27,7 @@ from campaigns.cli.output import (
 )
 from campaigns.durations import format_duration
 from campaigns.errors import UnreadableFileError
+from campaigns.heartbeats import SCHEDULER, last_beat
 from campaigns.launching import PreflightFailed
 from campaigns.models import Campaign, Wave, utcnow
 from campaigns.preflight import preflight
@@ -222,6 +223,8 @@ def campaign_data(session: Session, campaign: Campaign) -> dict[str, Any]:
         "created_at": campaign.created_at,
         "launched_at": campaign.launched_at,
         "finished_at": campaign.finished_at,
+        "scope": {"faculty": campaign.scope_faculty, "advisor": campaign.scope_advisor},
+        "scheduler_last_tick": last_beat(session, SCHEDULER),
         "waves": [_wave_data(wave, campaign.timezone) for wave in campaign.waves],
     }
 
@@ -238,6 +241,7 @@ def _wave_data(wave: Wave, timezone: str) -> dict[str, Any]:
         "template": wave.template,
         "only_unconverted": wave.only_unconverted,
         "options": wave.options,
+        "hold_reason": wave.hold_reason,
     }
 
 
@@ -295,6 +299,20 @@ def _print_campaign(data: dict[str, Any]) -> None:
         ],
         title="Dalgalar / waves",
     )
+    for wave in data["waves"]:
+        if wave["hold_reason"]:
+            console.print(
+                f"[yellow]![/yellow] {escape(wave['name'])} gönderemiyor / cannot send: "
+                f"{escape(wave['hold_reason'])} — 'campaigns check'",
+                highlight=False,
+            )
+    last = data["scheduler_last_tick"]
+    if data["status"] == "active" and last is None:
+        console.print(
+            "[yellow]![/yellow] zamanlayıcı hiç çalışmadı: 'campaigns run' başlatın / the "
+            "scheduler never ran: start 'campaigns run'",
+            highlight=False,
+        )
 
 
 def _report(data: dict[str, Any], output: TableFormat, turkish: str, english: str) -> None:
