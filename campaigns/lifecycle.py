@@ -60,6 +60,14 @@ STATUS_NAMES: Final = {
 }
 """Turkish names of campaign statuses."""
 
+WAVE_STATUS_NAMES: Final = {
+    WaveStatus.WAITING: "bekliyor",
+    WaveStatus.SENDING: "gönderiliyor",
+    WaveStatus.DONE: "bitti",
+    WaveStatus.CANCELLED: "iptal",
+}
+"""Turkish names of wave statuses."""
+
 
 # --- checking and creating -------------------------------------------------------------------
 

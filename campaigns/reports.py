@@ -5,7 +5,13 @@ the conversions attributed to the campaign's messages (last touch), the median t
 a student's first message to their registration, and the cost per attributed registration.
 
 Every figure comes from the message rows planning wrote (one per wave and student, skips
-included), so students who could not be reached are counted, not forgotten.
+included), so students who could not be reached are counted, not forgotten. Student figures
+(audience, skips, eligible, registered) count students once; message figures (sent,
+delivered, failed, clicked, cost) count messages. Per wave or channel, ``converted`` counts
+the students of the row who registered after one of its messages went out, and the rate is
+out of the students it reached; per faculty, department or advisor, and in total, it counts
+the students who registered, out of the audience. Messages skipped at planning form the
+channel row ``None`` (not sent).
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ COUNTS = (
     "unreachable",
     "suppressed",
     "eligible",
+    "reached",
     "queued",
     "sent",
     "delivered",
@@ -66,6 +73,8 @@ METRICS = (
 )
 
 QUEUED_STATUSES = (MessageStatus.PENDING, MessageStatus.SENDING)
+MESSAGE_DIMENSIONS = (Dimension.wave, Dimension.channel)
+"""Rows of messages: their registrations are those that followed their messages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +83,16 @@ class Report:
     by: Dimension | None
     totals: dict[str, Any]
     rows: list[dict[str, Any]]
+    currency: str = ""
+    providers: dict[str, int] | None = None
+    """Messages accepted per adapter: where they went (``outbox`` and ``null`` reach nobody)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "campaign": self.campaign,
             "by": self.by.value if self.by else None,
+            "currency": self.currency,
+            "providers": self.providers or {},
             "totals": self.totals,
             "rows": self.rows,
         }
@@ -132,6 +146,7 @@ def _metric_columns(joins: _Joins) -> list[ColumnElement[Any]]:
         _students_where(Message.skip_reason == SkipReason.UNREACHABLE).label("unreachable"),
         _students_where(Message.skip_reason == SkipReason.SUPPRESSED).label("suppressed"),
         _students_where(Message.channel.is_not(None)).label("eligible"),
+        _students_where(Message.sent_at.is_not(None)).label("reached"),
         _messages_where(Message.status.in_(QUEUED_STATUSES)).label("queued"),
         # Sent: accepted by the provider (even if it failed to deliver later).
         _messages_where(Message.sent_at.is_not(None)).label("sent"),
@@ -140,6 +155,7 @@ def _metric_columns(joins: _Joins) -> list[ColumnElement[Any]]:
         _messages_where(Message.status == MessageStatus.UNKNOWN).label("unknown"),
         _messages_where(Message.click_count > 0).label("clicked"),
         _students_where(joins.registered.c.id.is_not(None)).label("converted"),
+        _students_where(joins.registered.c.occurred_at >= Message.sent_at).label("converted_after"),
         _students_where(joins.form.c.id.is_not(None)).label("form_submitted"),
         func.count(distinct(joins.credited.c.id)).label("attributed"),
         func.count(distinct(joins.credited_form.c.id)).label("attributed_forms"),
@@ -157,8 +173,11 @@ def _key_column(by: Dimension) -> QueryableAttribute[Any]:
     }[by]
 
 
-def campaign_report(session: Session, campaign_id: int, by: Dimension | None = None) -> Report:
-    """The funnel of one campaign; with ``by``, also one row per value of that dimension."""
+def campaign_report(
+    session: Session, campaign_id: int, by: Dimension | None = None, *, currency: str = ""
+) -> Report:
+    """The funnel of one campaign; with ``by``, also one row per value of that dimension.
+    Costs are in ``currency`` (the configured one: messages are priced in it)."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFoundError(f"kampanya bulunamadı / campaign {campaign_id} not found")
@@ -179,7 +198,19 @@ def campaign_report(session: Session, campaign_id: int, by: Dimension | None = N
         for row in session.execute(grouped.order_by(order)).all():
             values = row._asdict()
             key_value = _key_text(values.pop("key"))
-            rows.append({"key": key_value, **_finish(values, delays.get(key_value, []))})
+            if by in MESSAGE_DIMENSIONS:
+                values["converted"] = values["converted_after"]
+            finished = _finish(
+                values, delays.get(key_value, []), per_message=by in MESSAGE_DIMENSIONS
+            )
+            rows.append({"key": key_value, **finished})
+    sent_by = session.execute(
+        select(Message.provider, func.count())
+        .join(Wave, Wave.id == Message.wave_id)
+        .where(Wave.campaign_id == campaign_id, Message.sent_at.is_not(None))
+        .group_by(Message.provider)
+    )
+    providers = {provider: n for provider, n in sent_by if provider is not None}
     return Report(
         campaign={
             "id": campaign.id,
@@ -187,10 +218,13 @@ def campaign_report(session: Session, campaign_id: int, by: Dimension | None = N
             "status": campaign.status.value,
             "launched_at": campaign.launched_at,
             "waves": [w.name for w in campaign.waves],
+            "held": {w.name: w.hold_reason for w in campaign.waves if w.hold_reason},
         },
         by=by,
         totals=totals,
         rows=rows,
+        currency=currency,
+        providers=providers,
     )
 
 
@@ -227,11 +261,14 @@ def _key_text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _finish(values: dict[str, Any], delays: list[int]) -> dict[str, Any]:
+def _finish(
+    values: dict[str, Any], delays: list[int], *, per_message: bool = False
+) -> dict[str, Any]:
     result: dict[str, Any] = {name: int(values[name] or 0) for name in COUNTS}
-    audience, attributed = result["audience"], result["attributed"]
+    base = result["reached"] if per_message else result["audience"]
+    attributed = result["attributed"]
     cost = round(float(values["cost"] or 0), 4)
-    result["conversion_rate"] = round(result["converted"] / audience, 4) if audience else 0.0
+    result["conversion_rate"] = round(result["converted"] / base, 4) if base else 0.0
     result["median_hours_to_convert"] = (
         round(statistics.median(delays) / 3600, 2) if delays else None
     )

@@ -110,6 +110,7 @@ def test_totals_count_students_and_messages_once(db: Database, settings: Setting
         "unreachable": 1,
         "suppressed": 0,
         "eligible": 10,
+        "reached": 10,
         "queued": 0,
         # 10 emails (one bounced) + 7 SMS to those not registered by then.
         "sent": 9 + 7,
@@ -193,7 +194,9 @@ def test_converted_counts_are_per_student_not_per_message(db: Database, settings
     assert sorted(s.value for s in messages) == ["sent", "skipped"]
     with db.session() as session:
         report = campaign_report(session, campaign_id, Dimension.wave)
-    # ...and counts once as converted in each wave's row, once in the total.
-    assert [r["converted"] for r in report.rows] == [3, 3]
+    # ...and counts once in the total; per wave, with the wave whose message preceded the
+    # registration (the reminder went out after it).
+    assert [r["converted"] for r in report.rows] == [3, 0]
+    assert [r["conversion_rate"] for r in report.rows] == [0.3333, 0.0]  # of those reached
     assert report.totals["converted"] == 3
     assert MessageStatus.SKIPPED.value == "skipped"

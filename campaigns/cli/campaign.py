@@ -29,7 +29,7 @@ from campaigns.durations import format_duration
 from campaigns.errors import UnreadableFileError
 from campaigns.heartbeats import SCHEDULER, last_beat
 from campaigns.launching import PreflightFailed
-from campaigns.models import Campaign, Wave, utcnow
+from campaigns.models import Campaign, CampaignStatus, Wave, WaveStatus, utcnow
 from campaigns.preflight import preflight
 from campaigns.send_window import SendWindow
 
@@ -112,12 +112,13 @@ def list_(output: TableOutput = TableFormat.table) -> None:
     local_rows = [
         {
             **row,
+            "status": _status(row["status"]),
             "created_at": _local(row["created_at"], row["timezone"]),
             "launched_at": _local(row["launched_at"], row["timezone"]),
         }
         for row in rows
     ]
-    emit_table(columns, local_rows, title="Kampanyalar / campaigns")
+    emit_table(columns, local_rows, title="Kampanyalar / campaigns", headings=LIST_HEADINGS)
 
 
 @app.command()
@@ -250,7 +251,8 @@ def _print_campaign(data: dict[str, Any]) -> None:
     fields = [
         ("id", data["id"]),
         ("ad / name", data["name"]),
-        ("durum / status", data["status"]),
+        ("durum / status", _status(data["status"])),
+        ("kapsam / scope", _scope(data["scope"])),
         ("saat dilimi / time zone", zone),
         ("gönderim aralığı / send window", data["send_window"]),
         ("hedef / goal", data["goal_url"]),
@@ -263,7 +265,7 @@ def _print_campaign(data: dict[str, Any]) -> None:
         [{"alan / field": name, "değer / value": value} for name, value in fields],
     )
     criteria = [
-        {"ölçüt / criterion": key, "değerler / values": ", ".join(values)}
+        {"ölçüt / criterion": AUDIENCE_NAMES.get(key, key), "değerler / values": ", ".join(values)}
         for key, values in data["audience"].items()
         if values
     ]
@@ -293,7 +295,7 @@ def _print_campaign(data: dict[str, Any]) -> None:
                 "yalnız kayıtsız / only unconverted": "evet / yes"
                 if wave["only_unconverted"]
                 else "hayır / no",
-                "durum / status": wave["status"],
+                "durum / status": _wave_status(wave["status"]),
             }
             for wave in data["waves"]
         ],
@@ -324,6 +326,35 @@ def _report(data: dict[str, Any], output: TableFormat, turkish: str, english: st
         f"({escape(data['status'])})",
         highlight=False,
     )
+
+
+LIST_HEADINGS = {
+    "name": "ad\nname",
+    "status": "durum\nstatus",
+    "waves": "dalga\nwaves",
+    "created_at": "oluşturuldu\ncreated",
+    "launched_at": "başlatıldı\nlaunched",
+}
+AUDIENCE_NAMES = {
+    "graduation_terms": "dönem / term",
+    "faculties": "fakülte / faculty",
+    "departments": "bölüm / department",
+    "degrees": "düzey / degree",
+    "advisor_emails": "danışman / advisor",
+}
+
+
+def _status(value: str) -> str:
+    return f"{lifecycle.STATUS_NAMES[CampaignStatus(value)]} / {value}"
+
+
+def _wave_status(value: str) -> str:
+    return f"{lifecycle.WAVE_STATUS_NAMES[WaveStatus(value)]} / {value}"
+
+
+def _scope(scope: dict[str, str | None]) -> str:
+    parts = [value for value in (scope["faculty"], scope["advisor"]) if value]
+    return ", ".join(parts) or "tüm üniversite / the whole university"
 
 
 def _local(moment: datetime | None, timezone: str) -> str | None:

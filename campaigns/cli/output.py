@@ -8,15 +8,18 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
+from zoneinfo import ZoneInfo
 
 import typer
 from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from campaigns.settings import get_settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -82,16 +85,66 @@ def _default_cell(value: Any) -> Any:
     return value
 
 
+FIELD_HEADINGS: Final[dict[str, str]] = {
+    "student_no": "öğrenci no\nstudent no",
+    "first_name": "ad\nfirst name",
+    "last_name": "soyad\nlast name",
+    "faculty": "fakülte\nfaculty",
+    "department": "bölüm\ndepartment",
+    "degree": "düzey\ndegree",
+    "advisor_name": "danışman\nadvisor",
+    "advisor_email": "danışman e-posta\nadvisor email",
+    "email": "e-posta\nemail",
+    "personal_email": "kişisel e-posta\npersonal email",
+    "phone": "telefon\nphone",
+    "phone_is_mobile": "cep\nmobile",
+    "whatsapp_opt_in": "WhatsApp",
+    "contact_consent": "izin\nconsent",
+    "language": "dil\nlanguage",
+    "graduation_term": "dönem\nterm",
+}
+"""Bilingual headings of student fields: Turkish above, English below."""
+MIN_TEXT_WIDTH: Final = 6
+
+
 def emit_table(
-    columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *, title: str | None = None
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    title: str | None = None,
+    headings: Mapping[str, str] | None = None,
 ) -> None:
+    """A table that stays readable in an 80-column terminal: figures are never cut, text
+    wraps inside its column instead of being cut short. ``headings`` names columns for
+    people (``FIELD_HEADINGS`` by default for student fields)."""
     rows = list(rows)
+    names = {**FIELD_HEADINGS, **(headings or {})}
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
-    for index, column in enumerate(columns):
+    numeric: dict[str, bool] = {}
+    width: dict[str, int] = {}
+    floor: dict[str, int] = {}
+    for column in columns:
+        cells = [_cell(row.get(column)) for row in rows]
         values = [row.get(column) for row in rows if row.get(column) is not None]
-        numeric = bool(values) and all(_is_figure(v) for v in values)
+        numeric[column] = bool(values) and all(_is_figure(v) for v in values)
+        lines = [line for text in [*cells, names.get(column, column)] for line in text.split("\n")]
+        width[column] = max((len(line) for line in lines), default=1)
+        # Figures are never folded (their headings may be); text wraps down to a few letters.
+        floor[column] = max(map(len, cells), default=1) if numeric[column] else MIN_TEXT_WIDTH
+    room = console.width - 3 * (len(columns) - 1) - 2  # padding, separators and edges
+    fits = sum(width.values()) <= room
+    while sum(width.values()) > room:
+        narrowable = [c for c in columns if width[c] > floor[c]]
+        if not narrowable:
+            break
+        widest = max(narrowable, key=lambda c: width[c])
+        width[widest] -= 1
+    for column in columns:
         table.add_column(
-            column, justify="right" if numeric else "left", no_wrap=index == 0 and not numeric
+            names.get(column, column),
+            justify="right" if numeric[column] else "left",
+            width=None if fits else width[column],
+            overflow="fold",
         )
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in columns))
@@ -107,12 +160,22 @@ def _is_figure(value: Any) -> bool:
 def _cell(value: Any) -> str:
     if value is None:
         return "—"
+    if isinstance(value, bool):
+        return "evet/yes" if value else "hayır/no"
     if isinstance(value, float):
         return f"{value:.1%}" if 0 <= value <= 1 else f"{value:.2f}"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return local_time(value)
     # Data, not markup: a name like "[b]" must print as typed.
     return escape(str(_default_cell(value)))
+
+
+def local_time(value: datetime, zone: ZoneInfo | None = None) -> str:
+    """A moment as people here read it: on the clock of ``zone`` (``CAMPAIGNS_TIMEZONE`` by
+    default), with the zone said, e.g. ``2026-06-02 09:00 +03``."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone or get_settings().zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
 YES = frozenset({"e", "evet", "y", "yes"})

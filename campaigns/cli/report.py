@@ -7,29 +7,52 @@ from typing import Annotated, Any
 import typer
 
 from campaigns.cli import context
-from campaigns.cli.output import ListFormat, ListOutput, emit_csv, emit_json, emit_table
-from campaigns.reports import METRICS, Dimension, Report, campaign_report
+from campaigns.cli.output import (
+    ListFormat,
+    ListOutput,
+    console,
+    emit_csv,
+    emit_json,
+    emit_table,
+)
+from campaigns.reports import (
+    MESSAGE_DIMENSIONS,
+    METRICS,
+    Dimension,
+    Report,
+    campaign_report,
+)
 
 HEADINGS = {
-    "audience": "kitle\naudience",
-    "no_consent": "izinsiz\nno consent",
-    "unreachable": "erişilemez\nunreachable",
-    "suppressed": "engelli\nsuppressed",
-    "eligible": "uygun\neligible",
-    "queued": "sırada\nqueued",
-    "sent": "giden\nsent",
-    "delivered": "ulaşan\ndelivered",
-    "failed": "hatalı\nfailed",
-    "unknown": "belirsiz\nunknown",
-    "clicked": "tıklanan\nclicked",
-    "converted": "kayıtlı\nregistered",
-    "form_submitted": "form\nsubmitted",
-    "attributed": "atfedilen\nattributed",
-    "attributed_forms": "atf. form\nattr. forms",
-    "conversion_rate": "oran\nrate",
-    "median_hours_to_convert": "medyan saat\nmedian h",
-    "cost": "maliyet\ncost",
-    "cost_per_conversion": "kayıt başı\nper conv.",
+    "audience": "kitle (öğrenci)\naudience (students)",
+    "no_consent": "izinsiz (öğrenci)\nno consent (students)",
+    "unreachable": "erişilemez (öğrenci)\nunreachable (students)",
+    "suppressed": "engelli (öğrenci)\nsuppressed (students)",
+    "eligible": "uygun (öğrenci)\neligible (students)",
+    "reached": "ulaşılan (öğrenci)\nreached (students)",
+    "queued": "sırada (mesaj)\nqueued (messages)",
+    "sent": "giden (mesaj)\nsent (messages)",
+    "delivered": "ulaşan (mesaj)\ndelivered (messages)",
+    "failed": "hatalı (mesaj)\nfailed (messages)",
+    "unknown": "belirsiz (mesaj)\nunknown (messages)",
+    "clicked": "tıklanan (mesaj)\nclicked (messages)",
+    "converted": "kayıt olan (öğrenci)\nregistered (students)",
+    "form_submitted": "form veren (öğrenci)\nform handed in (students)",
+    "attributed": "atfedilen kayıt\nregistrations credited",
+    "attributed_forms": "atfedilen form\nforms credited",
+    "conversion_rate": "kayıt oranı\nregistration rate",
+    "median_hours_to_convert": "kayda medyan saat\nmedian hours to register",
+    "cost": "maliyet ({currency})\ncost ({currency})",
+    "cost_per_conversion": "kayıt başına ({currency})\nper registration ({currency})",
+}
+# Per wave or channel, "registered" counts those who registered after the row's message,
+# and the rate is out of the students it reached (see ``campaigns.reports``).
+AFTER_MESSAGE = {
+    "converted": "sonra kayıt olan (öğrenci)\nregistered after it (students)",
+    "conversion_rate": "kayıt oranı (ulaşılanda)\nregistration rate (of reached)",
+}
+KEY_NAMES = {
+    "channel": {None: "gönderilmedi / not sent"},
 }
 OPTIONAL = (
     "suppressed",
@@ -57,8 +80,9 @@ def report(
     output: ListOutput = ListFormat.table,
 ) -> None:
     """Print a campaign's funnel: audience → sent → delivered → converted."""
+    currency = context.settings().cost_currency
     with context.db().session() as session:
-        result = campaign_report(session, campaign_id, by)
+        result = campaign_report(session, campaign_id, by, currency=currency)
     if output is ListFormat.json:
         emit_json(result.as_dict())
     elif output is ListFormat.csv:
@@ -72,42 +96,73 @@ TRANSPOSE_UP_TO = 6
 
 
 def print_report(result: Report) -> None:
-    """The funnel as a Rich table, with a total."""
+    """The funnel as a table with a total, then where the messages went and what waits."""
     rows = _rows_with_total(result)
     shown = [m for m in METRICS if m not in OPTIONAL or any(r[m] for r in rows)]
     title = f"#{result.campaign['id']} {result.campaign['name']} ({result.campaign['status']})"
-    keys = [str(r["key"] or "—") for r in rows]
     label = result.by.value if result.by else ""
+    names = KEY_NAMES.get(label, {})
+    keys = [str(names.get(r["key"], r["key"] or "—")) for r in rows]
+    headings = {m: _heading(m, result) for m in shown}
     if len(rows) <= TRANSPOSE_UP_TO:
         table = [
             {
-                label: HEADINGS[m].replace("\n", " / "),
+                label: headings[m],
                 **{k: _shown(m, r[m]) for k, r in zip(keys, rows, strict=True)},
             }
             for m in shown
         ]
-        emit_table([label, *keys], table, title=title)
-        return
-    columns = [label, *(HEADINGS[m] for m in shown)]
-    emit_table(
-        columns,
-        [
-            {label: k, **{HEADINGS[m]: _shown(m, r[m]) for m in shown}}
-            for k, r in zip(keys, rows, strict=True)
-        ],
-        title=title,
-    )
+        emit_table([label, *keys], table, title=title, headings={label: label or " "})
+    else:
+        emit_table(
+            [label, *shown],
+            [
+                {label: k, **{m: _shown(m, r[m]) for m in shown}}
+                for k, r in zip(keys, rows, strict=True)
+            ],
+            title=title,
+            headings=headings,
+        )
+    _print_notes(result)
+
+
+def _heading(metric: str, result: Report) -> str:
+    heading = HEADINGS[metric]
+    if result.by is not None and result.by in MESSAGE_DIMENSIONS:
+        heading = AFTER_MESSAGE.get(metric, heading)
+    return heading.format(currency=result.currency or "?")
+
+
+def _print_notes(result: Report) -> None:
+    providers = result.providers or {}
+    if providers:
+        went = ", ".join(f"{name} ({count})" for name, count in sorted(providers.items()))
+        console.print(f"Gönderen / sent through: {went}", highlight=False, markup=False)
+    nowhere = sorted(set(providers) & {"outbox", "null"})
+    if nowhere:
+        console.print(
+            f"[yellow]![/yellow] {', '.join(nowhere)}: bu mesajlar kimseye ulaşmadı (deneme "
+            f"ayarı) / these messages reached nobody (a test setting)",
+            highlight=False,
+        )
+    for wave, reason in result.campaign.get("held", {}).items():
+        console.print(
+            f"[yellow]![/yellow] {wave} gönderemiyor / cannot send: {reason}",
+            highlight=False,
+            markup=False,
+        )
 
 
 def _shown(metric: str, value: Any) -> Any:
-    """A figure as people read it: rates in percent, money with two decimals."""
+    """A figure as people read it: rates in percent; money with two decimals, or four when
+    it is below one (0.0034 is not 0.00)."""
     if value is None or isinstance(value, int):
         return value
     if metric == "conversion_rate":
         return f"{value:.1%}"
     if metric == "median_hours_to_convert":
         return f"{value:.1f}"
-    return f"{value:.2f}"
+    return f"{value:.4f}" if 0 < abs(value) < 1 else f"{value:.2f}"
 
 
 def _rows_with_total(result: Report) -> list[dict[str, Any]]:

@@ -61,13 +61,12 @@ LIST_HELP = (
 )
 
 LIST_COLUMNS = ("student_no", *FIELDS)
+# What fits an 80-column terminal; CSV, XLSX and JSON carry every field.
 TABLE_COLUMNS = (
     "student_no",
     "first_name",
     "last_name",
-    "faculty",
     "department",
-    "degree",
     "graduation_term",
     "contact_consent",
 )

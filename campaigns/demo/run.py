@@ -144,8 +144,9 @@ def run_demo(
         ledger = httpx.get(f"{stage.simulator_url}/_simulator/ledger", timeout=10).json()
 
     with db.session() as session:
-        by_wave = campaign_report(session, campaign_id, Dimension.wave)
-        by_channel = campaign_report(session, campaign_id, Dimension.channel)
+        currency = settings.cost_currency
+        by_wave = campaign_report(session, campaign_id, Dimension.wave, currency=currency)
+        by_channel = campaign_report(session, campaign_id, Dimension.channel, currency=currency)
     db.dispose()
     return DemoResult(
         workdir,

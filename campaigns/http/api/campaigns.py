@@ -369,7 +369,11 @@ async def report(
 
     def work(session: Session) -> dict[str, Any]:
         scopes.get_campaign(session, user, campaign_id)
-        data: dict[str, Any] = jsonable_encoder(campaign_report(session, campaign_id, by).as_dict())
+        data: dict[str, Any] = jsonable_encoder(
+            campaign_report(
+                session, campaign_id, by, currency=deps.settings.cost_currency
+            ).as_dict()
+        )
         return data
 
     return await run(deps, work)
