@@ -12,7 +12,7 @@ app = typer.Typer(help="Veritabanı şeması / database schema.", no_args_is_hel
 
 @app.command()
 def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
-    """Apply the migrations (creates the tables on a new database)."""
+    """Şemayı güncelle / apply the migrations (creates the tables on a new database)."""
     instance = context.db(migrate=False)
     instance.upgrade(revision)
     console.print(f"veritabanı güncel / database at {revision}")

@@ -21,8 +21,9 @@ def demo(
     size: Annotated[int, typer.Option(help="Öğrenci sayısı / students in the cohort.")] = 240,
     gap: Annotated[int, typer.Option(help="Dalgalar arası saniye / seconds between waves.")] = 4,
 ) -> None:
-    """Run a demo campaign: synthetic students, three waves through the real adapters and the
-    provider simulator, clicks and registrations, the funnel."""
+    """Örnek kampanya çalıştır / run a demo campaign: invented students, three waves
+    through the real adapters and the provider simulator, clicks and registrations, the
+    funnel."""
     # Imported here: the demo brings the HTTP app and the simulator, which other commands
     # do not need to load.
     from campaigns.demo import run_demo

@@ -20,7 +20,8 @@ def list_unknown(
     campaign_id: Annotated[int, typer.Argument(help="Kampanya / campaign id.")],
     output: TableOutput = TableFormat.table,
 ) -> None:
-    """List messages whose outcome is unknown (a worker died while sending them)."""
+    """Sonucu belirsiz mesajları listele / list messages whose outcome is unknown (the
+    provider may have them)."""
     with context.db().session() as session:
         rows = session.execute(
             select(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import io
 import json
 import re
 import sys
@@ -36,6 +37,7 @@ class TableFormat(enum.StrEnum):
 class ListFormat(enum.StrEnum):
     table = "table"
     csv = "csv"
+    xlsx = "xlsx"
     json = "json"
 
 
@@ -43,7 +45,13 @@ TableOutput = Annotated[
     TableFormat, typer.Option("--format", help="Çıktı biçimi / output format: table | json.")
 ]
 ListOutput = Annotated[
-    ListFormat, typer.Option("--format", help="Çıktı biçimi / output format: table | csv | json.")
+    ListFormat,
+    typer.Option(
+        "--format",
+        help="Çıktı biçimi / output format: table | csv | xlsx | json. XLSX açılır Excel'de "
+        "Türkçe harflerle; bir dosyaya yönlendirin: > liste.xlsx / XLSX opens in Excel with "
+        "Turkish letters intact; redirect it to a file: > list.xlsx.",
+    ),
 ]
 
 
@@ -70,6 +78,51 @@ def excel_safe(value: Any) -> str:
     """A CSV cell that Excel will not evaluate as a formula (OWASP CSV injection)."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def emit_file(
+    output: ListFormat, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]
+) -> None:
+    """Rows as CSV or XLSX on standard output (``output`` is one of those two)."""
+    if output is ListFormat.xlsx:
+        emit_xlsx(columns, rows)
+    else:
+        emit_csv(columns, rows)
+
+
+def emit_xlsx(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    """Rows as an XLSX workbook on standard output, which must go to a file: Excel opens it
+    with Turkish letters intact, whatever its language (CSV depends on it)."""
+    from openpyxl import Workbook
+
+    if sys.stdout.isatty():
+        raise typer.BadParameter(
+            "XLSX ekrana yazılamaz; bir dosyaya yönlendirin: > liste.xlsx / XLSX cannot be shown "
+            "on screen: redirect it to a file: > list.xlsx",
+            param_hint="--format",
+        )
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("liste")
+    sheet.append([FIELD_HEADINGS.get(c, c).replace("\n", " / ") for c in columns])
+    for row in rows:
+        sheet.append([_xlsx_value(row.get(c)) for c in columns])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(buffer.getvalue())
+    sys.stdout.buffer.flush()
+
+
+def _xlsx_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(get_settings().zone).replace(tzinfo=None)
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, str):
+        return excel_safe(value)
+    return value
 
 
 def emit_csv(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:

@@ -11,7 +11,7 @@ from campaigns.cli.output import (
     ListFormat,
     ListOutput,
     console,
-    emit_csv,
+    emit_file,
     emit_json,
     emit_table,
 )
@@ -79,14 +79,15 @@ def report(
     ] = None,
     output: ListOutput = ListFormat.table,
 ) -> None:
-    """Print a campaign's funnel: audience → sent → delivered → converted."""
+    """Kampanyanın hunisini göster / print a campaign's funnel: audience → sent →
+    delivered → registered."""
     currency = context.settings().cost_currency
     with context.db().session() as session:
         result = campaign_report(session, campaign_id, by, currency=currency)
     if output is ListFormat.json:
         emit_json(result.as_dict())
-    elif output is ListFormat.csv:
-        emit_csv(["key", *METRICS], _rows_with_total(result))
+    elif output is not ListFormat.table:
+        emit_file(output, ["key", *METRICS], _rows_with_total(result))
     else:
         print_report(result)
 

@@ -20,7 +20,8 @@ log = logging.getLogger("campaigns.run")
 
 
 def tick() -> None:
-    """Run the scheduler once: plan due waves, send what is due, finish what is done."""
+    """Zamanlayıcıyı bir kez çalıştır / run the scheduler once: plan due waves, send what
+    is due, finish what is done."""
     context.db()
     with build_runtime(context.settings()) as runtime:
         _print(runtime.tick())
@@ -38,7 +39,8 @@ def run(
         ),
     ] = False,
 ) -> None:
-    """Run the scheduler in this process (no broker needed) until interrupted."""
+    """Zamanlayıcıyı bu süreçte çalıştır / run the scheduler in this process (no broker
+    needed) until interrupted."""
     database = context.db()
     settings = context.settings()
     runtime = build_runtime(settings)

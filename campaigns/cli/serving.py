@@ -14,7 +14,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Süreç sayısı / processes.")] = 1,
 ) -> None:
-    """Serve webhooks, unsubscribe links and health checks (FastAPI on uvicorn)."""
+    """Web uygulamasını çalıştır / serve the API, webhooks, links and health checks
+    (FastAPI on uvicorn)."""
     import uvicorn  # the server and the simulator load only for the commands that run them
 
     uvicorn.run(
@@ -47,7 +48,8 @@ def simulate_providers(
         bool, typer.Option(help="Durum bildirimleri / send status callbacks.")
     ] = True,
 ) -> None:
-    """Run stand-ins of the Twilio and SendGrid APIs that call our webhooks back, signed."""
+    """Sağlayıcı simülatörünü çalıştır / run stand-ins of the Twilio and SendGrid APIs that
+    call our webhooks back, signed."""
     from simulator.core import SimulatorConfig
     from simulator.server import run as run_simulator
 

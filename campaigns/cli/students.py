@@ -17,9 +17,10 @@ from campaigns.cli import context
 from campaigns.cli.files import HeaderRow, Sheet, read_list
 from campaigns.cli.output import (
     ListFormat,
+    ListOutput,
     TableFormat,
     console,
-    emit_csv,
+    emit_file,
     emit_json,
     emit_table,
     err_console,
@@ -170,13 +171,7 @@ def list_command(
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="En çok kaç öğrenci / at most N.")
     ] = None,
-    output: Annotated[
-        ListFormat,
-        typer.Option(
-            "--format",
-            help="Çıktı biçimi / output format: table, csv (Excel-safe) or json.",
-        ),
-    ] = ListFormat.table,
+    output: ListOutput = ListFormat.table,
 ) -> None:
     """List imported students (see ``LIST_HELP``)."""
     database = context.db()
@@ -196,8 +191,8 @@ def list_command(
 
     if output is ListFormat.json:
         emit_json(rows)
-    elif output is ListFormat.csv:
-        emit_csv(LIST_COLUMNS, rows)
+    elif output is not ListFormat.table:
+        emit_file(output, LIST_COLUMNS, rows)
     else:
         emit_table(TABLE_COLUMNS, rows, title=f"{len(rows)} öğrenci / students")
 

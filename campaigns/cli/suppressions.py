@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from campaigns import audit
 from campaigns.cli import context
-from campaigns.cli.output import ListFormat, ListOutput, console, emit_csv, emit_json, emit_table
+from campaigns.cli.output import ListFormat, ListOutput, console, emit_file, emit_json, emit_table
 from campaigns.contacts import normalise_email, normalise_phone
 from campaigns.errors import CampaignsError
 from campaigns.models import Suppression
@@ -40,7 +40,8 @@ def list_command(
     ] = None,
     output: ListOutput = ListFormat.table,
 ) -> None:
-    """List suppressed addresses (opt-outs, bounces, complaints, manual entries)."""
+    """Engelli adresleri listele / list suppressed addresses (opt-outs, bounces, complaints,
+    manual entries)."""
     with context.db().session() as session:
         query = select(Suppression).order_by(Suppression.created_at)
         if channel is not None:
@@ -48,8 +49,8 @@ def list_command(
         rows = [{c: getattr(s, c) for c in COLUMNS} for s in session.scalars(query)]
     if output is ListFormat.json:
         emit_json(rows)
-    elif output is ListFormat.csv:
-        emit_csv(COLUMNS, rows)
+    elif output is not ListFormat.table:
+        emit_file(output, COLUMNS, rows)
     else:
         emit_table(COLUMNS, rows)
 
@@ -60,7 +61,7 @@ def add(
     address: Annotated[str, typer.Argument(help="E-posta ya da telefon / email or phone.")],
     reason: Annotated[str, typer.Option(help="Neden / reason.")] = "manual",
 ) -> None:
-    """Stop contacting an address on a channel."""
+    """Bir adresi engelle / stop contacting an address on a channel."""
     normalised = _address(channel, address)
     with context.db().session() as session:
         suppress(session, channel, normalised, reason=reason, source="manual")
@@ -76,7 +77,7 @@ def remove(
     channel: Annotated[Channel, typer.Argument(help="email, sms or whatsapp.")],
     address: Annotated[str, typer.Argument(help="E-posta ya da telefon / email or phone.")],
 ) -> None:
-    """Allow contacting an address again."""
+    """Adresin engelini kaldır / allow contacting an address again."""
     normalised = _address(channel, address)
     with context.db().session() as session:
         removed = lift(session, channel, normalised)
