@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from campaigns.cli.output import err_console
 from campaigns.db import Database, alembic_config, database
 from campaigns.errors import CampaignsError
 from campaigns.settings import Settings, get_settings
@@ -21,6 +24,15 @@ def db(*, migrate: bool = True) -> Database:
     migrated explicitly with ``campaigns db upgrade``, as production schemas should be.
     """
     instance = database(settings().database_url)
+    path = instance.engine.url.database
+    if instance.dialect == "sqlite" and path and not Path(path).exists():
+        # Said aloud: run from another folder, a command would otherwise work on an empty one.
+        err_console.print(
+            f"yeni veritabanı oluşturuldu / a new database was created: {Path(path).resolve()} "
+            "(başka biri için / for another: CAMPAIGNS_DATABASE_URL)",
+            highlight=False,
+            markup=False,
+        )
     if migrate and not is_current(instance):
         if instance.dialect != "sqlite":
             raise CampaignsError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -39,4 +41,15 @@ def demo(
         f"{result.callbacks} durum bildirimi gönderdi / the providers accepted "
         f"{result.accepted_by_providers} messages and sent {result.callbacks} status callbacks."
     )
-    console.print(f"{result.seconds:.1f} s. Veritabanı / database: {escape(str(workdir))}/demo.db")
+    database = workdir / "demo.db"
+    console.print(f"{result.seconds:.1f} s. Veritabanı / database: {escape(str(database))}")
+    program = shutil.which("campaigns") or str(Path(sys.executable).parent / "campaigns")
+    console.print(
+        "Sonuçlara bakmak için / to look around:\n"
+        f"  export CAMPAIGNS_DATABASE_URL=sqlite:///{escape(str(database))}\n"
+        f"  {escape(program)} report {result.campaign_id} --by channel\n"
+        "('campaigns' komutu: make, .venv içine kurar; 'source .venv/bin/activate' ile her "
+        "yerden çalışır / make installs the 'campaigns' command in .venv; after 'source "
+        ".venv/bin/activate' it runs from anywhere)",
+        highlight=False,
+    )

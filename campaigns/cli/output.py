@@ -155,6 +155,21 @@ FIELD_HEADINGS: Final[dict[str, str]] = {
     "contact_consent": "izin\nconsent",
     "language": "dil\nlanguage",
     "graduation_term": "dönem\nterm",
+    "at": "zaman\ntime",
+    "actor": "kim\nwho",
+    "action": "işlem\naction",
+    "target": "hedef\ntarget",
+    "details": "ayrıntı\ndetails",
+    "role": "rol\nrole",
+    "created_at": "oluşturuldu\ncreated",
+    "revoked_at": "iptal\nrevoked",
+    "channel": "kanal\nchannel",
+    "address": "adres\naddress",
+    "reason": "neden\nreason",
+    "source": "kaynak\nsource",
+    "wave": "dalga\nwave",
+    "claimed_at": "alındı\nclaimed",
+    "error": "hata\nerror",
 }
 """Bilingual headings of student fields: Turkish above, English below."""
 MIN_TEXT_WIDTH: Final = 6
@@ -175,23 +190,29 @@ def emit_table(
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
     numeric: dict[str, bool] = {}
     width: dict[str, int] = {}
+    word: dict[str, int] = {}
     floor: dict[str, int] = {}
     for column in columns:
         cells = [_cell(row.get(column)) for row in rows]
         values = [row.get(column) for row in rows if row.get(column) is not None]
         numeric[column] = bool(values) and all(_is_figure(v) for v in values)
-        lines = [line for text in [*cells, names.get(column, column)] for line in text.split("\n")]
-        width[column] = max((len(line) for line in lines), default=1)
+        # Headings wrap at their spaces; cells are as wide as their longest line.
+        heading = max(map(len, names.get(column, column).split()), default=1)
+        lines = [line for text in cells for line in text.split("\n")]
+        width[column] = max([heading, *map(len, lines)])
+        word[column] = max([heading, *(len(w) for text in cells for w in text.split())])
         # Figures are never folded (their headings may be); text wraps down to a few letters.
         floor[column] = max(map(len, cells), default=1) if numeric[column] else MIN_TEXT_WIDTH
     room = console.width - 3 * (len(columns) - 1) - 2  # padding, separators and edges
     fits = sum(width.values()) <= room
-    while sum(width.values()) > room:
-        narrowable = [c for c in columns if width[c] > floor[c]]
-        if not narrowable:
-            break
-        widest = max(narrowable, key=lambda c: width[c])
-        width[widest] -= 1
+    # Too wide: lines wrap at spaces first, and only then are the longest words folded.
+    for limit in (word, floor):
+        while sum(width.values()) > room:
+            narrowable = [c for c in columns if width[c] > max(limit[c], floor[c])]
+            if not narrowable:
+                break
+            widest = max(narrowable, key=lambda c: width[c] - limit[c])
+            width[widest] -= 1
     for column in columns:
         table.add_column(
             names.get(column, column),
