@@ -7,10 +7,11 @@ a student's first message to their registration, and the cost per attributed reg
 Every figure comes from the message rows planning wrote (one per wave and student, skips
 included), so students who could not be reached are counted, not forgotten. Student figures
 (audience, skips, eligible, registered) count students once; message figures (sent,
-delivered, failed, clicked, cost) count messages. Per wave or channel, ``converted`` counts
-the students of the row who registered after one of its messages went out, and the rate is
-out of the students it reached; per faculty, department or advisor, and in total, it counts
-the students who registered, out of the audience. Messages skipped at planning form the
+delivered, failed, clicked, cost) count messages. Per wave or channel, ``converted`` (and
+``form_submitted``) counts the students of the row who registered (handed in the form) after
+one of its messages went out, and the rate is out of the students it reached; per faculty,
+department or advisor, and in total, it counts the students who registered, out of the
+audience. Messages skipped at planning form the
 channel row ``None`` (not sent).
 """
 
@@ -157,6 +158,7 @@ def _metric_columns(joins: _Joins) -> list[ColumnElement[Any]]:
         _students_where(joins.registered.c.id.is_not(None)).label("converted"),
         _students_where(joins.registered.c.occurred_at >= Message.sent_at).label("converted_after"),
         _students_where(joins.form.c.id.is_not(None)).label("form_submitted"),
+        _students_where(joins.form.c.occurred_at >= Message.sent_at).label("form_after"),
         func.count(distinct(joins.credited.c.id)).label("attributed"),
         func.count(distinct(joins.credited_form.c.id)).label("attributed_forms"),
         func.sum(Message.cost).label("cost"),
@@ -200,6 +202,7 @@ def campaign_report(
             key_value = _key_text(values.pop("key"))
             if by in MESSAGE_DIMENSIONS:
                 values["converted"] = values["converted_after"]
+                values["form_submitted"] = values["form_after"]
             finished = _finish(
                 values, delays.get(key_value, []), per_message=by in MESSAGE_DIMENSIONS
             )

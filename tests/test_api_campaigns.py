@@ -474,7 +474,8 @@ def test_report_serves_the_funnel_of_the_campaign(pg_db: Database, api: Api) -> 
         response = api.get(f"/campaigns/{campaign_id}/report", by=by.value)
         assert response.status_code == 200
         with pg_db.session() as session:
-            expected = jsonable_encoder(campaign_report(session, campaign_id, by).as_dict())
+            report = campaign_report(session, campaign_id, by, currency=api.settings.cost_currency)
+            expected = jsonable_encoder(report.as_dict())
         assert response.json() == expected
     faculties = api.get(f"/campaigns/{campaign_id}/report", by="faculty").json()["rows"]
     assert [(row["key"], row["audience"]) for row in faculties] == [
