@@ -6,22 +6,16 @@ still picks as a deadlock victim runs again, in the app and in the worker alike.
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import json
-import os
 import random
-import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select, text
 
 from campaigns.adapters import AdapterPool
@@ -34,11 +28,11 @@ from campaigns.sending import WaveSender
 from campaigns.settings import Settings
 from channels.base import Channel
 from simulator.core import SimulatorConfig, generate_signing_key, public_key_base64
-from simulator.server import BackgroundServer, free_port, simulator_in_background
 from tests.support import factories
 from tests.support.adapters import RecordingAdapter
-from tests.support.http import client_for, sent_tokens
-from tests.support.workers import start_campaign_worker
+from tests.support.http import client_for, requests_at_once, sendgrid_headers, sent_tokens
+from tests.support.stage import Stage, twilio_sms_stage
+from tests.support.workers import running_workers
 
 KEY = generate_signing_key()
 POSTS = 48
@@ -46,16 +40,7 @@ POSTS = 48
 
 def _signed_post(events: list[dict[str, object]]) -> dict[str, object]:
     raw = json.dumps(events).encode()
-    stamp = str(int(time.time()))
-    signature = KEY.sign(stamp.encode() + raw, ec.ECDSA(hashes.SHA256()))
-    return {
-        "content": raw,
-        "headers": {
-            "Content-Type": "application/json",
-            "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
-            "X-Twilio-Email-Event-Webhook-Timestamp": stamp,
-        },
-    }
+    return {"content": raw, "headers": sendgrid_headers(KEY, raw)}
 
 
 def test_concurrent_overlapping_event_posts_are_all_stored(
@@ -83,17 +68,7 @@ def test_concurrent_overlapping_event_posts_are_all_stored(
         posts.append(_signed_post(events))
     app = create_app(pg_settings, {"SENDGRID_WEBHOOK_PUBLIC_KEY": public_key_base64(KEY)})
 
-    async def post_all() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            try:
-                return await asyncio.gather(
-                    *(client.post("/webhooks/sendgrid/events", **p) for p in posts)  # type: ignore[arg-type]
-                )
-            finally:
-                await app.state.services.close()
-
-    responses = asyncio.run(post_all())
+    responses = requests_at_once(app, [("POST", "/webhooks/sendgrid/events", p) for p in posts])
     assert [r.status_code for r in responses] == [200] * POSTS
     with pg_db.session() as session:
         stored = set(session.scalars(select(DeliveryEvent.dedupe_key)))
@@ -110,34 +85,16 @@ def phone(i: int) -> str:
 
 
 @pytest.fixture
-def stage(celery_settings: Settings) -> Iterator[tuple[Settings, dict[str, str], str]]:
+def stage(celery_settings: Settings) -> Iterator[Stage]:
     # Callbacks at once: they reach the app while the worker still records its batch.
     config = SimulatorConfig(callback_delay=0.0, callback_concurrency=64, seed=3)
-    app_port = free_port()
-    with simulator_in_background(config) as simulator:
-        env = {
-            "TWILIO_API_BASE_URL": simulator.url,
-            "TWILIO_ACCOUNT_SID": config.twilio_account_sid,
-            "TWILIO_AUTH_TOKEN": config.twilio_auth_token,
-            "TWILIO_SMS_FROM": "+15005550006",
-            "TWILIO_CONCURRENCY": "64",
-        }
-        settings = celery_settings.model_copy(
-            update={
-                "public_url": f"http://127.0.0.1:{app_port}",
-                "sms_adapter": "twilio-sms",
-                "batch_size": 200,
-                "send_parallelism": 2,
-            }
-        )
-        with BackgroundServer(create_app(settings, env), app_port):
-            yield settings, env, simulator.url
+    with twilio_sms_stage(celery_settings, config, concurrency=64) as staged:
+        yield staged
 
 
 def test_a_worker_and_its_callbacks_both_record_everything(
-    pg_db: Database, stage: tuple[Settings, dict[str, str], str], tmp_path: Path
+    pg_db: Database, stage: Stage, tmp_path: Path
 ) -> None:
-    settings, env, simulator_url = stage
     with pg_db.session() as session:
         session.add_all(
             [
@@ -146,11 +103,10 @@ def test_a_worker_and_its_callbacks_both_record_everything(
             ]
         )
         factories.campaign(session, [{"channels": ["sms"]}])
-    workers = [
-        start_campaign_worker(settings, env, f"w{i}", tmp_path / f"worker{i}.log") for i in (1, 2)
-    ]
-    scheduler = build_runtime(settings, env=env)
-    try:
+    with (
+        running_workers(stage.settings, stage.env, tmp_path),
+        closing(build_runtime(stage.settings, env=stage.env)) as scheduler,
+    ):
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             scheduler.tick()
@@ -168,18 +124,12 @@ def test_a_worker_and_its_callbacks_both_record_everything(
         # The last callbacks are on their way to the app.
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            ledger = httpx.get(f"{simulator_url}/_simulator/ledger").json()
+            ledger = httpx.get(f"{stage.simulator_url}/_simulator/ledger").json()
             with pg_db.session() as session:
                 events = session.scalar(select(func.count()).select_from(DeliveryEvent))
             if events == ledger["callbacks_sent"] and events >= 2 * (PHONES - REFUSED):
                 break
             time.sleep(0.5)
-    finally:
-        scheduler.close()
-        for worker in workers:
-            os.killpg(worker.pid, signal.SIGTERM)
-        for worker in workers:
-            worker.wait(timeout=30)
 
     assert ledger["callbacks_failed"] == 0  # no callback was answered with an error
     assert events == ledger["callbacks_sent"]

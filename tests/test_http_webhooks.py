@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from collections.abc import Iterator
 
 import pytest
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
@@ -18,7 +16,7 @@ from campaigns.db import Database
 from campaigns.models import DeliveryEvent, InboundMessage, Message, MessageStatus, Suppression
 from campaigns.settings import Settings
 from simulator.core import generate_signing_key, public_key_base64
-from tests.support.http import client_for, sent_tokens
+from tests.support.http import client_for, sendgrid_headers, sent_tokens
 
 AUTH_TOKEN = "twilio-test-auth-token"
 KEY = generate_signing_key()
@@ -186,16 +184,8 @@ def sendgrid_post(
     at: float | None = None,
 ) -> int:
     raw = json.dumps(events).encode()
-    timestamp = str(int(time.time() if at is None else at))
-    signature = base64.b64encode(key.sign(timestamp.encode() + raw, ec.ECDSA(hashes.SHA256())))
     response = client.post(
-        "/webhooks/sendgrid/events",
-        content=raw,
-        headers={
-            "Content-Type": "application/json",
-            "X-Twilio-Email-Event-Webhook-Signature": signature.decode(),
-            "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
-        },
+        "/webhooks/sendgrid/events", content=raw, headers=sendgrid_headers(key, raw, at)
     )
     return response.status_code
 

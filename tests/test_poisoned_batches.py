@@ -13,7 +13,6 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -25,7 +24,7 @@ from campaigns.models import Conversion, DeliveryEvent, Message
 from campaigns.settings import Settings
 from simulator.core import generate_signing_key, public_key_base64
 from tests.support import factories
-from tests.support.http import sent_tokens
+from tests.support.http import requests_at_once, sendgrid_headers, sent_tokens
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36"
 SECRET = "mezun-sistemi-paylasilan-anahtar"
@@ -79,19 +78,6 @@ def test_a_failing_item_fails_alone() -> None:
             assert result == item * 2
 
 
-async def _gather(
-    app: Any, requests: list[tuple[str, str, dict[str, Any]]]
-) -> list[httpx.Response]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        try:
-            return await asyncio.gather(
-                *(client.request(method, url, **kwargs) for method, url, kwargs in requests)
-            )
-        finally:
-            await app.state.services.close()
-
-
 def test_poisoned_tokens_do_not_fail_concurrent_clicks(
     pg_db: Database, pg_settings: Settings
 ) -> None:
@@ -99,7 +85,7 @@ def test_poisoned_tokens_do_not_fail_concurrent_clicks(
     agent = {"headers": {"User-Agent": BROWSER}}
     good = [("GET", f"/r/{token}", agent) for token in tokens.values()]
     bad = [("GET", f"/{kind}/{t}", agent) for t in POISONED_TOKENS for kind in ("r", "u")]
-    responses = asyncio.run(_gather(create_app(pg_settings), good[:100] + bad + good[100:]))
+    responses = requests_at_once(create_app(pg_settings), good[:100] + bad + good[100:])
     answers = [r.status_code for r in responses]
     assert answers[:100] == [302] * 100
     assert answers[-100:] == [302] * 100
@@ -159,7 +145,7 @@ def test_poisoned_conversions_do_not_fail_concurrent_posts(
     requests = (
         good[:100] + [("POST", "/conversions", p) for p in poisoned + bad_stamps] + good[100:]
     )
-    responses = asyncio.run(_gather(create_app(signed), requests))
+    responses = requests_at_once(create_app(signed), requests)
     answers = [r.status_code for r in responses]
     assert answers[:100] == [200] * 100
     assert answers[-100:] == [200] * 100
@@ -226,22 +212,10 @@ def test_sendgrid_events_with_nul_or_foreign_ids_are_stored_unmatched(
         },
     ]
     raw = json.dumps(events).encode()
-    import base64
 
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    stamp = str(int(time.time()))
-    signature = base64.b64encode(KEY.sign(stamp.encode() + raw, ec.ECDSA(hashes.SHA256()))).decode()
-    headers = {
-        "X-Twilio-Email-Event-Webhook-Signature": signature,
-        "X-Twilio-Email-Event-Webhook-Timestamp": stamp,
-        "Content-Type": "application/json",
-    }
     app = create_app(pg_settings, {"SENDGRID_WEBHOOK_PUBLIC_KEY": public_key_base64(KEY)})
-    [response] = asyncio.run(
-        _gather(app, [("POST", "/webhooks/sendgrid/events", {"content": raw, "headers": headers})])
-    )
+    post = {"content": raw, "headers": sendgrid_headers(KEY, raw)}
+    [response] = requests_at_once(app, [("POST", "/webhooks/sendgrid/events", post)])
     assert response.status_code == 200, response.text
     with pg_db.session() as session:
         rows = {e.dedupe_key: e.message_id for e in session.scalars(select(DeliveryEvent))}

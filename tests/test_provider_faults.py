@@ -3,10 +3,9 @@ real workers ends with every message sent exactly once and none lost."""
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -14,14 +13,13 @@ import pytest
 from sqlalchemy import func, select
 
 from campaigns.db import Database
-from campaigns.http.app import create_app
 from campaigns.models import Message, MessageStatus
 from campaigns.runtime import build_runtime
 from campaigns.settings import Settings
 from simulator.core import SimulatorConfig
-from simulator.server import BackgroundServer, free_port, simulator_in_background
 from tests.support import factories
-from tests.support.workers import start_campaign_worker
+from tests.support.stage import Stage, twilio_sms_stage
+from tests.support.workers import running_workers
 
 STUDENTS = 2000
 
@@ -32,36 +30,17 @@ def phone(i: int) -> str:
 
 
 @pytest.fixture
-def stage(celery_settings: Settings) -> Iterator[tuple[Settings, dict[str, str], str]]:
+def stage(celery_settings: Settings) -> Iterator[Stage]:
     config = SimulatorConfig(error_rate=0.10, rate_limit_rate=0.10, callback_delay=0.01, seed=7)
-    app_port = free_port()
-    with simulator_in_background(config) as simulator:
-        env = {
-            "TWILIO_API_BASE_URL": simulator.url,
-            "TWILIO_ACCOUNT_SID": config.twilio_account_sid,
-            "TWILIO_AUTH_TOKEN": config.twilio_auth_token,
-            "TWILIO_SMS_FROM": "+15005550006",
-            "TWILIO_CONCURRENCY": "16",
-        }
-        settings = celery_settings.model_copy(
-            update={
-                "public_url": f"http://127.0.0.1:{app_port}",
-                "sms_adapter": "twilio-sms",
-                "batch_size": 200,
-                "send_parallelism": 2,
-                "max_attempts": 50,
-                "retry_base_seconds": 0.2,
-                "retry_max_seconds": 1.0,
-            }
-        )
-        with BackgroundServer(create_app(settings, env), app_port):
-            yield settings, env, simulator.url
+    faults = {"max_attempts": 50, "retry_base_seconds": 0.2, "retry_max_seconds": 1.0}
+    with twilio_sms_stage(celery_settings, config, concurrency=16, **faults) as staged:
+        yield staged
 
 
 def test_every_message_is_sent_exactly_once_under_provider_faults(
-    pg_db: Database, stage: tuple[Settings, dict[str, str], str], tmp_path: Path
+    pg_db: Database, stage: Stage, tmp_path: Path
 ) -> None:
-    settings, env, simulator_url = stage
+    settings = stage.settings
     with pg_db.session() as session:
         session.add_all(
             [
@@ -70,11 +49,12 @@ def test_every_message_is_sent_exactly_once_under_provider_faults(
             ]
         )
         factories.campaign(session, [{"channels": ["sms"]}])
-    workers = [
-        start_campaign_worker(settings, env, f"w{i}", tmp_path / f"worker{i}.log") for i in (1, 2)
-    ]
-    scheduler = build_runtime(settings.model_copy(update={"tick_seconds": 1}), env=env)
-    try:
+    with (
+        running_workers(settings, stage.env, tmp_path),
+        closing(
+            build_runtime(settings.model_copy(update={"tick_seconds": 1}), env=stage.env)
+        ) as scheduler,
+    ):
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             scheduler.tick()  # what beat does, every second here
@@ -89,12 +69,6 @@ def test_every_message_is_sent_exactly_once_under_provider_faults(
             time.sleep(1)
         else:
             pytest.fail(f"{open_rows} messages still open; see {tmp_path}/worker*.log")
-    finally:
-        scheduler.close()
-        for worker in workers:
-            os.killpg(worker.pid, signal.SIGTERM)
-        for worker in workers:
-            worker.wait(timeout=30)
 
     # Delivery callbacks are still arriving at the app: wait for them to reach the messages.
     deadline = time.monotonic() + 120
@@ -109,7 +83,7 @@ def test_every_message_is_sent_exactly_once_under_provider_faults(
             break
         time.sleep(0.5)
 
-    ledger = httpx.get(f"{simulator_url}/_simulator/ledger").json()
+    ledger = httpx.get(f"{stage.simulator_url}/_simulator/ledger").json()
     accepted = {entry["recipient"]: entry["count"] for entry in ledger["accepted"]}
     # The faults happened...
     assert ledger["answers"]["error"] > STUDENTS * 0.05

@@ -20,6 +20,7 @@ from simulator.core import SimulatorConfig
 from simulator.server import simulator_in_background
 from tests.support import factories
 from tests.support.adapters import RecordingAdapter
+from tests.support.stage import twilio_env
 
 STUDENTS = 60
 
@@ -40,13 +41,7 @@ def test_timed_out_requests_are_reconciled_never_sent_twice(
     # A third of the requests are taken by the provider, which answers too late.
     config = SimulatorConfig(callbacks=False, timeout_rate=0.3, timeout_seconds=1.0, seed=5)
     with simulator_in_background(config) as simulator:
-        env = {
-            "TWILIO_API_BASE_URL": simulator.url,
-            "TWILIO_ACCOUNT_SID": config.twilio_account_sid,
-            "TWILIO_AUTH_TOKEN": config.twilio_auth_token,
-            "TWILIO_SMS_FROM": "+15005550006",
-            "TWILIO_TIMEOUT": "0.3",
-        }
+        env = twilio_env(simulator.url, config, TWILIO_TIMEOUT="0.3")
         slow = settings.model_copy(
             update={"sms_adapter": "twilio-sms", "reconcile_after_seconds": 0.5, "batch_size": 20}
         )

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import base64
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
+import httpx
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
@@ -14,6 +22,7 @@ from campaigns.links import message_token
 from campaigns.models import Message, MessageStatus, utcnow
 from campaigns.planning import plan_wave
 from campaigns.settings import Settings
+from simulator.sendgrid_api import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from tests.support import factories
 
 
@@ -36,3 +45,35 @@ def sent_tokens(db: Database, count: int, **wave: object) -> dict[int, str]:
         session.execute(update(Message).values(status=MessageStatus.SENT, sent_at=now))
         rows = session.execute(select(Message.id, Message.secret)).all()
     return {row.id: message_token(row.id, str(row.secret)) for row in rows}
+
+
+def requests_at_once(
+    app: FastAPI, requests: Sequence[tuple[str, str, dict[str, Any]]]
+) -> list[httpx.Response]:
+    """``(method, url, httpx keyword arguments)`` all in flight together against ``app``
+    (in one event loop, as concurrent clients would be); the answers in the same order."""
+
+    async def gather() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            try:
+                return await asyncio.gather(
+                    *(client.request(method, url, **kwargs) for method, url, kwargs in requests)
+                )
+            finally:
+                await app.state.services.close()
+
+    return asyncio.run(gather())
+
+
+def sendgrid_headers(
+    key: ec.EllipticCurvePrivateKey, raw: bytes, at: float | None = None
+) -> dict[str, str]:
+    """The headers SendGrid signs an event post ``raw`` with (at ``at``, default now)."""
+    timestamp = str(int(time.time() if at is None else at))
+    signature = key.sign(timestamp.encode() + raw, ec.ECDSA(hashes.SHA256()))
+    return {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: base64.b64encode(signature).decode(),
+        TIMESTAMP_HEADER: timestamp,
+    }

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -58,3 +61,21 @@ def start_campaign_worker(
     }
     with log.open("wb") as output:
         return spawn_worker(variables, log.parent, hostname=f"{name}@%h", output=output)
+
+
+@contextmanager
+def running_workers(
+    settings: Settings, env: dict[str, str], logs: Path, count: int = 2
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """``count`` workers logging to ``logs/worker<N>.log``, stopped (and waited for) on exit."""
+    workers = [
+        start_campaign_worker(settings, env, f"w{i}", logs / f"worker{i}.log")
+        for i in range(1, count + 1)
+    ]
+    try:
+        yield workers
+    finally:
+        for worker in workers:
+            os.killpg(worker.pid, signal.SIGTERM)
+        for worker in workers:
+            worker.wait(timeout=30)
