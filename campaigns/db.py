@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -13,10 +13,21 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import ColumnElement, Engine, create_engine, event, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Engine,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
+from sqlalchemy.types import TypeEngine
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -30,6 +41,20 @@ TRANSACTION_ATTEMPTS = 6
 def is_retryable(exc: BaseException) -> bool:
     """Whether PostgreSQL rolled the transaction back only because of another one."""
     return getattr(getattr(exc, "orig", None), "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def among(
+    session: Session,
+    key: ColumnElement[Any] | QueryableAttribute[Any],
+    values: Collection[Any],
+    type_: TypeEngine[Any] | None = None,
+) -> ColumnElement[bool]:
+    """``key`` is one of ``values``: on PostgreSQL one array parameter (``= ANY``), which a
+    batch of a thousand ids passes far faster than a thousand ``IN`` parameters."""
+    if session.get_bind().dialect.name == "postgresql":
+        array = ARRAY(type_ if type_ is not None else BigInteger())
+        return key == any_(bindparam(None, list(values), type_=array))
+    return key.in_(list(values))
 
 
 def lock_in_order(

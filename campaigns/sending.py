@@ -41,7 +41,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from campaigns.adapters import AdapterPool
-from campaigns.db import Database, lock_in_order
+from campaigns.db import Database, among, lock_in_order
 from campaigns.links import message_link, message_token
 from campaigns.models import (
     Campaign,
@@ -235,7 +235,8 @@ class WaveSender:
             reason = self.adapters.unavailable(Channel(name))
             if reason is not None:
                 held[Channel(name)] = reason
-        _hold(session, wave.id, held)
+        if held or wave.hold_reason is not None:
+            _hold(session, wave.id, held)
         claimed = claim(session, wave, self.settings.batch_size, now, skip=set(held))
         if held and not claimed:
             return BatchOutcome(idle="held")
@@ -337,7 +338,7 @@ class WaveSender:
         retry: list[dict[str, Any]] = []
         suppressed: list[tuple[Claimed, str]] = []
         reconcile = dict(unknown)
-        lock_in_order(session, messages.c.id, messages.c.id.in_(list(claimed)))
+        lock_in_order(session, messages.c.id, among(session, messages.c.id, list(claimed)))
         for result in results:
             message = claimed[result.message_id]
             provider = providers.get(message.id)

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast, overload
 
-from sqlalchemy import Row, bindparam, delete, or_, select, text, update
+from sqlalchemy import Row, String, bindparam, delete, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from campaigns.db import among
 from campaigns.models import DeliveryEvent as StoredEvent
 from campaigns.models import Message, MessageStatus, Suppression, utcnow
 from campaigns.suppressions import normalise_address, suppress
@@ -282,9 +283,9 @@ def _lock_messages(session: Session, events: list[DeliveryEvent]) -> dict[int, R
     provider_ids.discard(None)
     conditions = []
     if ids:
-        conditions.append(Message.id.in_(ids))
+        conditions.append(among(session, Message.id, ids))
     if provider_ids:
-        conditions.append(Message.provider_message_id.in_(provider_ids))
+        conditions.append(among(session, Message.provider_message_id, provider_ids, String()))
     if not conditions:
         return {}
     rows = session.execute(
