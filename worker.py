@@ -11,11 +11,11 @@ from typing import Any
 
 from celery import Celery, signals
 
-from campaigns import redacted_errors
-from campaigns.dispatch import SEND_TASK, TICK_TASK, CeleryDispatcher
-from campaigns.models import utcnow
+from campaigns.core import redacted_errors
+from campaigns.core.dispatch import SEND_TASK, TICK_TASK, CeleryDispatcher
+from campaigns.core.models import utcnow
+from campaigns.core.settings import Settings, get_settings
 from campaigns.runtime import Runtime, build_runtime
-from campaigns.settings import Settings, get_settings
 
 log = logging.getLogger("campaigns.worker")
 

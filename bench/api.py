@@ -15,8 +15,8 @@ from sqlalchemy import text
 from bench.common import free_port, throwaway_database, uvicorn_process, verdict
 from bench.load import drive, http_request
 from bench.providers import bare_rates, sent_messages
-from campaigns.conversion_signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from campaigns.links import message_token
+from campaigns.conversions.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from campaigns.tracking.links import message_token
 
 SECRET = "bench-conversion-secret"
 BROWSER = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"

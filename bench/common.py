@@ -12,13 +12,17 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import psutil
 import psycopg
 import redis
 
-from campaigns.db import Database
+from campaigns.core.db import Database
+from campaigns.core.settings import Settings
+from campaigns.definitions.campaign_file import parse_definition
+from campaigns.definitions.lifecycle import create_campaign, launch
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -216,3 +220,29 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
                 return
         time.sleep(0.05)
     raise RuntimeError(f"nothing listens on port {port}")
+
+
+def launched_wave(db: Database, term: str, channel: str, *, now: datetime) -> int:
+    """The id of a due wave on ``channel`` reaching every student of ``term``, created and
+    launched through the product's own use cases (setup, not measured)."""
+    definition = parse_definition(
+        {
+            "name": f"bench {term}",
+            "send_window": "00:00-24:00",
+            "goal_url": "https://mezun.universite.example.edu.tr/kayit",
+            "audience": {"graduation_terms": [term]},
+            "waves": [
+                {
+                    "name": "wave-1",
+                    "offset": "0s",
+                    "channels": [channel],
+                    "template": "registration_reminder",
+                }
+            ],
+        },
+        default_timezone="Europe/Istanbul",
+    )
+    with db.session() as session:
+        campaign = create_campaign(session, definition, settings=Settings(), actor="bench")
+        launch(session, campaign.id, now=now)
+        return campaign.waves[0].id

@@ -20,16 +20,16 @@ from bench.common import (
     RssSampler,
     celery_worker,
     fresh_redis,
+    launched_wave,
     poll_until,
     throwaway_database,
     verdict,
 )
-from campaigns.db import Database
-from campaigns.dispatch import CeleryDispatcher, celery_client
-from campaigns.models import Message, MessageStatus, utcnow
-from campaigns.planning import plan_wave
-from campaigns.settings import Settings
-from tests.support import factories
+from campaigns.core.db import Database
+from campaigns.core.dispatch import CeleryDispatcher, celery_client
+from campaigns.core.models import Message, MessageStatus, utcnow
+from campaigns.core.settings import Settings
+from campaigns.planning.plan_wave import plan_wave
 
 NOOP_TASKS = 20_000
 
@@ -80,11 +80,7 @@ def run_wave(
     term = f"bench-{students}"
     insert_students(db, students, term)
     now = utcnow()
-    with db.session() as session:
-        campaign = factories.campaign(
-            session, [{"channels": ["sms"]}], audience={"graduation_terms": [term]}, now=now
-        )
-        wave_id = campaign.waves[0].id
+    wave_id = launched_wave(db, term, "sms", now=now)
 
     start = time.perf_counter()
     with db.session() as session:

@@ -31,6 +31,7 @@ from bench.common import (
     REDIS_URL,
     free_port,
     fresh_redis,
+    launched_wave,
     simulator_process,
     throwaway_database,
     uvicorn_process,
@@ -38,15 +39,14 @@ from bench.common import (
 )
 from bench.load import drive, http_request
 from bench.pipeline import insert_students, measure_noop
-from campaigns.db import Database
-from campaigns.models import utcnow
-from campaigns.planning import plan_wave
-from campaigns.rendering import Renderer, message_context
-from campaigns.settings import PROJECT_ROOT, Settings
+from campaigns.core.db import Database
+from campaigns.core.models import utcnow
+from campaigns.core.rendering import Renderer, message_context
+from campaigns.core.settings import PROJECT_ROOT, Settings
+from campaigns.planning.plan_wave import plan_wave
 from channels.base import Accepted, Channel, OutboundMessage
 from channels.registry import load
 from simulator.core import SimulatorConfig, generate_signing_key, public_key_base64
-from tests.support import factories
 
 BATCH = 1000
 AUTH_TOKEN = SimulatorConfig().twilio_auth_token
@@ -136,11 +136,7 @@ def sent_messages(db: Database, count: int) -> list[tuple[int, str]]:
     """``count`` messages planned and marked sent (message id, address)."""
     insert_students(db, count, "webhooks")
     now = utcnow()
-    with db.session() as session:
-        campaign = factories.campaign(
-            session, [{"channels": ["sms"]}], audience={"graduation_terms": ["webhooks"]}, now=now
-        )
-        wave_id = campaign.waves[0].id
+    wave_id = launched_wave(db, "webhooks", "sms", now=now)
     with db.session() as session:
         plan_wave(session, wave_id, now=now)
     with db.engine.begin() as connection:

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
 
-from campaigns.adapters import AdapterPool
-from campaigns.db import Database, database
-from campaigns.dispatch import CeleryDispatcher, Dispatcher, InlineDispatcher
-from campaigns.scheduler import TickReport, tick
-from campaigns.sending import WaveSender
-from campaigns.settings import Settings
+from campaigns.core.db import Database, database
+from campaigns.core.dispatch import CeleryDispatcher, Dispatcher, InlineDispatcher
+from campaigns.core.settings import Settings
+from campaigns.delivery.adapter_pool import AdapterPool
+from campaigns.delivery.sending import WaveSender
+from campaigns.planning.scheduler import TickReport, tick
 from channels.base import Channel, ChannelAdapter
 
 

@@ -15,9 +15,9 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from campaigns.db import Database
-from campaigns.models import Base
-from campaigns.settings import Settings, get_settings
+from campaigns.core.db import Database
+from campaigns.core.models import Base
+from campaigns.core.settings import Settings, get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -70,7 +70,7 @@ def pg_db(postgres_database: Database) -> Iterator[Database]:
 
 @pytest.fixture
 def sqlite_db(tmp_path: Path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'campaigns.db'}")
+    db = Database(f"sqlite:///{tmp_path / 'campaigns.core.db'}")
     db.upgrade()
     yield db
     db.dispose()

@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from campaigns import users
-from campaigns.db import Database
-from campaigns.models import Base, Role
+from campaigns.access import users
+from campaigns.core.db import Database
+from campaigns.core.models import Base, Role
 from tests.support.api import ADMIN, ADVISOR_A, add_user, api_client, api_settings, bearer
 
 

@@ -17,11 +17,11 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from campaigns.db import Database
-from campaigns.models import AuditEntry, Campaign, CampaignStatus, Message, Wave, WaveStatus
-from campaigns.reports import Dimension, campaign_report
+from campaigns.core.db import Database
+from campaigns.core.models import AuditEntry, Campaign, CampaignStatus, Message, Wave, WaveStatus
+from campaigns.core.settings import Settings
+from campaigns.reports.funnel import Dimension, campaign_report
 from campaigns.runtime import build_runtime
-from campaigns.settings import Settings
 from tests.support.api import (
     ADMIN,
     ADVISOR_A,

@@ -18,10 +18,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from campaigns.db import Database
+from campaigns.core.db import Database
+from campaigns.core.models import CampaignStatus
+from campaigns.core.settings import Settings
 from campaigns.http.app import create_app
-from campaigns.models import CampaignStatus
-from campaigns.settings import Settings
 from tests.support import factories
 from tests.support.api import (
     ENGINEERING,

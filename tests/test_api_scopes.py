@@ -14,11 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from campaigns.audience import count_campaign_audience
-from campaigns.db import Database
-from campaigns.models import AuditEntry, Campaign, CampaignStatus, Message, Student, utcnow
-from campaigns.planning import plan_wave
-from campaigns.settings import Settings
+from campaigns.core.db import Database
+from campaigns.core.models import AuditEntry, Campaign, CampaignStatus, Message, Student, utcnow
+from campaigns.core.settings import Settings
+from campaigns.planning.plan_wave import plan_wave
+from campaigns.students.audience import count_campaign_audience
 from tests.support import factories
 from tests.support.api import (
     ADMIN,

@@ -13,11 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from campaigns.db import Database
+from campaigns.core.db import Database
+from campaigns.core.models import Message, MessageStatus, Student, Wave, utcnow
+from campaigns.core.settings import Settings
 from campaigns.http.app import create_app
-from campaigns.models import Message, MessageStatus, Student, Wave, utcnow
 from campaigns.runtime import build_runtime
-from campaigns.settings import Settings
 from tests.support import factories
 from tests.support.api import (
     ADVISOR_A,

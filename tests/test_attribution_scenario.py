@@ -13,15 +13,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from campaigns.adapters import AdapterPool
-from campaigns.conversion_signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from campaigns.db import Database
-from campaigns.links import message_token
-from campaigns.models import Message, Student, Wave
-from campaigns.planning import plan_wave
-from campaigns.reports import Dimension, campaign_report
-from campaigns.sending import WaveSender
-from campaigns.settings import Settings
+from campaigns.conversions.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from campaigns.core.db import Database
+from campaigns.core.models import Message, Student, Wave
+from campaigns.core.settings import Settings
+from campaigns.delivery.adapter_pool import AdapterPool
+from campaigns.delivery.sending import WaveSender
+from campaigns.planning.plan_wave import plan_wave
+from campaigns.reports.funnel import Dimension, campaign_report
+from campaigns.tracking.links import message_token
 from channels.base import Channel
 from tests.support import factories
 from tests.support.adapters import RecordingAdapter

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from campaigns.cli import app, output
-from campaigns.db import Database
-from campaigns.models import AuditEntry, Campaign
-from campaigns.settings import Settings, get_settings
+from campaigns.core.db import Database
+from campaigns.core.models import AuditEntry, Campaign
+from campaigns.core.settings import Settings, get_settings
 from tests.support.api import (
     ADMIN,
     ADVISOR_A,

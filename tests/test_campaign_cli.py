@@ -13,13 +13,18 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
-from campaigns import dispatch
 from campaigns.cli import app, main, output
-from campaigns.db import Database, database
-from campaigns.errors import InvalidDefinitionError, NotFoundError, StateError, UnreadableFileError
-from campaigns.models import Campaign, CampaignStatus, Student
-from campaigns.rendering import PARTS
-from campaigns.settings import Settings
+from campaigns.core import dispatch
+from campaigns.core.db import Database, database
+from campaigns.core.errors import (
+    InvalidDefinitionError,
+    NotFoundError,
+    StateError,
+    UnreadableFileError,
+)
+from campaigns.core.models import Campaign, CampaignStatus, Student
+from campaigns.core.rendering import PARTS
+from campaigns.core.settings import Settings
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "registration_2019_2020.toml"
 

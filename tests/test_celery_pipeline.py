@@ -10,8 +10,8 @@ from celery.contrib.testing.worker import start_worker
 from sqlalchemy import func, select
 
 import worker
-from campaigns.db import Database
-from campaigns.models import (
+from campaigns.core.db import Database
+from campaigns.core.models import (
     CampaignStatus,
     Conversion,
     ConversionStage,
@@ -20,8 +20,8 @@ from campaigns.models import (
     WaveStatus,
     utcnow,
 )
+from campaigns.core.settings import Settings
 from campaigns.runtime import Runtime, build_runtime
-from campaigns.settings import Settings
 from channels.base import Channel
 from tests.support import factories
 from tests.support.adapters import RecordingAdapter

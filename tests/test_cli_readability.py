@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner, Result
 
 from campaigns.cli import app, command, output
-from campaigns.db import Database
-from campaigns.settings import Settings
+from campaigns.core.db import Database
+from campaigns.core.settings import Settings
 from tests.support import factories
 from tests.test_reports import scenario
 
@@ -43,7 +43,7 @@ def test_the_report_fits_and_says_what_each_figure_is(
 ) -> None:
     monkeypatch.setenv("CAMPAIGNS_EMAIL_PRICE_PER_MESSAGE", "0.0005")
     monkeypatch.setenv("CAMPAIGNS_COST_CURRENCY", "TRY")
-    from campaigns.settings import get_settings
+    from campaigns.core.settings import get_settings
 
     get_settings.cache_clear()
     campaign_id = str(scenario(db, get_settings()))
@@ -149,7 +149,7 @@ def test_the_purge_prompt_takes_evet(db: Database, cli_env: Settings) -> None:
 
 
 def test_a_new_database_says_where_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from campaigns.settings import get_settings
+    from campaigns.core.settings import get_settings
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CAMPAIGNS_DATABASE_URL", raising=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns.contacts import (
+from campaigns.students.contact_details import (
     INVALID_EMAIL,
     INVALID_PHONE,
     LANDLINE,

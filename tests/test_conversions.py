@@ -13,11 +13,12 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from campaigns.cli import app, output
-from campaigns.conversion_import import parse_time
-from campaigns.conversions import ConversionInput, link_unmatched, record_conversions
-from campaigns.db import Database
-from campaigns.models import Conversion, ConversionStage, utcnow
-from campaigns.settings import Settings
+from campaigns.conversions.importing import parse_time
+from campaigns.conversions.recording import ConversionInput, record_conversions
+from campaigns.core.db import Database
+from campaigns.core.models import Conversion, ConversionStage, utcnow
+from campaigns.core.settings import Settings
+from campaigns.students.importing import attach_waiting_conversions
 from tests.support import factories
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
@@ -56,7 +57,7 @@ def test_unknown_students_are_kept_and_linked_on_import(db: Database) -> None:
         student = factories.student(student_no="999")
         session.add(student)
         session.flush()
-        assert link_unmatched(session) == 1
+        assert attach_waiting_conversions(session) == 1
         student_id = student.id
     assert conversions(db)["999"] == (when, student_id)
 

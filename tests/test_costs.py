@@ -10,14 +10,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from campaigns.adapters import AdapterPool
-from campaigns.costs import refresh_costs
-from campaigns.db import Database
+from campaigns.core.db import Database
+from campaigns.core.models import Message, MessageStatus, utcnow
+from campaigns.core.settings import Settings
+from campaigns.delivery.adapter_pool import AdapterPool
+from campaigns.delivery.costs import refresh_costs
+from campaigns.delivery.sending import WaveSender
 from campaigns.demo.stage import provider_env
-from campaigns.models import Message, MessageStatus, utcnow
-from campaigns.planning import plan_wave
-from campaigns.sending import WaveSender
-from campaigns.settings import Settings
+from campaigns.planning.plan_wave import plan_wave
 from channels.base import Channel
 from simulator.core import SimulatorConfig
 from simulator.server import BackgroundServer, simulator_in_background

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, StatementError
 
-from campaigns.db import Database
-from campaigns.redacted_errors import WithholdExceptionMessages
+from campaigns.core.db import Database
+from campaigns.core.redacted_errors import WithholdExceptionMessages
 
 SECRET = "ogrenci20000001@example.com-Ab12Cd34Ef56Gh78"
 

@@ -18,14 +18,14 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
-from campaigns.adapters import AdapterPool
-from campaigns.db import Database
+from campaigns.core.db import Database
+from campaigns.core.models import DeliveryEvent, Message, MessageStatus, utcnow
+from campaigns.core.settings import Settings
+from campaigns.delivery.adapter_pool import AdapterPool
+from campaigns.delivery.sending import WaveSender
 from campaigns.http.app import create_app
-from campaigns.models import DeliveryEvent, Message, MessageStatus, utcnow
-from campaigns.planning import plan_wave
+from campaigns.planning.plan_wave import plan_wave
 from campaigns.runtime import build_runtime
-from campaigns.sending import WaveSender
-from campaigns.settings import Settings
 from channels.base import Channel
 from simulator.core import SimulatorConfig, generate_signing_key, public_key_base64
 from tests.support import factories

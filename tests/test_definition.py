@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from campaigns.definition import (
+from campaigns.core.errors import InvalidDefinitionError, Problem
+from campaigns.definitions.campaign_file import (
     CampaignDefinition,
     load_definition,
     parse_definition,
     parse_toml,
 )
-from campaigns.errors import InvalidDefinitionError, Problem
 from channels.base import Channel
 
 VALID = """

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from campaigns.db import Database
+from campaigns.core.db import Database
+from campaigns.core.models import Message, Student
 from campaigns.demo import run_demo, synthetic_cohort
 from campaigns.http import access_log
-from campaigns.links import message_token
-from campaigns.models import Message, Student
+from campaigns.tracking.links import message_token
 
 
 def test_the_cohort_is_deterministic_and_invented() -> None:

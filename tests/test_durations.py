@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns.durations import MAX_SECONDS, DurationError, format_duration, parse_duration
+from campaigns.core.durations import MAX_SECONDS, DurationError, format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

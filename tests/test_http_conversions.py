@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from campaigns.conversion_signing import sign
-from campaigns.db import Database
-from campaigns.models import Conversion, ConversionStage
-from campaigns.settings import Settings
+from campaigns.conversions.signing import sign
+from campaigns.core.db import Database
+from campaigns.core.models import Conversion, ConversionStage
+from campaigns.core.settings import Settings
 from tests.support import factories
 from tests.support.http import client_for
 

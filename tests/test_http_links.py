@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from campaigns.db import Database
-from campaigns.models import Message
-from campaigns.settings import Settings
+from campaigns.core.db import Database
+from campaigns.core.models import Message
+from campaigns.core.settings import Settings
 from tests.support.http import client_for, sent_tokens
 
 BROWSER = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"
@@ -66,7 +66,7 @@ def test_unknown_or_forged_tokens_get_a_friendly_page(db: Database, settings: Se
 
 
 def test_messages_carry_the_tracked_link(db: Database, settings: Settings) -> None:
-    from campaigns.links import message_link
+    from campaigns.tracking.links import message_link
 
     tokens = sent_tokens(db, 1)
     [(message_id, token)] = tokens.items()

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from twilio.request_validator import RequestValidator
 
-from campaigns.db import Database
-from campaigns.models import DeliveryEvent, InboundMessage, Message, MessageStatus, Suppression
-from campaigns.settings import Settings
+from campaigns.core.db import Database
+from campaigns.core.models import DeliveryEvent, InboundMessage, Message, MessageStatus, Suppression
+from campaigns.core.settings import Settings
 from simulator.core import generate_signing_key, public_key_base64
 from tests.support.http import client_for, sendgrid_headers, sent_tokens
 

@@ -10,12 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from campaigns import lifecycle
-from campaigns.audience import count_audience
-from campaigns.db import Database
-from campaigns.definition import CampaignDefinition, load_definition
-from campaigns.errors import InvalidDefinitionError, NotFoundError, Problem, StateError
-from campaigns.models import (
+from campaigns.core.db import Database
+from campaigns.core.errors import InvalidDefinitionError, NotFoundError, Problem, StateError
+from campaigns.core.models import (
     Campaign,
     CampaignStatus,
     Message,
@@ -24,9 +21,12 @@ from campaigns.models import (
     Wave,
     WaveStatus,
 )
-from campaigns.rendering import PARTS
-from campaigns.send_window import SendWindow
-from campaigns.settings import Settings
+from campaigns.core.rendering import PARTS
+from campaigns.core.settings import Settings
+from campaigns.definitions import lifecycle
+from campaigns.definitions.campaign_file import CampaignDefinition, load_definition
+from campaigns.definitions.send_window import SendWindow
+from campaigns.students.audience import count_audience
 from channels.base import Channel
 
 FIXTURES = Path(__file__).parent / "fixtures"

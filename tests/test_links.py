@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns.links import message_token, parse_token, secret_matches
+from campaigns.tracking.links import message_token, parse_token, secret_matches
 
 
 @pytest.mark.parametrize("message_id", [0, 1, 35, 36, 123_456_789, 2**53])

@@ -6,8 +6,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from campaigns.db import Database, alembic_config
-from campaigns.models import Base
+from campaigns.core.db import Database, alembic_config
+from campaigns.core.models import Base
 
 
 def test_models_and_migrations_agree(db: Database) -> None:

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from campaigns.db import Database
-from campaigns.models import (
+from campaigns.core.db import Database
+from campaigns.core.models import (
     Conversion,
     ConversionStage,
     Message,
@@ -18,13 +18,13 @@ from campaigns.models import (
     WaveStatus,
     utcnow,
 )
-from campaigns.planning import plan_wave
+from campaigns.planning.plan_wave import plan_wave
 from tests.support import factories
 
 
 def outcomes(db: Database, wave_id: int) -> dict[str, tuple[str, str | None, str | None]]:
     """student_no → (status, channel or skip reason, address)."""
-    from campaigns.models import Student
+    from campaigns.core.models import Student
 
     with db.session() as session:
         rows = session.execute(

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from campaigns.conversion_signing import sign
-from campaigns.db import Database
+from campaigns.conversions.signing import sign
+from campaigns.core.db import Database
+from campaigns.core.models import Conversion, DeliveryEvent, Message
+from campaigns.core.settings import Settings
 from campaigns.http.app import create_app
 from campaigns.http.batching import Batcher
-from campaigns.models import Conversion, DeliveryEvent, Message
-from campaigns.settings import Settings
 from simulator.core import generate_signing_key, public_key_base64
 from tests.support import factories
 from tests.support.http import requests_at_once, sendgrid_headers, sent_tokens

@@ -16,14 +16,22 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
-from campaigns.adapters import adapter_env
 from campaigns.cli import app, output
-from campaigns.db import Database
-from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus, Role, Wave, utcnow
-from campaigns.planning import plan_wave
-from campaigns.preflight import check_setup, preflight
+from campaigns.core.db import Database
+from campaigns.core.models import (
+    Campaign,
+    CampaignStatus,
+    Message,
+    MessageStatus,
+    Role,
+    Wave,
+    utcnow,
+)
+from campaigns.core.settings import Settings, get_settings
+from campaigns.delivery.adapter_pool import adapter_env
+from campaigns.planning.plan_wave import plan_wave
+from campaigns.planning.preflight import check_setup, preflight
 from campaigns.runtime import build_runtime
-from campaigns.settings import Settings, get_settings
 from tests.support import factories
 from tests.support.api import ADMIN, add_user, api_client, bearer
 

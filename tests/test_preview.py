@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 
 from campaigns.cli import app
 from campaigns.cli.preview import sms_line
-from campaigns.db import Database
-from campaigns.errors import NotFoundError
-from campaigns.models import Campaign, Student, Wave
-from campaigns.preview import WavePreview, preview_link, preview_wave
-from campaigns.settings import Settings, get_settings
+from campaigns.core.db import Database
+from campaigns.core.errors import NotFoundError
+from campaigns.core.models import Campaign, Student, Wave
+from campaigns.core.settings import Settings, get_settings
+from campaigns.delivery.preview import WavePreview, preview_link, preview_wave
 from channels.base import Channel
 from channels.gsm import sms_info
 

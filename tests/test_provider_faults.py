@@ -12,10 +12,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from campaigns.db import Database
-from campaigns.models import Message, MessageStatus
+from campaigns.core.db import Database
+from campaigns.core.models import Message, MessageStatus
+from campaigns.core.settings import Settings
 from campaigns.runtime import build_runtime
-from campaigns.settings import Settings
 from simulator.core import SimulatorConfig
 from tests.support import factories
 from tests.support.stage import Stage, twilio_sms_stage

@@ -15,10 +15,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
 from campaigns.cli import app, output
-from campaigns.db import Database, database
-from campaigns.inbound import Inbound, record_inbound
-from campaigns.links import message_token
-from campaigns.models import (
+from campaigns.core.db import Database, database
+from campaigns.core.models import (
     AuditEntry,
     Base,
     Conversion,
@@ -32,14 +30,16 @@ from campaigns.models import (
     Wave,
     utcnow,
 )
-from campaigns.optouts import unsubscribe
-from campaigns.purge import plan_purge
-from campaigns.reports import Dimension, campaign_report
+from campaigns.core.settings import Settings
+from campaigns.reports.funnel import Dimension, campaign_report
 from campaigns.runtime import build_runtime
-from campaigns.settings import Settings
-from campaigns.suppressions import suppress
-from campaigns.terms import InvalidTermError, Term, parse_term
-from campaigns.tracking import record_events
+from campaigns.students.purge import plan_purge
+from campaigns.students.terms import InvalidTermError, Term, parse_term
+from campaigns.tracking.delivery_events import record_events
+from campaigns.tracking.inbound import Inbound, record_inbound
+from campaigns.tracking.links import message_token
+from campaigns.tracking.optouts import unsubscribe
+from campaigns.tracking.suppressions import suppress
 from channels.base import Channel, EventType
 from channels.base import DeliveryEvent as Event
 from tests.support import factories

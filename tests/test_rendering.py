@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from campaigns.rendering import (
+from campaigns.core.rendering import (
     CONTEXT_VARIABLES,
     PARTS,
     RenderedMessage,

@@ -10,15 +10,15 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from campaigns.adapters import AdapterPool
 from campaigns.cli import app
-from campaigns.conversions import ConversionInput, record_conversions
-from campaigns.db import Database
-from campaigns.models import Message, MessageStatus, Student, utcnow
-from campaigns.planning import plan_wave
-from campaigns.reports import Dimension, campaign_report
-from campaigns.sending import WaveSender
-from campaigns.settings import Settings
+from campaigns.conversions.recording import ConversionInput, record_conversions
+from campaigns.core.db import Database
+from campaigns.core.models import Message, MessageStatus, Student, utcnow
+from campaigns.core.settings import Settings
+from campaigns.delivery.adapter_pool import AdapterPool
+from campaigns.delivery.sending import WaveSender
+from campaigns.planning.plan_wave import plan_wave
+from campaigns.reports.funnel import Dimension, campaign_report
 from channels.base import Channel, PermanentError
 from tests.support import factories
 from tests.support.adapters import RecordingAdapter

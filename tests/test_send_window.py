@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from campaigns.send_window import END_OF_DAY, SendWindow, first_instant
+from campaigns.definitions.send_window import END_OF_DAY, SendWindow, first_instant
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")  # UTC+3 all year
 BERLIN = ZoneInfo("Europe/Berlin")  # CET/CEST: 2024-03-31 02:00→03:00, 2024-10-27 03:00→02:00

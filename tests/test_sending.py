@@ -9,10 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
-from campaigns.adapters import AdapterPool
-from campaigns.db import Database
-from campaigns.links import message_token
-from campaigns.models import (
+from campaigns.core.db import Database
+from campaigns.core.models import (
     CampaignStatus,
     Conversion,
     ConversionStage,
@@ -23,11 +21,13 @@ from campaigns.models import (
     Wave,
     utcnow,
 )
-from campaigns.planning import plan_wave
-from campaigns.recovery import recover_stale, requeue_unknown
-from campaigns.sending import WaveSender
-from campaigns.settings import Settings
-from campaigns.suppressions import suppress
+from campaigns.core.settings import Settings
+from campaigns.delivery.adapter_pool import AdapterPool
+from campaigns.delivery.recovery import recover_stale, requeue_unknown
+from campaigns.delivery.sending import WaveSender
+from campaigns.planning.plan_wave import plan_wave
+from campaigns.tracking.links import message_token
+from campaigns.tracking.suppressions import suppress
 from channels.base import (
     Channel,
     ConfigurationError,

@@ -11,10 +11,10 @@ from celery.contrib.testing.worker import start_worker
 from sqlalchemy import func, select
 
 import worker
-from campaigns.db import Database
-from campaigns.models import Message, MessageStatus, utcnow
+from campaigns.core.db import Database
+from campaigns.core.models import Message, MessageStatus, utcnow
+from campaigns.core.settings import Settings
 from campaigns.runtime import Runtime, build_runtime
-from campaigns.settings import Settings
 from channels.base import Channel, OutboundMessage, RateLimitedError
 from simulator.core import SimulatorConfig
 from simulator.server import simulator_in_background

@@ -14,13 +14,13 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import event, func, select
 
-from campaigns.columns import map_columns, parse_overrides, recogniser
-from campaigns.db import Database
-from campaigns.errors import UnreadableFileError
-from campaigns.models import Conversion, ConversionStage, Student, utcnow
-from campaigns.student_import import STUDENT_COLUMNS, Change, ImportReport, import_students
-from campaigns.tabular import TOTAL_ROW_REASON, Table, parse_table, read_table
-from campaigns.terms import InvalidTermError
+from campaigns.core.column_headers import map_columns, parse_overrides, recogniser
+from campaigns.core.db import Database
+from campaigns.core.errors import UnreadableFileError
+from campaigns.core.models import Conversion, ConversionStage, Student, utcnow
+from campaigns.core.tabular_files import TOTAL_ROW_REASON, Table, parse_table, read_table
+from campaigns.students.importing import STUDENT_COLUMNS, Change, ImportReport, import_students
+from campaigns.students.terms import InvalidTermError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EN_SAMPLE = FIXTURES / "graduates_sample.csv"

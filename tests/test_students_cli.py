@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from campaigns.cli import app
 from campaigns.cli import students as students_cli
-from campaigns.db import Database
-from campaigns.errors import UnreadableFileError
-from campaigns.models import Student
-from campaigns.settings import Settings
+from campaigns.core.db import Database
+from campaigns.core.errors import UnreadableFileError
+from campaigns.core.models import Student
+from campaigns.core.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TR_SAMPLE = FIXTURES / "graduates_sample_tr.csv"

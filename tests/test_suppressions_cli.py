@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from campaigns.cli import app
-from campaigns.settings import Settings
+from campaigns.core.settings import Settings
 
 runner = CliRunner()
 

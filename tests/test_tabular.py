@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from campaigns import tabular
-from campaigns.errors import UnreadableFileError
-from campaigns.tabular import (
+from campaigns.core import tabular_files
+from campaigns.core.errors import UnreadableFileError
+from campaigns.core.tabular_files import (
     TOTAL_ROW_REASON,
     WIDE_ROW_REASON,
     Formula,
@@ -264,7 +264,7 @@ def test_an_xlsx_that_unpacks_to_far_more_than_it_weighs_is_refused() -> None:
 def test_a_file_with_more_rows_than_the_limit_is_refused(
     kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tabular, "MAX_ROWS", 5)
+    monkeypatch.setattr(tabular_files, "MAX_ROWS", 5)
     rows = [["no", "ad"], *[[str(i), "x"] for i in range(6)]]
     data = "\n".join(",".join(r) for r in rows).encode() if kind == "csv" else xlsx_bytes(rows)
     with pytest.raises(UnreadableFileError, match="more than 5 rows; split the list"):

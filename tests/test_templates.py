@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from jinja2 import meta
 
-from campaigns.rendering import (
+from campaigns.core.rendering import (
     CONTEXT_VARIABLES,
     LANGUAGES,
     PARTS,

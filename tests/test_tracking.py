@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from campaigns.db import Database
-from campaigns.links import message_token
-from campaigns.models import DeliveryEvent as StoredEvent
-from campaigns.models import Message, MessageStatus, Suppression, utcnow
-from campaigns.optouts import handle_keyword, message_for_token, unsubscribe
-from campaigns.planning import plan_wave
-from campaigns.tracking import record_events
+from campaigns.core.db import Database
+from campaigns.core.models import DeliveryEvent as StoredEvent
+from campaigns.core.models import Message, MessageStatus, Suppression, utcnow
+from campaigns.planning.plan_wave import plan_wave
+from campaigns.tracking.delivery_events import record_events
+from campaigns.tracking.links import message_token
+from campaigns.tracking.optouts import handle_keyword, message_for_token, unsubscribe
 from channels.base import Channel, DeliveryEvent, EventType
 from tests.support import factories
 

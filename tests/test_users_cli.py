@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
-from campaigns import users
+from campaigns.access import users
 from campaigns.cli import app, output
-from campaigns.db import Database
-from campaigns.models import Role, User
-from campaigns.settings import Settings
+from campaigns.core.db import Database
+from campaigns.core.models import Role, User
+from campaigns.core.settings import Settings
 
 runner = CliRunner()
 TOKEN = re.compile(r"mbs_[A-Za-z0-9_-]{43}")

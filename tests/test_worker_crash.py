@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from campaigns.db import Database
-from campaigns.models import Message, MessageStatus, utcnow
+from campaigns.core.db import Database
+from campaigns.core.models import Message, MessageStatus, utcnow
+from campaigns.core.settings import Settings
 from campaigns.runtime import build_runtime
-from campaigns.settings import Settings
 from channels.base import Channel
 from tests.support import factories
 from tests.support.blocking_adapter import BlockingAdapter

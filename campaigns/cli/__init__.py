@@ -11,9 +11,9 @@ import typer
 import typer.main
 from rich.markup import escape
 
-from campaigns import redacted_errors
 from campaigns.cli.output import err_console
-from campaigns.errors import CampaignsError
+from campaigns.core import redacted_errors
+from campaigns.core.errors import CampaignsError
 
 app = typer.Typer(
     name="campaigns",

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from campaigns import audit as audit_log
+from campaigns.access import audit as audit_log
 from campaigns.cli import context
 from campaigns.cli.output import TableFormat, TableOutput, emit_json, emit_table, to_json
 

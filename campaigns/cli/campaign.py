@@ -11,9 +11,7 @@ import typer
 from rich.markup import escape
 from sqlalchemy.orm import Session
 
-from campaigns import audit, launching, lifecycle
-from campaigns.adapters import adapter_env
-from campaigns.audience import count_campaign_audience
+from campaigns.access import audit
 from campaigns.cli import context
 from campaigns.cli.checks import print_preflight
 from campaigns.cli.output import (
@@ -25,13 +23,17 @@ from campaigns.cli.output import (
     emit_table,
     err_console,
 )
-from campaigns.durations import format_duration
-from campaigns.errors import UnreadableFileError
-from campaigns.heartbeats import SCHEDULER, last_beat
-from campaigns.launching import PreflightFailed
-from campaigns.models import Campaign, CampaignStatus, Wave, WaveStatus, utcnow
-from campaigns.preflight import preflight
-from campaigns.send_window import SendWindow
+from campaigns.core.durations import format_duration
+from campaigns.core.errors import UnreadableFileError
+from campaigns.core.models import Campaign, CampaignStatus, Wave, WaveStatus, utcnow
+from campaigns.definitions import lifecycle
+from campaigns.definitions.send_window import SendWindow
+from campaigns.delivery.adapter_pool import adapter_env
+from campaigns.planning import launching
+from campaigns.planning.heartbeats import SCHEDULER, last_beat
+from campaigns.planning.launching import PreflightFailed
+from campaigns.planning.preflight import preflight
+from campaigns.students.audience import count_campaign_audience
 
 app = typer.Typer(no_args_is_help=True)
 

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from campaigns.adapters import adapter_env
 from campaigns.cli import context
 from campaigns.cli.output import TableFormat, TableOutput, console, emit_json
-from campaigns.models import utcnow
-from campaigns.preflight import Finding, Preflight, check_setup, preflight
+from campaigns.core.models import utcnow
+from campaigns.delivery.adapter_pool import adapter_env
+from campaigns.planning.preflight import Finding, Preflight, check_setup, preflight
 
 MARKS = {"ok": "[green]✓[/green]", "warning": "[yellow]![/yellow]", "error": "[red]✗[/red]"}
 CHANNEL_NAMES = {"email": "e-posta / email", "sms": "SMS", "whatsapp": "WhatsApp"}

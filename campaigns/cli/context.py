@@ -8,9 +8,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from campaigns.cli.output import err_console
-from campaigns.db import Database, alembic_config, database
-from campaigns.errors import CampaignsError
-from campaigns.settings import Settings, get_settings
+from campaigns.core.db import Database, alembic_config, database
+from campaigns.core.errors import CampaignsError
+from campaigns.core.settings import Settings, get_settings
 
 
 def settings() -> Settings:

@@ -10,9 +10,9 @@ import typer
 from campaigns.cli import context
 from campaigns.cli.files import HeaderRow, Sheet, read_list
 from campaigns.cli.output import TableFormat, TableOutput, console, emit_json, emit_table
-from campaigns.columns import parse_overrides
-from campaigns.conversion_import import CONVERSION_COLUMNS, import_conversions
-from campaigns.models import ConversionStage
+from campaigns.conversions.importing import CONVERSION_COLUMNS, import_conversions
+from campaigns.core.column_headers import parse_overrides
+from campaigns.core.models import ConversionStage
 
 app = typer.Typer(no_args_is_help=True)
 

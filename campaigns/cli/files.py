@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from campaigns.columns import FieldSpec, recogniser
-from campaigns.tabular import Table, read_table
+from campaigns.core.column_headers import FieldSpec, recogniser
+from campaigns.core.tabular_files import Table, read_table
 
 HeaderRow = Annotated[
     int | None,

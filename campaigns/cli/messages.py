@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from campaigns.cli import context
 from campaigns.cli.output import TableFormat, TableOutput, console, emit_json, emit_table
-from campaigns.models import Message, MessageStatus, Student, Wave
-from campaigns.recovery import requeue_unknown
+from campaigns.core.models import Message, MessageStatus, Student, Wave
+from campaigns.delivery.recovery import requeue_unknown
 
 app = typer.Typer(no_args_is_help=True)
 

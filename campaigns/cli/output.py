@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from campaigns.settings import get_settings
+from campaigns.core.settings import get_settings
 
 console = Console()
 err_console = Console(stderr=True)

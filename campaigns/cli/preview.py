@@ -11,7 +11,7 @@ from rich.text import Text
 
 from campaigns.cli import context
 from campaigns.cli.output import TableFormat, console, emit_json, err_console
-from campaigns.preview import ChannelPreview, PartPreview, WavePreview, preview_wave
+from campaigns.delivery.preview import ChannelPreview, PartPreview, WavePreview, preview_wave
 from channels.gsm import SmsInfo
 
 

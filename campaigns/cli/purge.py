@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from campaigns import audit
+from campaigns.access import audit
 from campaigns.cli import context
 from campaigns.cli.output import confirm, console, emit_table, err_console
-from campaigns.models import utcnow
-from campaigns.purge import plan_purge, purge_students
+from campaigns.core.models import utcnow
+from campaigns.students.purge import plan_purge, purge_students
 
 PURGE_HELP = (
     "Eski dönem mezunlarının kişisel verilerini siler (KVKK) / erase the personal data of "

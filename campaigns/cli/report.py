@@ -15,7 +15,7 @@ from campaigns.cli.output import (
     emit_json,
     emit_table,
 )
-from campaigns.reports import (
+from campaigns.reports.funnel import (
     MESSAGE_DIMENSIONS,
     METRICS,
     Dimension,
@@ -46,7 +46,7 @@ HEADINGS = {
     "cost_per_conversion": "kayıt başına ({currency})\nper registration ({currency})",
 }
 # Per wave or channel, "registered" counts those who registered after the row's message,
-# and the rate is out of the students it reached (see ``campaigns.reports``).
+# and the rate is out of the students it reached (see ``campaigns.reports.funnel``).
 AFTER_MESSAGE = {
     "converted": "sonra kayıt olan (öğrenci)\nregistered after it (students)",
     "conversion_rate": "kayıt oranı (ulaşılanda)\nregistration rate (of reached)",

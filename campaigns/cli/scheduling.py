@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from campaigns.cli import context
 from campaigns.cli.output import console, err_console
-from campaigns.db import Database
-from campaigns.models import Campaign, CampaignStatus
+from campaigns.core.db import Database
+from campaigns.core.models import Campaign, CampaignStatus
+from campaigns.planning.scheduler import TickReport
 from campaigns.runtime import build_runtime
-from campaigns.scheduler import TickReport
 
 log = logging.getLogger("campaigns.run")
 

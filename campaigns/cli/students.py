@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import true
 
-from campaigns import audit
+from campaigns.access import audit
 from campaigns.cli import context
 from campaigns.cli.files import HeaderRow, Sheet, read_list
 from campaigns.cli.output import (
@@ -25,11 +25,11 @@ from campaigns.cli.output import (
     emit_table,
     err_console,
 )
-from campaigns.columns import parse_overrides
-from campaigns.models import Student
-from campaigns.student_import import FIELDS, STUDENT_COLUMNS, ImportReport, import_students
-from campaigns.student_import import Progress as ProgressCallback
-from campaigns.student_search import search_students
+from campaigns.core.column_headers import parse_overrides
+from campaigns.core.models import Student
+from campaigns.students.importing import FIELDS, STUDENT_COLUMNS, ImportReport, import_students
+from campaigns.students.importing import Progress as ProgressCallback
+from campaigns.students.search import search_students
 
 app = typer.Typer(no_args_is_help=True)
 

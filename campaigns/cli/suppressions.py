@@ -7,14 +7,14 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from campaigns import audit
+from campaigns.access import audit
 from campaigns.cli import context
 from campaigns.cli.output import ListFormat, ListOutput, console, emit_file, emit_json, emit_table
-from campaigns.contacts import normalise_email, normalise_phone
-from campaigns.errors import CampaignsError
-from campaigns.models import Suppression
-from campaigns.suppressions import suppress
-from campaigns.tracking import lift
+from campaigns.core.errors import CampaignsError
+from campaigns.core.models import Suppression
+from campaigns.students.contact_details import normalise_email, normalise_phone
+from campaigns.tracking.delivery_events import lift
+from campaigns.tracking.suppressions import suppress
 from channels.base import Channel
 
 app = typer.Typer(no_args_is_help=True)

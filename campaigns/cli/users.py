@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
-from campaigns import audit, users
+from campaigns.access import audit, users
 from campaigns.cli import context
 from campaigns.cli.output import TableFormat, TableOutput, console, emit_json, emit_table
-from campaigns.models import Role, User
+from campaigns.core.models import Role, User
 
 app = typer.Typer(no_args_is_help=True)
 

@@ -19,15 +19,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
-from campaigns import lifecycle
-from campaigns.audience import audience_condition
-from campaigns.conversion_signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from campaigns.db import Database
-from campaigns.definition import parse_definition, parse_toml
-from campaigns.demo.cohort import synthetic_cohort, write_cohort
-from campaigns.demo.stage import Stage, provider_stage
-from campaigns.links import message_token
-from campaigns.models import (
+from campaigns.conversions.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from campaigns.core.db import Database
+from campaigns.core.models import (
     Campaign,
     CampaignStatus,
     Conversion,
@@ -38,11 +32,17 @@ from campaigns.models import (
     WaveStatus,
     utcnow,
 )
-from campaigns.reports import Dimension, Report, campaign_report
+from campaigns.core.settings import PROJECT_ROOT, Settings
+from campaigns.core.tabular_files import read_table
+from campaigns.definitions import lifecycle
+from campaigns.definitions.campaign_file import parse_definition, parse_toml
+from campaigns.demo.cohort import synthetic_cohort, write_cohort
+from campaigns.demo.stage import Stage, provider_stage
+from campaigns.reports.funnel import Dimension, Report, campaign_report
 from campaigns.runtime import build_runtime
-from campaigns.settings import PROJECT_ROOT, Settings
-from campaigns.student_import import ImportReport, import_students
-from campaigns.tabular import read_table
+from campaigns.students.audience import audience_condition
+from campaigns.students.importing import ImportReport, import_students
+from campaigns.tracking.links import message_token
 
 EXAMPLE = PROJECT_ROOT / "examples" / "registration_2019_2020.toml"
 BROWSER = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"

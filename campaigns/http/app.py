@@ -11,16 +11,17 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from campaigns import __version__, redacted_errors
-from campaigns.adapters import adapter_env
-from campaigns.db import database
-from campaigns.heartbeats import SCHEDULER, last_beat
+from campaigns import __version__
+from campaigns.core import redacted_errors
+from campaigns.core.db import database
+from campaigns.core.models import utcnow
+from campaigns.core.settings import Settings, get_settings
+from campaigns.delivery.adapter_pool import adapter_env
 from campaigns.http import access_log, api, conversions, links, unsubscribe, webhooks
 from campaigns.http.deps import Services, services
 from campaigns.http.limits import BodyLimit
-from campaigns.models import utcnow
-from campaigns.preflight import STALE_TICKS
-from campaigns.settings import Settings, get_settings
+from campaigns.planning.heartbeats import SCHEDULER, last_beat
+from campaigns.planning.preflight import STALE_TICKS
 
 
 def create_app(settings: Settings | None = None, env: Mapping[str, str] | None = None) -> FastAPI:

@@ -1,5 +1,5 @@
 """``POST /conversions``: the alumni system reports students who registered or handed in
-the membership form. Signed (see ``campaigns.conversion_signing``); one conversion or a
+the membership form. Signed (see ``campaigns.conversions.signing``); one conversion or a
 batch; idempotent, the earliest time wins; unknown student numbers are kept and reported."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from campaigns.conversion_signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-from campaigns.conversions import ConversionInput, conversion_time
+from campaigns.conversions.recording import ConversionInput, conversion_time
+from campaigns.conversions.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from campaigns.core.models import ConversionStage, utcnow
 from campaigns.http.deps import services_of
-from campaigns.models import ConversionStage, utcnow
 
 # Printable text without surrounding spaces: no control characters (NUL above all, which
 # PostgreSQL cannot store).

@@ -10,13 +10,13 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from campaigns.clicks import Click, follow
-from campaigns.conversions import ConversionInput, ConversionReport, record_conversions
-from campaigns.db import Database
+from campaigns.conversions.recording import ConversionInput, ConversionReport, record_conversions
+from campaigns.core.db import Database
+from campaigns.core.models import utcnow
+from campaigns.core.settings import Settings
 from campaigns.http.batching import Batcher
-from campaigns.models import utcnow
-from campaigns.settings import Settings
-from campaigns.tracking import TrackingResult, record_events
+from campaigns.tracking.clicks import Click, follow
+from campaigns.tracking.delivery_events import TrackingResult, record_events
 from channels.base import DeliveryEvent
 
 T = TypeVar("T")

@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from campaigns.clicks import Click, is_scanner
 from campaigns.http.deps import services_of
 from campaigns.http.pages import page, paragraph
+from campaigns.tracking.clicks import Click, is_scanner
 
 
 async def follow_link(request: Request) -> Response:

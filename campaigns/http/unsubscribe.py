@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from campaigns.http.deps import Services, services_of
 from campaigns.http.pages import page, paragraph
-from campaigns.optouts import message_for_token, unsubscribe
+from campaigns.tracking.optouts import message_for_token, unsubscribe
 
 
 def _unknown(deps: Services) -> Response:

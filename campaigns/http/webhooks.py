@@ -13,8 +13,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from campaigns.http.deps import Services, services_of
-from campaigns.inbound import Inbound, record_inbound
-from campaigns.tracking import record_events
+from campaigns.tracking.delivery_events import record_events
+from campaigns.tracking.inbound import Inbound, record_inbound
 from channels import sendgrid_webhooks, twilio_webhooks
 
 log = logging.getLogger(__name__)

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from campaigns import users
-from campaigns.db import Database, database
+from campaigns.access import users
+from campaigns.core.db import Database, database
+from campaigns.core.models import Campaign, CampaignStatus, Role, Student
+from campaigns.core.settings import Settings, get_settings
 from campaigns.http.app import create_app
-from campaigns.models import Campaign, CampaignStatus, Role, Student
-from campaigns.settings import Settings, get_settings
 from tests.support import factories
 
 ENGINEERING = "Mühendislik Fakültesi"

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from campaigns.models import Campaign, CampaignStatus, Student, Wave, WaveStatus, utcnow
+from campaigns.core.models import Campaign, CampaignStatus, Student, Wave, WaveStatus, utcnow
 
 _numbers = itertools.count(20_000_001)
 

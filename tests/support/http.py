@@ -16,12 +16,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from campaigns.db import Database
+from campaigns.core.db import Database
+from campaigns.core.models import Message, MessageStatus, utcnow
+from campaigns.core.settings import Settings
 from campaigns.http.app import create_app
-from campaigns.links import message_token
-from campaigns.models import Message, MessageStatus, utcnow
-from campaigns.planning import plan_wave
-from campaigns.settings import Settings
+from campaigns.planning.plan_wave import plan_wave
+from campaigns.tracking.links import message_token
 from simulator.sendgrid_api import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from tests.support import factories
 

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from campaigns.core.settings import Settings
 from campaigns.http.app import create_app
-from campaigns.settings import Settings
 from simulator.core import SimulatorConfig
 from simulator.server import BackgroundServer, free_port, simulator_in_background
 

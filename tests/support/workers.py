@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from campaigns.settings import Settings
+from campaigns.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from campaigns import users
+from campaigns.access import users
+from campaigns.core.models import Role, User
 from campaigns.http.api.common import Deps
-from campaigns.models import Role, User
 
 bearer = HTTPBearer(
     auto_error=False,

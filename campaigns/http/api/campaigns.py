@@ -12,8 +12,11 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from campaigns import audit, launching, lifecycle, scopes
-from campaigns.audience import count_campaign_audience
+from campaigns.access import audit, scopes
+from campaigns.core.models import Campaign, User, utcnow
+from campaigns.definitions import lifecycle
+from campaigns.delivery.preview import preview_wave
+from campaigns.delivery.trial_send import prepare_trial, send_trial
 from campaigns.http.api.auth import CurrentUser
 from campaigns.http.api.common import (
     CONFLICT,
@@ -44,11 +47,10 @@ from campaigns.http.api.schemas import (
     TrialSendOut,
     ValidationOut,
 )
-from campaigns.models import Campaign, User, utcnow
-from campaigns.preflight import preflight
-from campaigns.preview import preview_wave
-from campaigns.reports import Dimension, campaign_report
-from campaigns.trial_send import prepare_trial, send_trial
+from campaigns.planning import launching
+from campaigns.planning.preflight import preflight
+from campaigns.reports.funnel import Dimension, campaign_report
+from campaigns.students.audience import count_campaign_audience
 from channels.base import ConfigurationError, DeliveryError
 
 log = logging.getLogger(__name__)

@@ -20,18 +20,18 @@ from typing import Annotated, Any, Final, TypeVar
 from fastapi import Depends, HTTPException, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from campaigns.adapters import AdapterPool
-from campaigns.definition import ROOT
-from campaigns.errors import (
+from campaigns.core.errors import (
     CampaignsError,
     InvalidDefinitionError,
     NotFoundError,
     Problem,
     StateError,
 )
+from campaigns.definitions.campaign_file import ROOT
+from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.http.api.schemas import NO_NUL, ErrorOut, FieldErrorOut, ValidationErrorOut
 from campaigns.http.deps import Services, services, services_of
-from campaigns.launching import PreflightFailed
+from campaigns.planning.launching import PreflightFailed
 from channels.base import ConfigurationError, DeliveryError
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from campaigns.definition import CampaignDefinition
+from campaigns.definitions.campaign_file import CampaignDefinition
 
 EXAMPLE: dict[str, Any] = {
     "name": "2019-2020 Mühendislik mezunları kayıt kampanyası",

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from campaigns.durations import format_duration
-from campaigns.models import (
+from campaigns.core.durations import format_duration
+from campaigns.core.models import (
     AuditEntry,
     Campaign,
     CampaignStatus,
@@ -24,11 +24,11 @@ from campaigns.models import (
     Wave,
     WaveStatus,
 )
-from campaigns.preflight import Preflight
-from campaigns.preview import ChannelPreview, WavePreview
-from campaigns.send_window import SendWindow
-from campaigns.student_history import HistoryEntry
-from campaigns.trial_send import TrialResult
+from campaigns.definitions.send_window import SendWindow
+from campaigns.delivery.preview import ChannelPreview, WavePreview
+from campaigns.delivery.trial_send import TrialResult
+from campaigns.planning.preflight import Preflight
+from campaigns.students.history import HistoryEntry
 from channels.base import Channel
 
 # PostgreSQL text cannot hold NUL: refused as bad input rather than failing in the database.

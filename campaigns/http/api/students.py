@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
-from campaigns import scopes
+from campaigns.access import scopes
 from campaigns.http.api.auth import CurrentUser
 from campaigns.http.api.common import ERROR_RESPONSES, NOT_FOUND, Deps, StudentNo, run, text_query
 from campaigns.http.api.schemas import StudentDetailOut, StudentOut, StudentPageOut
-from campaigns.student_history import message_history
-from campaigns.student_search import search_students
+from campaigns.students.history import message_history
+from campaigns.students.search import search_students
 
 router = APIRouter(tags=["students"], responses=ERROR_RESPONSES)
 

@@ -1,0 +1,164 @@
+"""Configuration from environment variables (prefix ``CAMPAIGNS_``) and an optional ``.env``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CAMPAIGNS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default="sqlite:///campaigns.db",
+        description="SQLAlchemy URL; a SQLite file in the working directory by default.",
+    )
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker (redis://…). Unset: tasks run in-process.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for shared state such as rate limits; defaults to the broker URL.",
+    )
+    public_url: str = Field(
+        default="http://localhost:8000", description="Base URL of links and callbacks."
+    )
+    alumni_office_email: str = Field(
+        default="mezun@universite.example.edu.tr",
+        description="The alumni office mailbox students write to when they cannot register.",
+    )
+    timezone: str = Field(default="Europe/Istanbul", description="Default campaign time zone.")
+    outbox_dir: Path = Field(default=Path("outbox"), description="Where the outbox writes.")
+    templates_dir: Path = Field(default=PROJECT_ROOT / "templates")
+
+    email_adapter: str = "outbox"
+    sms_adapter: str = "outbox"
+    whatsapp_adapter: str = "outbox"
+
+    queue: str = Field(default="campaigns", description="Celery queue of all tasks.")
+    tick_seconds: float = Field(default=30.0, gt=0, description="Scheduler period.")
+    batch_size: int = Field(default=500, ge=1, le=1000, description="Messages claimed at once.")
+    send_parallelism: int = Field(
+        default=4, ge=1, description="Send tasks started at once per wave."
+    )
+    max_attempts: int = Field(default=5, ge=1, description="Attempts before a message fails.")
+    retry_base_seconds: float = Field(default=30.0, gt=0)
+    retry_max_seconds: float = Field(default=3600.0, gt=0)
+    sending_lease_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="A message claimed longer ago than this is reconciled, never blindly resent.",
+    )
+
+    reconcile_after_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A message whose request timed out after it was sent is checked with "
+        "the provider this long after (never sent again blindly).",
+    )
+
+    cost_currency: str = Field(default="USD", description="Currency of all message costs.")
+    sms_price_per_segment: Decimal = Field(
+        default=Decimal("0"), ge=0, description="Estimate of an SMS segment's price."
+    )
+    whatsapp_price_per_message: Decimal = Field(default=Decimal("0"), ge=0)
+    email_price_per_message: Decimal = Field(default=Decimal("0"), ge=0)
+    max_request_bytes: int = Field(
+        default=5 * 2**20, gt=0, description="Larger HTTP request bodies get 413."
+    )
+    alumni_system_url: str = Field(
+        default="https://mezun.universite.example.edu.tr",
+        description="The alumni information system, shown when a link is not valid.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="A long random secret for keyed fingerprints (audit log); keep it private "
+        "and stable.",
+    )
+    goal_hosts: str = Field(
+        default="",
+        description="Hosts a campaign's goal URL may point to, comma-separated; by default "
+        "the alumni system's host (CAMPAIGNS_ALUMNI_SYSTEM_URL). Tracked links redirect only "
+        "there.",
+    )
+    attribution_days: int = Field(
+        default=14, gt=0, description="How far back a message can be credited for a conversion."
+    )
+    conversion_secret: str | None = Field(
+        default=None, description="Shared secret of the alumni system's signed webhook."
+    )
+    webhook_url_base: str | None = Field(
+        default=None,
+        description="The public base URL providers call webhooks on, when it differs from "
+        "CAMPAIGNS_PUBLIC_URL (e.g. a separate host behind a reverse proxy).",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def secret_key_text(self) -> str | None:
+        return self.secret_key.get_secret_value() if self.secret_key else None
+
+    @property
+    def allowed_goal_hosts(self) -> frozenset[str]:
+        """``goal_hosts`` as lower-case host names (the alumni system's by default)."""
+        hosts = {h.strip().lower() for h in self.goal_hosts.split(",") if h.strip()}
+        return frozenset(hosts or {urlsplit(self.alumni_system_url).hostname or ""} - {""})
+
+    @property
+    def attribution_window(self) -> timedelta:
+        return timedelta(days=self.attribution_days)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The default time zone as an object."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def shared_redis_url(self) -> str | None:
+        """Redis for cross-worker state: explicit, or the broker when it is Redis."""
+        if self.redis_url:
+            return self.redis_url
+        if self.broker_url and self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return None
+
+    def adapter_for(self, channel: str) -> str:
+        """The adapter name configured for a channel."""
+        return {
+            "email": self.email_adapter,
+            "sms": self.sms_adapter,
+            "whatsapp": self.whatsapp_adapter,
+        }[channel]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()

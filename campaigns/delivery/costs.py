@@ -1,0 +1,90 @@
+"""Provider prices that arrive after sending (Twilio's) replace the estimates made then.
+
+At send time a message's cost is the provider's when it says (it rarely does) or an estimate
+from the configured tariffs. Twilio sets its price once a message is final: the tick asks for
+it, for messages finished a while ago, and keeps the estimate when the provider has none or
+charges in another currency.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from campaigns.core.db import Database
+from campaigns.core.models import Message, MessageStatus
+from campaigns.core.settings import Settings
+from campaigns.delivery.adapter_pool import AdapterPool
+from channels.base import Channel, ChannelAdapter, ConfigurationError
+
+log = logging.getLogger(__name__)
+
+SETTLED = timedelta(minutes=2)
+"""How long after sending a final message is asked for its price."""
+GIVE_UP = timedelta(days=2)
+"""After this, a message without a provider price keeps its estimate for good."""
+FINAL = (MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.FAILED)
+
+
+def refresh_costs(
+    db: Database, adapters: AdapterPool, settings: Settings, *, now: datetime, limit: int = 500
+) -> int:
+    """Replace estimates by provider prices for up to ``limit`` messages; how many.
+
+    The provider is asked outside any transaction; the answers are then written in one
+    short one, in id order like every bulk writer of messages."""
+    pricing = _adapters_that_price_later(adapters)
+    if not pricing:
+        return 0
+    with db.session() as session:
+        rows = session.execute(
+            select(Message.id, Message.provider, Message.provider_message_id)
+            .where(
+                Message.cost_estimated.is_(True),
+                Message.provider.in_(pricing),
+                Message.status.in_(FINAL),
+                Message.provider_message_id.is_not(None),
+                Message.sent_at < now - SETTLED,
+                Message.sent_at > now - GIVE_UP,
+            )
+            .order_by(Message.id)
+            .limit(limit)
+        ).all()
+    changes: dict[int, dict[str, object]] = {}
+    for provider, adapter in pricing.items():
+        ids = {row.provider_message_id: row.id for row in rows if row.provider == provider}
+        for provider_id, (amount, currency) in adapter.fetch_costs(list(ids)).items():
+            if currency != settings.cost_currency.upper():
+                # Not comparable with the other costs: keep the estimate, stop asking.
+                changes[ids[provider_id]] = {"cost_estimated": None}
+            else:
+                changes[ids[provider_id]] = {"cost": amount, "cost_estimated": False}
+    if not changes:
+        return 0
+
+    def write(session: Session) -> None:
+        for message_id in sorted(changes):
+            session.execute(
+                update(Message).where(Message.id == message_id).values(changes[message_id])
+            )
+
+    db.run(write)
+    refreshed = sum(1 for values in changes.values() if "cost" in values)
+    if refreshed:
+        log.info("provider prices recorded for %d messages", refreshed)
+    return refreshed
+
+
+def _adapters_that_price_later(adapters: AdapterPool) -> dict[str, ChannelAdapter]:
+    found: dict[str, ChannelAdapter] = {}
+    for channel in Channel:
+        try:
+            adapter = adapters.for_channel(channel)
+        except ConfigurationError:
+            continue  # a channel nobody configured
+        if type(adapter).fetch_costs is not ChannelAdapter.fetch_costs:
+            found[adapter.name] = adapter
+    return found

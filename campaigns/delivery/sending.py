@@ -1,0 +1,664 @@
+"""Send a wave in batches: claim, re-check, render, hand to the adapter, record each result.
+
+Claim before send: rows move ``pending → sending`` in one committed UPDATE before any
+provider call, so two workers never send the same row and a crash leaves the row visibly in
+``sending`` (see ``recovery``), never silently pending again. No transaction is held open
+while a provider is being called.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Integer,
+    Numeric,
+    Row,
+    Select,
+    String,
+    Table,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from campaigns.core.db import Database, among, lock_in_order
+from campaigns.core.models import (
+    Campaign,
+    CampaignStatus,
+    Conversion,
+    ConversionStage,
+    Message,
+    MessageStatus,
+    SkipReason,
+    Student,
+    Suppression,
+    Wave,
+    utcnow,
+)
+from campaigns.core.rendering import (
+    STUDENT_ATTRIBUTES,
+    Renderer,
+    TemplateRenderError,
+    message_context,
+    whatsapp_variables,
+)
+from campaigns.core.settings import Settings
+from campaigns.definitions.send_window import SendWindow
+from campaigns.delivery.adapter_pool import AdapterPool
+from campaigns.tracking.links import message_link, message_token
+from campaigns.tracking.suppressions import suppress
+from channels.base import (
+    Accepted,
+    Channel,
+    ConfigurationError,
+    DeliveryError,
+    ErrorKind,
+    OutboundMessage,
+    ProviderTemplate,
+    Rejected,
+    SendResult,
+)
+from channels.gsm import sms_info
+
+log = logging.getLogger(__name__)
+
+messages = cast(Table, Message.__table__)
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    """What one ``send_batch`` call did. ``more`` means a full batch was claimed: call again.
+    ``unknown`` counts messages the provider may have (they are reconciled, not resent);
+    ``retry_at`` is when the wave's next retry is due, if it has one waiting."""
+
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    skipped: int = 0
+    unknown: int = 0
+    more: bool = False
+    retry_at: datetime | None = None
+    idle: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claimed message with its student's data and what may have changed since planning."""
+
+    id: int
+    channel: Channel
+    address: str
+    secret: str | None
+    attempts: int
+    student: Row[Any]
+    language: str
+    consent: bool
+    suppressed: bool
+    converted: bool
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Claimed:
+        return cls(
+            row.id,
+            Channel(row.channel),
+            row.address,
+            row.secret,
+            row.attempts,
+            row,
+            row.language,
+            bool(row.consent),
+            bool(row.suppressed),
+            bool(row.converted),
+        )
+
+
+class WaveSender:
+    """Sends batches of one process; holds the adapters and the template cache."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        adapters: AdapterPool,
+        renderer: Renderer | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.adapters = adapters
+        self.renderer = renderer or Renderer(settings.templates_dir)
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
+
+    def send_batch(self, wave_id: int, *, now: datetime | None = None) -> BatchOutcome:
+        """Claim up to one batch of the wave's due messages and send them."""
+        now = now or utcnow()
+        started = self.db.run(lambda session: self._claim(session, wave_id, now))
+        if isinstance(started, BatchOutcome):
+            return started
+        wave, campaign, claimed = started
+        outcome = BatchOutcome(claimed=len(claimed), more=len(claimed) >= self.settings.batch_size)
+        if not claimed:
+            outcome.idle = "nothing_due"
+            outcome.retry_at = self.next_retry(wave_id, now)
+            return outcome
+
+        skips: dict[int, SkipReason] = {}
+        rejected: dict[int, DeliveryError] = {}
+        outbound: dict[Channel, list[OutboundMessage]] = defaultdict(list)
+        for message in claimed:
+            reason = _skip_reason(message, wave)
+            if reason is not None:
+                skips[message.id] = reason
+                continue
+            try:
+                outbound[message.channel].append(self._render(message, wave, campaign))
+            except TemplateRenderError as exc:
+                rejected[message.id] = exc
+
+        results: list[SendResult] = [Rejected(i, e) for i, e in rejected.items()]
+        unknown: dict[int, str] = {}
+        providers: dict[int, str] = {}
+        held: dict[Channel, str] = {}
+        for channel, batch in outbound.items():
+            try:
+                self._send_channel(channel, batch, results, unknown, providers)
+            except ConfigurationError as exc:
+                # The channel cannot send: its wave waits, the other channels go on.
+                held[channel] = self.adapters.mark_unavailable(channel, exc)
+        if held:
+            answered = {r.message_id for r in results} | set(unknown)
+            unsent = [m.id for c in held for m in outbound[c] if m.id not in answered]
+            release(self.db, unsent)
+            self.db.run(lambda session: _hold(session, wave_id, held))
+            outcome.more = False  # the chain would only claim the same rows again
+            outcome.idle = "held"
+
+        by_id = {c.id: c for c in claimed}
+        texts = {m.id: m.text for batch in outbound.values() for m in batch}
+        # The provider has answered: what it said must be recorded, even if this transaction
+        # collides with delivery callbacks for the same messages (it then runs again).
+        self.db.run(
+            lambda session: self._record(
+                session, by_id, texts, results, providers, skips, unknown, now, outcome
+            )
+        )
+        if not outcome.more:
+            # The chain of send tasks ends here: it says when the wave's retries are due, so
+            # that they start then (not at some later tick).
+            outcome.retry_at = self.next_retry(wave_id, now)
+        log.info(
+            "wave %s: claimed %d, sent %d, failed %d, retried %d, skipped %d, unknown %d",
+            wave_id,
+            outcome.claimed,
+            outcome.sent,
+            outcome.failed,
+            outcome.retried,
+            outcome.skipped,
+            outcome.unknown,
+        )
+        return outcome
+
+    def _claim(
+        self, session: Session, wave_id: int, now: datetime
+    ) -> tuple[Wave, Campaign, list[Claimed]] | BatchOutcome:
+        """The wave, its campaign and a claimed batch; or why there is nothing to send."""
+        wave = session.get(Wave, wave_id)
+        if wave is None:
+            return BatchOutcome(idle="missing")
+        campaign = wave.campaign
+        if campaign.status is not CampaignStatus.ACTIVE:
+            return BatchOutcome(idle=campaign.status.value)
+        if not SendWindow.of(campaign).is_open(now, campaign.timezone):
+            return BatchOutcome(idle="window_closed")
+        held = {}
+        for name in wave.channels:
+            reason = self.adapters.unavailable(Channel(name))
+            if reason is not None:
+                held[Channel(name)] = reason
+        if held or wave.hold_reason is not None:
+            _hold(session, wave.id, held)
+        claimed = claim(session, wave, self.settings.batch_size, now, skip=set(held))
+        if held and not claimed:
+            return BatchOutcome(idle="held")
+        return wave, campaign, claimed
+
+    def next_retry(self, wave_id: int, now: datetime) -> datetime | None:
+        """When the wave's earliest message waiting for a retry is due (None: none waits)."""
+        with self.db.session() as session:
+            due: datetime | None = session.scalar(
+                select(func.min(messages.c.next_attempt_at)).where(
+                    messages.c.wave_id == wave_id,
+                    messages.c.status == MessageStatus.PENDING.value,
+                    messages.c.next_attempt_at > now,
+                )
+            )
+        return due
+
+    def _render(self, message: Claimed, wave: Wave, campaign: Campaign) -> OutboundMessage:
+        context = message_context(
+            message.student,
+            campaign_name=campaign.name,
+            wave_name=wave.name,
+            goal_url=campaign.goal_url,
+            link=message_link(self.settings, campaign.goal_url, message.id, message.secret),
+            alumni_office_email=self.settings.alumni_office_email,
+        )
+        rendered = self.renderer.render(wave.template, message.channel, message.language, context)
+        headers: dict[str, str] = {}
+        if message.channel is Channel.EMAIL and message.secret:
+            token = message_token(message.id, message.secret)
+            headers = {
+                "List-Unsubscribe": f"<{self.settings.public_url}/u/{token}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            }
+        template = None
+        whatsapp = wave.options.get("whatsapp")
+        if message.channel is Channel.WHATSAPP and whatsapp:
+            template = ProviderTemplate(
+                whatsapp["content_sid"], whatsapp_variables(context, whatsapp["variables"])
+            )
+        return OutboundMessage(
+            id=message.id,
+            channel=message.channel,
+            to=message.address,
+            text=rendered.text,
+            subject=rendered.subject,
+            html=rendered.html,
+            headers=headers,
+            tags={"campaign": str(campaign.id), "wave": wave.name},
+            template=template,
+        )
+
+    def _send_channel(
+        self,
+        channel: Channel,
+        batch: list[OutboundMessage],
+        results: list[SendResult],
+        unknown: dict[int, str],
+        providers: dict[int, str],
+    ) -> None:
+        adapter = self.adapters.for_channel(channel)
+        size = max(1, adapter.max_batch)
+        for start in range(0, len(batch), size):
+            chunk = batch[start : start + size]
+            providers.update((m.id, adapter.name) for m in chunk)
+            try:
+                answered = adapter.send(chunk)
+            except DeliveryError as exc:
+                results.extend(Rejected(m.id, exc) for m in chunk)
+                continue
+            except ConfigurationError:
+                raise
+            except Exception as exc:
+                # The provider may or may not have the messages: never guess, let a person see.
+                log.error("adapter %s raised %s", adapter.name, type(exc).__name__)
+                log.debug("adapter failure", exc_info=True)
+                unknown.update((m.id, f"{adapter.name}: {type(exc).__name__}") for m in chunk)
+                continue
+            expected = {m.id for m in chunk}
+            answered = [r for r in answered if r.message_id in expected]
+            results.extend(answered)
+            for missing in expected - {r.message_id for r in answered}:
+                unknown[missing] = f"{adapter.name}: no result returned"
+
+    def _record(
+        self,
+        session: Session,
+        claimed: Mapping[int, Claimed],
+        texts: Mapping[int, str],
+        results: Iterable[SendResult],
+        providers: Mapping[int, str],
+        skips: Mapping[int, SkipReason],
+        unknown: Mapping[int, str],
+        now: datetime,
+        outcome: BatchOutcome,
+    ) -> None:
+        sent: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        retry: list[dict[str, Any]] = []
+        suppressed: list[tuple[Claimed, str]] = []
+        reconcile = dict(unknown)
+        lock_in_order(session, messages.c.id, among(session, messages.c.id, list(claimed)))
+        for result in results:
+            message = claimed[result.message_id]
+            provider = providers.get(message.id)
+            if isinstance(result, Accepted):
+                segments = result.segments
+                if segments is None and message.channel is not Channel.EMAIL:
+                    segments = sms_info(texts.get(message.id, "")).segments
+                cost = result.cost
+                sent.append(
+                    {
+                        "b_id": result.message_id,
+                        "b_provider": provider,
+                        "b_pid": result.provider_message_id,
+                        "b_segments": segments,
+                        "b_cost": cost if cost is not None else self.estimate(message, segments),
+                        "b_estimated": cost is None,
+                    }
+                )
+                continue
+            error = result.error
+            if error.kind is ErrorKind.UNKNOWN:
+                # The provider may have it: asked again before anything else happens.
+                reconcile[message.id] = error.detail
+                continue
+            retryable = error.kind is not ErrorKind.PERMANENT
+            if retryable and message.attempts < self.settings.max_attempts:
+                delay = self.retry_delay(error, message.attempts)
+                retry.append(
+                    {
+                        "b_id": message.id,
+                        "b_next": now + timedelta(seconds=delay),
+                        "b_code": error.code,
+                        "b_error": error.detail[:2000],
+                    }
+                )
+                continue
+            failed.append(
+                {
+                    "b_id": message.id,
+                    "b_provider": provider,
+                    "b_code": error.code or error.kind.value,
+                    "b_error": error.detail[:2000],
+                }
+            )
+            if error.suppress:
+                suppressed.append((message, error.code or ""))
+        _record_sent(session, sent, now)
+        _execute_many(session, _FAILED, failed, now)
+        _execute_many(session, _RETRY, retry, now)
+        _execute_many(
+            session,
+            _SKIP,
+            [{"b_id": i, "b_reason": r.value} for i, r in skips.items()],
+            now,
+        )
+        check_at = now + timedelta(seconds=self.settings.reconcile_after_seconds)
+        _execute_many(
+            session,
+            _RECONCILE,
+            [{"b_id": i, "b_error": e[:2000], "b_next": check_at} for i, e in reconcile.items()],
+            now,
+        )
+        # Sorted, like every writer of suppressions, so that concurrent inserts never deadlock.
+        for message, code in sorted(suppressed, key=lambda s: (s[0].channel, s[0].address)):
+            suppress(session, message.channel, message.address, reason=code)
+        outcome.sent, outcome.failed, outcome.retried = len(sent), len(failed), len(retry)
+        outcome.skipped, outcome.unknown = len(skips), len(reconcile)
+
+    def estimate(self, message: Claimed, segments: int | None) -> Decimal:
+        """A message's price from the configured tariffs (providers rarely say at once)."""
+        if message.channel is Channel.EMAIL:
+            return self.settings.email_price_per_message
+        if message.channel is Channel.WHATSAPP:
+            return self.settings.whatsapp_price_per_message
+        return self.settings.sms_price_per_segment * (segments or 1)
+
+    def retry_delay(self, error: DeliveryError, attempts: int) -> float:
+        """Seconds until the next attempt: the provider's hint when rate-limited, otherwise
+        exponential backoff with jitter (half fixed, half random)."""
+        if error.kind is ErrorKind.RATE_LIMITED and error.retry_after:
+            return error.retry_after + self.rng.uniform(0, 1)
+        ceiling = min(
+            self.settings.retry_max_seconds,
+            self.settings.retry_base_seconds * 2.0 ** max(0, attempts - 1),
+        )
+        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+
+
+def claim(
+    session: Session, wave: Wave, limit: int, now: datetime, *, skip: set[Channel] | None = None
+) -> list[Claimed]:
+    """Atomically move up to ``limit`` due pending rows to ``sending`` (none of a channel in
+    ``skip``), commit, and return them with what rendering and the send-time checks need."""
+    due = (
+        select(messages.c.id)
+        .where(
+            messages.c.wave_id == wave.id,
+            messages.c.status == MessageStatus.PENDING.value,
+            or_(messages.c.next_attempt_at.is_(None), messages.c.next_attempt_at <= now),
+            messages.c.channel.not_in([c.value for c in skip]) if skip else true(),
+        )
+        .order_by(messages.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claiming = (
+        update(messages)
+        .where(messages.c.id.in_(due.scalar_subquery()))
+        .values(
+            status=MessageStatus.SENDING.value,
+            claimed_at=now,
+            attempts=messages.c.attempts + 1,
+            # On a row in ``sending`` it means "reconcile at" (see ``recovery``).
+            next_attempt_at=None,
+        )
+        .returning(*(messages.c[name] for name in _CLAIMED_COLUMNS))
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip: the claiming UPDATE feeds the context query as a CTE.
+        rows = session.execute(_with_context(claiming.cte("claimed"), wave)).all()
+    else:
+        ids = [row.id for row in session.execute(claiming)]
+        rows = (
+            session.execute(_with_context(messages, wave).where(messages.c.id.in_(ids))).all()
+            if ids
+            else []
+        )
+    session.commit()
+    return sorted((Claimed.from_row(row) for row in rows), key=lambda c: c.id)
+
+
+_CLAIMED_COLUMNS = ("id", "student_id", "channel", "address", "secret", "attempts")
+
+
+def _with_context(source: Any, wave: Wave) -> Select[Any]:
+    """Claimed rows of ``source`` joined with student data and the send-time checks."""
+    c = source.c
+    suppressed = exists().where(
+        Suppression.channel == c.channel,
+        Suppression.address
+        == case((c.channel == Channel.EMAIL.value, func.lower(c.address)), else_=c.address),
+    )
+    stage = wave.options.get("goal_stage", ConversionStage.REGISTERED.value)
+    converted = exists().where(Conversion.student_id == c.student_id, Conversion.stage == stage)
+    return select(
+        *(c[name] for name in _CLAIMED_COLUMNS),
+        *(getattr(Student, name) for name in STUDENT_ATTRIBUTES),
+        Student.language,
+        (Student.contact_consent == true()).label("consent"),
+        suppressed.label("suppressed"),
+        converted.label("converted"),
+    ).join(Student, Student.id == c.student_id)
+
+
+def _hold(session: Session, wave_id: int, held: Mapping[Channel, str]) -> None:
+    """Say why the wave cannot send now (or that it can again): people read it in
+    ``campaign show`` and the report."""
+    reason = "; ".join(f"{c.value}: {text}" for c, text in sorted(held.items())) or None
+    session.execute(
+        update(Wave)
+        .where(Wave.id == wave_id, Wave.hold_reason.is_distinct_from(reason))
+        .values(hold_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def release(db: Database, ids: Sequence[int]) -> None:
+    """Give back claimed rows that were certainly not handed to any provider."""
+    if not ids:
+        return
+    with db.session() as session:
+        session.execute(
+            update(messages)
+            .where(messages.c.id.in_(ids), messages.c.status == MessageStatus.SENDING.value)
+            .values(status=MessageStatus.PENDING.value, attempts=messages.c.attempts - 1)
+        )
+
+
+def _skip_reason(row: Claimed, wave: Wave) -> SkipReason | None:
+    """Consent, opt-out and conversion are checked again at send time."""
+    if not row.consent:
+        return SkipReason.NO_CONSENT
+    if row.suppressed:
+        return SkipReason.SUPPRESSED
+    if wave.only_unconverted and row.converted:
+        return SkipReason.CONVERTED
+    return None
+
+
+def _status_is(*statuses: MessageStatus) -> ColumnElement[bool]:
+    """A status test with its values inline (``IN`` would expand a parameter, which a
+    statement executed for many rows cannot have)."""
+    return or_(*(messages.c.status == literal(s.value) for s in statuses))
+
+
+_ID = messages.c.id == bindparam("b_id")
+_IS_SENDING = messages.c.status == MessageStatus.SENDING.value
+# Still waiting for the provider's answer: claimed, or given up on by recovery when the
+# lease ran out (``unknown``). An answer that arrives that late is still the truth.
+_AWAITING_ANSWER = _status_is(MessageStatus.SENDING, MessageStatus.UNKNOWN)
+# A provider's callbacks may have advanced the row before the acceptance is recorded.
+_REPORTED = (
+    MessageStatus.SENT,
+    MessageStatus.DELIVERED,
+    MessageStatus.READ,
+    MessageStatus.FAILED,
+)
+
+
+def _accepted_values(
+    provider: Any, pid: Any, segments: Any, cost: Any, estimated: Any, now: Any
+) -> dict[str, Any]:
+    """What an acceptance writes, whatever became of the row meanwhile: it is ``sent`` (so
+    nobody sends it again) unless a callback already told more, it keeps the provider's id,
+    and an earlier attempt's error is cleared."""
+    return {
+        "status": case((_status_is(*_REPORTED), messages.c.status), else_=MessageStatus.SENT.value),
+        "provider": provider,
+        "provider_message_id": pid,
+        "segments": segments,
+        "cost": cost,
+        "cost_estimated": estimated,
+        "sent_at": func.coalesce(messages.c.sent_at, now),
+        "next_attempt_at": None,
+        "error_code": None,
+        "error_message": None,
+    }
+
+
+_SENT = (
+    update(messages)
+    .where(_ID)
+    .values(
+        _accepted_values(
+            bindparam("b_provider"),
+            bindparam("b_pid"),
+            bindparam("b_segments"),
+            bindparam("b_cost"),
+            bindparam("b_estimated"),
+            bindparam("b_now"),
+        )
+    )
+)
+_FAILED = (
+    update(messages)
+    .where(_ID, _AWAITING_ANSWER)
+    .values(
+        status=MessageStatus.FAILED.value,
+        provider=bindparam("b_provider"),
+        error_code=bindparam("b_code"),
+        error_message=bindparam("b_error"),
+        failed_at=bindparam("b_now"),
+    )
+)
+_RETRY = (
+    update(messages)
+    .where(_ID, _AWAITING_ANSWER)
+    .values(
+        status=MessageStatus.PENDING.value,
+        next_attempt_at=bindparam("b_next"),
+        error_code=bindparam("b_code"),
+        error_message=bindparam("b_error"),
+    )
+)
+_SKIP = (
+    update(messages)
+    .where(_ID, _IS_SENDING)
+    .values(
+        # Channel and address stay: the student was eligible when the wave was planned.
+        status=MessageStatus.SKIPPED.value,
+        skip_reason=bindparam("b_reason"),
+    )
+)
+_RECONCILE = (
+    update(messages)
+    .where(_ID, _IS_SENDING)
+    # Still ``sending``: nobody claims it again; recovery asks the provider at ``next``.
+    .values(next_attempt_at=bindparam("b_next"), error_message=bindparam("b_error"))
+)
+
+
+def _record_sent(session: Session, rows: list[dict[str, Any]], now: datetime) -> None:
+    """The common case, in one statement on PostgreSQL (arrays unnested into a join)."""
+    if not rows or session.get_bind().dialect.name != "postgresql":
+        _execute_many(session, _SENT, rows, now)
+        return
+    values = select(
+        func.unnest(bindparam("ids", type_=ARRAY(BigInteger))).label("id"),
+        func.unnest(bindparam("providers", type_=ARRAY(String))).label("provider"),
+        func.unnest(bindparam("pids", type_=ARRAY(String))).label("pid"),
+        func.unnest(bindparam("segments", type_=ARRAY(Integer))).label("segments"),
+        func.unnest(bindparam("costs", type_=ARRAY(Numeric))).label("cost"),
+        func.unnest(bindparam("estimated", type_=ARRAY(Boolean))).label("estimated"),
+    ).subquery("v")
+    session.execute(
+        update(messages)
+        .where(messages.c.id == values.c.id)
+        .values(
+            _accepted_values(
+                values.c.provider,
+                values.c.pid,
+                values.c.segments,
+                values.c.cost,
+                values.c.estimated,
+                literal(now, messages.c.sent_at.type),
+            )
+        ),
+        {
+            "ids": [r["b_id"] for r in rows],
+            "providers": [r["b_provider"] for r in rows],
+            "pids": [r["b_pid"] for r in rows],
+            "segments": [r["b_segments"] for r in rows],
+            "costs": [r["b_cost"] for r in rows],
+            "estimated": [r["b_estimated"] for r in rows],
+        },
+    )
+
+
+def _execute_many(
+    session: Session, statement: Any, params: list[dict[str, Any]], now: datetime
+) -> None:
+    if params:
+        session.execute(statement, [{**p, "b_now": now} for p in params])

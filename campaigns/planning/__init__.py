@@ -1,0 +1,3 @@
+"""From launch to due work: checks and forecast before launch, planning a due wave, and the
+scheduler's tick.
+"""

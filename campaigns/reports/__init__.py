@@ -1,0 +1,1 @@
+"""Reports: the funnel per campaign, wave, channel and unit."""

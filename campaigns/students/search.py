@@ -1,0 +1,102 @@
+"""Pages of students within a scope: filters, a student-number-or-name prefix, a total."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from campaigns.core.models import Student
+from campaigns.core.turkish_text import clean, fold
+from campaigns.students.contact_details import normalise_degree
+
+
+@dataclass(frozen=True, slots=True)
+class StudentPage:
+    """One page of students ordered by number, and how many match in all."""
+
+    total: int
+    students: Sequence[Student]
+
+
+def search_students(
+    session: Session,
+    scope: ColumnElement[bool],
+    *,
+    term: str | None = None,
+    faculty: str | None = None,
+    department: str | None = None,
+    degree: str | None = None,
+    advisor_email: str | None = None,
+    consent: bool | None = None,
+    q: str | None = None,
+    limit: int | None = 50,
+    offset: int = 0,
+) -> StudentPage:
+    """Students within ``scope`` matching every given filter.
+
+    Text filters ignore case, Turkish letters and accents, as ``campaigns students list``
+    does; an advisor email ignores case; a degree may be given in any spelling the importer
+    understands ("YL", "master"). ``q`` is the start of a student number, a first name, a
+    last name or a full name. ``limit`` None: every match.
+    """
+    conditions: list[ColumnElement[bool]] = [scope]
+    for column, wanted in (
+        (Student.graduation_term, term),
+        (Student.faculty, faculty),
+        (Student.department, department),
+        (Student.degree, normalise_degree(degree).value if degree else None),
+    ):
+        if wanted and clean(wanted):
+            conditions.append(_folded_match(session, column, wanted))
+    if advisor_email and clean(advisor_email):
+        conditions.append(func.lower(Student.advisor_email) == clean(advisor_email).lower())
+    if consent is not None:
+        conditions.append(Student.contact_consent.is_(consent))
+    if q and clean(q):
+        conditions.append(_prefix(clean(q)))
+    total = session.scalar(select(func.count()).select_from(Student).where(*conditions)) or 0
+    query = select(Student).where(*conditions).order_by(Student.student_no)
+    return StudentPage(total, session.scalars(query.limit(limit).offset(offset)).all())
+
+
+def _folded_match(
+    session: Session, column: InstrumentedAttribute[str], wanted: str
+) -> ColumnElement[bool]:
+    # The few distinct values of these columns are folded here: SQL cannot fold Turkish.
+    key = fold(wanted)
+    stored = session.scalars(select(column).distinct())
+    return column.in_([value for value in stored if value and fold(value) == key])
+
+
+# Turkish letters and circumflexes mapped to plain ones before lower-casing, the same way in
+# SQL and in Python: SQL's lower() follows the database's locale, and none of them treats
+# "I" and "İ" the Turkish way.
+_PLAIN: Final = dict(zip("İIıŞşĞğÜüÖöÇçÂâÎîÛû", "iiissgguuoocc" + "aaiiuu", strict=True))
+
+
+def search_key(text: str) -> str:
+    """What a name prefix is compared on: Turkish letters made plain, then lower case."""
+    return "".join(_PLAIN.get(ch, ch) for ch in text).lower()
+
+
+def _search_key_sql(column: ColumnElement[str] | InstrumentedAttribute[str]) -> ColumnElement[str]:
+    expression: ColumnElement[str] = column  # type: ignore[assignment]
+    for letter, plain in _PLAIN.items():
+        expression = func.replace(expression, letter, plain)
+    return func.lower(expression)
+
+
+def _prefix(text: str) -> ColumnElement[bool]:
+    key = search_key(text)
+    full_name = Student.first_name + " " + Student.last_name
+    return or_(
+        Student.student_no.startswith(text, autoescape=True),
+        *(
+            _search_key_sql(column).startswith(key, autoescape=True)
+            for column in (Student.first_name, Student.last_name, full_name)
+        ),
+    )

@@ -1,0 +1,3 @@
+"""What happened after sending: delivery events, tracked links and clicks, opt-outs, suppressions,
+replies.
+"""
