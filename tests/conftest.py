@@ -19,7 +19,6 @@ from campaigns.core.db import Database
 from campaigns.core.models import Base
 from campaigns.core.settings import Settings, get_settings
 
-FIXTURES = Path(__file__).parent / "fixtures"
 POSTGRES_ADMIN_URL = os.environ.get(
     "CAMPAIGNS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from campaigns.core.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
 
 
 def spawn_worker(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,78 +10,11 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from campaigns.cli import app
-from campaigns.conversions.recording import ConversionInput, record_conversions
 from campaigns.core.db import Database
-from campaigns.core.models import Message, MessageStatus, Student, utcnow
+from campaigns.core.models import Message, MessageStatus, Student
 from campaigns.core.settings import Settings
-from campaigns.delivery.adapter_pool import AdapterPool
-from campaigns.delivery.sending import WaveSender
-from campaigns.planning.plan_wave import plan_wave
 from campaigns.reports.funnel import Dimension, campaign_report
-from channels.base import Channel, PermanentError
-from tests.support import factories
-from tests.support.adapters import RecordingAdapter
-
-
-def scenario(db: Database, settings: Settings) -> int:
-    """Ten engineering students and two in medicine; two waves (email, then sms)."""
-    now = utcnow()
-    with db.session() as session:
-        session.add_all(
-            [factories.student(student_no=f"10{i}") for i in range(6)]
-            + [
-                factories.student(student_no="1006", contact_consent=False),
-                factories.student(student_no="1007", phone=None, personal_email=None, email=None),
-                factories.student(student_no="1008", personal_email="gecersiz@example.com"),
-                factories.student(student_no="1009", department="Elektrik Mühendisliği"),
-                factories.student(student_no="2000", faculty="Tıp Fakültesi", department="Tıp"),
-                factories.student(student_no="2001", faculty="Tıp Fakültesi", department="Tıp"),
-            ]
-        )
-        campaign = factories.campaign(
-            session,
-            [
-                {"name": "duyuru", "channels": ["email"]},
-                {
-                    "name": "hatirlatma",
-                    "channels": ["sms"],
-                    "start_at": now.replace(year=now.year + 1),
-                },
-            ],
-            now=now,
-        )
-        first, second = (w.id for w in campaign.waves)
-        campaign_id = campaign.id
-    bounce = RecordingAdapter(
-        lambda m: (
-            PermanentError("no such mailbox", code="550")
-            if m.to == "gecersiz@example.com"
-            else None
-        )
-    )
-    sender = WaveSender(db, settings, AdapterPool(settings, dict.fromkeys(Channel, bounce)))
-    with db.session() as session:
-        plan_wave(session, first, now=now)
-    sender.send_batch(first)
-    # Three students register an hour after the announcement went out.
-    registered = utcnow() + timedelta(hours=1)
-    with db.session() as session:
-        record_conversions(
-            session,
-            [
-                ConversionInput("100", registered),
-                ConversionInput("101", registered),
-                ConversionInput("2000", registered),
-            ],
-            source="test",
-        )
-        wave = session.get(type(campaign.waves[1]), second)
-        assert wave is not None
-        wave.start_at = now
-    with db.session() as session:
-        plan_wave(session, second, now=now)
-    sender.send_batch(second)
-    return campaign_id
+from tests.support.scenarios import two_wave_report
 
 
 def test_totals_count_students_and_messages_once(db: Database, settings: Settings) -> None:
@@ -92,7 +24,7 @@ def test_totals_count_students_and_messages_once(db: Database, settings: Setting
             "email_price_per_message": Decimal("0.001"),
         }
     )
-    campaign_id = scenario(db, priced)
+    campaign_id = two_wave_report(db, priced)
     with db.session() as session:
         report = campaign_report(session, campaign_id)
         sms_segments = session.scalar(
@@ -129,7 +61,7 @@ def test_totals_count_students_and_messages_once(db: Database, settings: Setting
 
 
 def test_rows_per_wave_channel_and_faculty(db: Database, settings: Settings) -> None:
-    campaign_id = scenario(db, settings)
+    campaign_id = two_wave_report(db, settings)
     with db.session() as session:
         by_wave = campaign_report(session, campaign_id, Dimension.wave).rows
         by_channel = campaign_report(session, campaign_id, Dimension.channel).rows
@@ -161,7 +93,7 @@ def test_rows_per_wave_channel_and_faculty(db: Database, settings: Settings) -> 
 
 
 def test_report_cli_formats(db: Database, cli_env: Settings) -> None:
-    campaign_id = scenario(db, cli_env)
+    campaign_id = two_wave_report(db, cli_env)
     runner = CliRunner()
     result = runner.invoke(app, ["report", str(campaign_id), "--by", "wave", "--format", "json"])
     assert result.exit_code == 0, result.output
@@ -184,7 +116,7 @@ def test_report_cli_formats(db: Database, cli_env: Settings) -> None:
 
 
 def test_converted_counts_are_per_student_not_per_message(db: Database, settings: Settings) -> None:
-    campaign_id = scenario(db, settings)
+    campaign_id = two_wave_report(db, settings)
     with db.session() as session:
         students = session.scalar(select(Student.id).where(Student.student_no == "100"))
         messages = session.scalars(

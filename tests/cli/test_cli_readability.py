@@ -16,7 +16,7 @@ from campaigns.cli import app, command, output
 from campaigns.core.db import Database
 from campaigns.core.settings import Settings
 from tests.support import factories
-from tests.test_reports import scenario
+from tests.support.scenarios import two_wave_report
 
 runner = CliRunner()
 
@@ -46,7 +46,7 @@ def test_the_report_fits_and_says_what_each_figure_is(
     from campaigns.core.settings import get_settings
 
     get_settings.cache_clear()
-    campaign_id = str(scenario(db, get_settings()))
+    campaign_id = str(two_wave_report(db, get_settings()))
     for by in ("wave", "channel", "faculty"):
         shown = cli("report", campaign_id, "--by", by)
         assert shown.exit_code == 0, shown.output
@@ -63,7 +63,7 @@ def test_the_report_fits_and_says_what_each_figure_is(
 def test_lists_and_the_campaign_page_fit_80_columns(
     db: Database, cli_env: Settings, narrow: None, tmp_path: Path
 ) -> None:
-    campaign_id = str(scenario(db, cli_env))
+    campaign_id = str(two_wave_report(db, cli_env))
     with db.session() as session:
         session.add(
             factories.student(
@@ -89,7 +89,7 @@ def test_statuses_and_criteria_are_named_for_people(
     db: Database, cli_env: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(output.console, "_width", 200)  # a wide terminal: nothing wraps
-    campaign_id = str(scenario(db, cli_env))
+    campaign_id = str(two_wave_report(db, cli_env))
     shown = cli("campaign", "show", campaign_id).stdout
     assert "etkin / active" in shown
     assert "gönderiliyor / sending" in shown

@@ -21,8 +21,8 @@ from campaigns.core.db import Database
 from campaigns.core.errors import UnreadableFileError
 from campaigns.core.models import Student
 from campaigns.core.settings import Settings
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 TR_SAMPLE = FIXTURES / "graduates_sample_tr.csv"
 HEADER = (
     "Öğrenci No;Adı;Soyadı;Fakülte;Bölüm;Öğrenim Düzeyi;Cep Telefonu;KVKK İletişim İzni;"

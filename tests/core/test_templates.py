@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -21,8 +20,8 @@ from campaigns.core.rendering import (
 )
 from channels.base import Channel
 from channels.gsm import sms_info
+from tests.support.paths import TEMPLATES_DIR
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 ANNOUNCEMENT = "registration_announcement"
 REMINDER = "registration_reminder"
 TEMPLATES = (ANNOUNCEMENT, REMINDER)

@@ -7,7 +7,6 @@ import io
 import json
 import logging
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +20,8 @@ from campaigns.core.models import Conversion, ConversionStage, Student, utcnow
 from campaigns.core.tabular_files import TOTAL_ROW_REASON, Table, parse_table, read_table
 from campaigns.students.importing import STUDENT_COLUMNS, Change, ImportReport, import_students
 from campaigns.students.terms import InvalidTermError
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 EN_SAMPLE = FIXTURES / "graduates_sample.csv"
 TR_SAMPLE = FIXTURES / "graduates_sample_tr.csv"
 

@@ -20,8 +20,8 @@ from campaigns.core.settings import Settings, get_settings
 from campaigns.delivery.preview import WavePreview, preview_link, preview_wave
 from channels.base import Channel
 from channels.gsm import sms_info
+from tests.support.paths import TEMPLATES_DIR
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 GOAL_URL = "https://mezun.universite.example.edu.tr/kayit"
 WHATSAPP = {"content_sid": "HX0123456789abcdef", "variables": {"1": "first_name", "2": "link"}}
 

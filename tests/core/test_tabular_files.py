@@ -21,8 +21,8 @@ from campaigns.core.tabular_files import (
     parse_table,
     read_table,
 )
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 EN_SAMPLE = FIXTURES / "graduates_sample.csv"
 TR_SAMPLE = FIXTURES / "graduates_sample_tr.csv"
 

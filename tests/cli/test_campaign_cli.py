@@ -25,8 +25,7 @@ from campaigns.core.errors import (
 from campaigns.core.models import Campaign, CampaignStatus, Student
 from campaigns.core.rendering import PARTS
 from campaigns.core.settings import Settings
-
-EXAMPLE = Path(__file__).parent.parent / "examples" / "registration_2019_2020.toml"
+from tests.support.paths import EXAMPLE
 
 DEFINITION = """
 name = "Mühendislik kayıt"

@@ -28,9 +28,8 @@ from campaigns.definitions.campaign_file import CampaignDefinition, load_definit
 from campaigns.definitions.send_window import SendWindow
 from campaigns.students.audience import count_audience
 from channels.base import Channel
+from tests.support.paths import EXAMPLE, FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
-EXAMPLE = Path(__file__).parent.parent / "examples" / "registration_2019_2020.toml"
 NOW = datetime(2025, 6, 2, 7, 0, tzinfo=UTC)
 
 DEFINITION = """
