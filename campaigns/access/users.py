@@ -16,7 +16,9 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.core.errors import CampaignsError, NotFoundError
+from campaigns.core import audit
+from campaigns.core.actors import Actor
+from campaigns.core.errors import CampaignsError, NotAllowedError, NotFoundError
 from campaigns.core.models import Role, User, utcnow
 from campaigns.core.turkish_text import clean
 from campaigns.students.contact_details import normalise_email, normalise_phone
@@ -60,6 +62,7 @@ def authenticate(session: Session, token: str | None) -> User | None:
 
 def add_user(
     session: Session,
+    actor: Actor,
     *,
     email: str,
     role: Role,
@@ -68,7 +71,8 @@ def add_user(
 ) -> IssuedToken:
     """Create a user with a new token. Coordinators need a faculty; an advisor may have one
     (their scope is then their students in that faculty, and that faculty's coordinator
-    sees their campaigns); administrators see every faculty."""
+    sees their campaigns); administrators see every faculty. Only an administrator may."""
+    _require_admin(actor)
     address = _email(email)
     faculty = clean(faculty) or None
     if role is Role.COORDINATOR and faculty is None:
@@ -91,6 +95,13 @@ def add_user(
     )
     session.add(user)
     session.flush()
+    audit.record(
+        session,
+        actor.name,
+        audit.USER_ADD,
+        f"user:{user.email}",
+        {"role": role.value, "faculty": user.faculty},
+    )
     return IssuedToken(user, token)
 
 
@@ -108,24 +119,35 @@ def get_user(session: Session, email: str) -> User:
     return user
 
 
-def revoke(session: Session, email: str) -> User:
+def revoke(session: Session, actor: Actor, email: str) -> User:
     """Refuse the user's token from now on (the account stays, for the audit log)."""
+    _require_admin(actor)
     user = get_user(session, email)
     if user.revoked_at is None:
         user.revoked_at = utcnow()
         session.flush()
+    audit.record(session, actor.name, audit.USER_REVOKE, f"user:{user.email}")
     return user
 
 
-def reissue_token(session: Session, email: str) -> IssuedToken:
+def reissue_token(session: Session, actor: Actor, email: str) -> IssuedToken:
     """A new token for the user; the old one stops working, and a revoked user is active
     again."""
+    _require_admin(actor)
     user = get_user(session, email)
     token = new_token()
     user.token_hash = token_digest(token)
     user.revoked_at = None
     session.flush()
+    audit.record(session, actor.name, audit.USER_REISSUE, f"user:{user.email}")
     return IssuedToken(user, token)
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise NotAllowedError(
+            "kullanıcıları yalnızca yöneticiler yönetir / only administrators manage users"
+        )
 
 
 def _email(raw: str) -> str:

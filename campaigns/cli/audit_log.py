@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 import typer
 
-from campaigns.access import audit as audit_log
 from campaigns.cli import context
 from campaigns.cli.output import TableFormat, TableOutput, emit_json, emit_table, to_json
+from campaigns.core import audit as audit_log
 
 COLUMNS = ("at", "actor", "action", "target", "details")
 

@@ -11,7 +11,6 @@ import typer
 from rich.markup import escape
 from sqlalchemy.orm import Session
 
-from campaigns.access import audit
 from campaigns.cli import context
 from campaigns.cli.checks import print_preflight
 from campaigns.cli.output import (
@@ -23,16 +22,16 @@ from campaigns.cli.output import (
     emit_table,
     err_console,
 )
+from campaigns.core.actors import Actor
 from campaigns.core.durations import format_duration
 from campaigns.core.errors import UnreadableFileError
 from campaigns.core.models import Campaign, CampaignStatus, Wave, WaveStatus, utcnow
-from campaigns.definitions import lifecycle
+from campaigns.definitions import drafts, lifecycle
 from campaigns.definitions.send_window import SendWindow
 from campaigns.delivery.adapter_pool import adapter_env
 from campaigns.planning import launching
 from campaigns.planning.heartbeats import SCHEDULER, last_beat
 from campaigns.planning.launching import PreflightFailed
-from campaigns.planning.preflight import preflight
 from campaigns.students.audience import count_campaign_audience
 
 app = typer.Typer(no_args_is_help=True)
@@ -62,22 +61,10 @@ def create(
     """
     text = _read(file)
     settings = context.settings()
+    actor = Actor.operator()
     with context.db().session() as session:
-        definition = lifecycle.check_definition(session, text, settings=settings)
-        if dry_run:
-            campaign = lifecycle.build_campaign(session, definition, settings=settings)
-        else:
-            actor = audit.cli_actor()
-            campaign = lifecycle.create_campaign(
-                session, definition, settings=settings, actor=actor
-            )
-            audit.record(
-                session,
-                actor,
-                audit.CAMPAIGN_CREATE,
-                audit.campaign_target(campaign.id),
-                {"name": campaign.name, "waves": len(campaign.waves)},
-            )
+        make = drafts.draft if dry_run else drafts.create
+        campaign = make(session, actor, text, settings=settings)
         data = campaign_data(session, campaign)
     if output is TableFormat.json:
         emit_json({"dry_run": dry_run, **data})
@@ -154,17 +141,16 @@ def launch(
     settings = context.settings()
     database = context.db()
     env = adapter_env(settings)
+    actor = Actor.operator()
     if not yes:
-        with database.session() as session:
-            lifecycle.ensure_launchable(session, campaign_id)
-        checked = preflight(database, settings, env, campaign_id, now=utcnow())
+        checked = launching.check(
+            database, settings, env, actor, campaign_id, now=utcnow(), draft=True
+        )
         print_preflight(checked)
         if checked.errors:
             raise PreflightFailed(checked.errors)
         confirm(f"Kampanya {campaign_id} başlatılsın mı? / Launch campaign {campaign_id}?")
-    launched = launching.launch(
-        database, settings, env, campaign_id, actor=audit.cli_actor(), now=utcnow()
-    )
+    launched = launching.launch(database, settings, env, actor, campaign_id, now=utcnow())
     with database.session() as session:
         data = campaign_data(session, lifecycle.get_campaign(session, launched.campaign.id))
     for warning in launched.preflight.warnings if yes else []:
@@ -176,8 +162,7 @@ def launch(
 def pause(campaign_id: CampaignId, output: TableOutput = TableFormat.table) -> None:
     """Etkin kampanyayı duraklat / pause an active campaign."""
     with context.db().session() as session:
-        campaign = lifecycle.pause(session, campaign_id)
-        _audit(session, audit.CAMPAIGN_PAUSE, campaign)
+        campaign = launching.pause(session, Actor.operator(), campaign_id)
         data = campaign_data(session, campaign)
     _report(data, output, "duraklatıldı", "paused")
 
@@ -185,12 +170,9 @@ def pause(campaign_id: CampaignId, output: TableOutput = TableFormat.table) -> N
 @app.command()
 def resume(campaign_id: CampaignId, output: TableOutput = TableFormat.table) -> None:
     """Duraklatılmış kampanyayı sürdür / resume a paused campaign."""
-    settings = context.settings()
     with context.db().session() as session:
-        campaign = lifecycle.resume(session, campaign_id)
-        _audit(session, audit.CAMPAIGN_RESUME, campaign)
+        campaign = launching.resume(session, context.settings(), Actor.operator(), campaign_id)
         data = campaign_data(session, campaign)
-    launching.wake_scheduler(settings)
     _report(data, output, "sürdürülüyor", "resumed")
 
 
@@ -201,15 +183,9 @@ def cancel(campaign_id: CampaignId, output: TableOutput = TableFormat.table) -> 
     Waves not yet done and messages not yet sent are cancelled; this cannot be undone.
     """
     with context.db().session() as session:
-        campaign = lifecycle.cancel(session, campaign_id, now=utcnow())
-        _audit(session, audit.CAMPAIGN_CANCEL, campaign)
+        campaign = launching.cancel(session, Actor.operator(), campaign_id, now=utcnow())
         data = campaign_data(session, campaign)
     _report(data, output, "iptal edildi", "cancelled")
-
-
-def _audit(session: Session, action: str, campaign: Campaign) -> None:
-    target = audit.campaign_target(campaign.id)
-    audit.record(session, audit.cli_actor(), action, target, {"status": campaign.status.value})
 
 
 def campaign_data(session: Session, campaign: Campaign) -> dict[str, Any]:

@@ -12,9 +12,11 @@ import typer
 
 from campaigns.cli import context
 from campaigns.cli.output import TableFormat, TableOutput, console, emit_json
+from campaigns.core.actors import Actor
 from campaigns.core.models import utcnow
 from campaigns.delivery.adapter_pool import adapter_env
-from campaigns.planning.preflight import Finding, Preflight, check_setup, preflight
+from campaigns.planning import launching
+from campaigns.planning.preflight import Finding, Preflight, check_setup
 
 MARKS = {"ok": "[green]✓[/green]", "warning": "[yellow]![/yellow]", "error": "[red]✗[/red]"}
 CHANNEL_NAMES = {"email": "e-posta / email", "sms": "SMS", "whatsapp": "WhatsApp"}
@@ -42,7 +44,9 @@ def check(
     if campaign_id is None:
         checked = Preflight(check_setup(database, settings, env, now=utcnow()))
     else:
-        checked = preflight(database, settings, env, campaign_id, now=utcnow())
+        checked = launching.check(
+            database, settings, env, Actor.operator(), campaign_id, now=utcnow()
+        )
     if output is TableFormat.json:
         emit_json(preflight_data(checked))
     else:

@@ -11,7 +11,8 @@ from rich.text import Text
 
 from campaigns.cli import context
 from campaigns.cli.output import TableFormat, console, emit_json, err_console
-from campaigns.delivery.preview import ChannelPreview, PartPreview, WavePreview, preview_wave
+from campaigns.core.actors import Actor
+from campaigns.delivery.preview import ChannelPreview, PartPreview, WavePreview, preview_for
 from channels.gsm import SmsInfo
 
 
@@ -20,7 +21,14 @@ def preview(
         int, typer.Option("--campaign", help="Kampanya numarası / campaign id.", min=1)
     ],
     wave: Annotated[str, typer.Option("--wave", help="Dalganın adı / wave name.")],
-    student: Annotated[str, typer.Option("--student", help="Öğrenci numarası / student number.")],
+    student: Annotated[
+        str | None,
+        typer.Option(
+            "--student",
+            help="Öğrenci numarası; yoksa kitledeki ilk öğrenci / student number; by default "
+            "the first student of the audience.",
+        ),
+    ] = None,
     output_format: Annotated[
         TableFormat,
         typer.Option(
@@ -31,9 +39,10 @@ def preview(
     """Bir dalganın mesajlarını bir öğrenci için gösterir / render a wave's messages for one
     student, every part of every channel, without sending anything."""
     with context.db().session() as session:
-        result = preview_wave(
+        result = preview_for(
             session,
             context.settings(),
+            Actor.operator(),
             campaign_id=campaign,
             wave_name=wave,
             student_no=student,

@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from campaigns.access import audit
 from campaigns.cli import context
 from campaigns.cli.output import confirm, console, emit_table, err_console
+from campaigns.core.actors import Actor
 from campaigns.core.models import utcnow
-from campaigns.students.purge import plan_purge, purge_students
+from campaigns.students import purge as purging
 
 PURGE_HELP = (
     "Eski dönem mezunlarının kişisel verilerini siler (KVKK) / erase the personal data of "
@@ -43,7 +43,7 @@ def purge(
     """Anonymise earlier cohorts (see ``PURGE_HELP``)."""
     database = context.db()
     with database.session() as session:
-        plan = plan_purge(session, graduated_before)
+        plan = purging.plan_purge(session, graduated_before)
     for term in plan.unreadable:
         err_console.print(
             f"dönem anlaşılamadı, atlandı / unreadable term, left alone: {term!r}",
@@ -68,19 +68,7 @@ def purge(
             f"Erase the personal data of {plan.students} students for good?"
         )
     with database.session() as session:
-        result = purge_students(session, graduated_before, now=utcnow())
-        audit.record(
-            session,
-            audit.cli_actor(),
-            audit.STUDENTS_PURGE,
-            f"before:{result.before}",
-            {
-                "terms": result.terms,
-                "students": result.students,
-                "messages": result.messages,
-                "delivery_events": result.delivery_events,
-            },
-        )
+        result = purging.purge(session, Actor.operator(), graduated_before, now=utcnow())
     console.print(
         f"{result.students} öğrenci, {result.messages} mesaj, {result.delivery_events} olay "
         f"anonimleştirildi / students, messages, delivery events anonymised: "

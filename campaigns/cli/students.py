@@ -12,7 +12,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import true
 
-from campaigns.access import audit
 from campaigns.cli import context
 from campaigns.cli.files import HeaderRow, Sheet, read_list
 from campaigns.cli.output import (
@@ -25,9 +24,10 @@ from campaigns.cli.output import (
     emit_table,
     err_console,
 )
+from campaigns.core.actors import Actor
 from campaigns.core.column_headers import parse_overrides
 from campaigns.core.models import Student
-from campaigns.students.importing import FIELDS, STUDENT_COLUMNS, ImportReport, import_students
+from campaigns.students.importing import FIELDS, STUDENT_COLUMNS, ImportReport, import_list
 from campaigns.students.importing import Progress as ProgressCallback
 from campaigns.students.search import search_students
 
@@ -118,18 +118,14 @@ def import_command(
     show_progress = output is TableFormat.table and len(table.rows) > PROGRESS_THRESHOLD
     total = len(table.rows) if show_progress else None
     with database.session() as session, _progress_bar(total) as progress:
-        report = import_students(session, table, term=term, overrides=overrides, progress=progress)
-        audit.record(
+        report = import_list(
             session,
-            audit.cli_actor(),
-            audit.STUDENTS_IMPORT,
-            file.name,
-            {
-                "imported": report.imported,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "rejected": report.rejected,
-            },
+            Actor.operator(),
+            table,
+            source=file.name,
+            term=term,
+            overrides=overrides,
+            progress=progress,
         )
 
     if output is TableFormat.json:

@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
-from campaigns.access import audit, users
+from campaigns.access import users
 from campaigns.cli import context
 from campaigns.cli.output import TableFormat, TableOutput, console, emit_json, emit_table
+from campaigns.core.actors import Actor
 from campaigns.core.models import Role, User
 
 app = typer.Typer(no_args_is_help=True)
@@ -60,13 +61,8 @@ def add(
     Advisors see the students whose advisor email is theirs; admins see everything.
     """
     with context.db().session() as session:
-        issued = users.add_user(session, email=email, role=role, faculty=faculty, phone=phone)
-        audit.record(
-            session,
-            audit.cli_actor(),
-            audit.USER_ADD,
-            f"user:{issued.user.email}",
-            {"role": role.value, "faculty": issued.user.faculty},
+        issued = users.add_user(
+            session, Actor.operator(), email=email, role=role, faculty=faculty, phone=phone
         )
     _show_token(issued, output, f"Kullanıcı eklendi / user added: {issued.user.email}")
 
@@ -86,8 +82,7 @@ def list_(output: TableOutput = TableFormat.table) -> None:
 def revoke(email: Email) -> None:
     """Kullanıcının anahtarını iptal et / revoke a user's token."""
     with context.db().session() as session:
-        user = users.revoke(session, email)
-        audit.record(session, audit.cli_actor(), audit.USER_REVOKE, f"user:{user.email}")
+        user = users.revoke(session, Actor.operator(), email)
     console.print(f"Anahtar iptal edildi / token revoked: {user.email}", highlight=False)
 
 
@@ -98,6 +93,5 @@ def token(email: Email, output: TableOutput = TableFormat.table) -> None:
     A revoked user becomes active again with the new token.
     """
     with context.db().session() as session:
-        issued = users.reissue_token(session, email)
-        audit.record(session, audit.cli_actor(), audit.USER_REISSUE, f"user:{issued.user.email}")
+        issued = users.reissue_token(session, Actor.operator(), email)
     _show_token(issued, output, f"Yeni anahtar / new token: {issued.user.email}")

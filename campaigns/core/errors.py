@@ -15,6 +15,10 @@ class NotFoundError(CampaignsError):
     """The thing asked for does not exist."""
 
 
+class NotAllowedError(CampaignsError):
+    """The actor's role may not do this (the API answers 403)."""
+
+
 class UnreadableFileError(CampaignsError):
     """An input file cannot be read at all (wrong format, a required column missing)."""
 

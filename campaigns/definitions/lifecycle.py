@@ -14,6 +14,7 @@ from typing import Any, Final
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from campaigns.core.actors import Scope
 from campaigns.core.db import lock_in_order
 from campaigns.core.errors import InvalidDefinitionError, NotFoundError, Problem, StateError
 from campaigns.core.models import (
@@ -43,7 +44,6 @@ from campaigns.definitions.campaign_file import (
 )
 from campaigns.students.audience import (
     AUDIENCE_COLUMNS,
-    Scope,
     audience_condition,
     scope_condition,
     spellings,
@@ -276,23 +276,6 @@ def build_campaign(
             for position, wave in enumerate(definition.waves, start=1)
         ],
     )
-
-
-def create_campaign(
-    session: Session,
-    definition: CampaignDefinition,
-    *,
-    settings: Settings,
-    scope: Scope | None = None,
-    actor: str | None = None,
-) -> Campaign:
-    """Store a definition as a draft campaign (audience resolved within its scope,
-    templates checked) with who created it."""
-    campaign = build_campaign(session, definition, settings=settings, scope=scope)
-    campaign.created_by = actor
-    session.add(campaign)
-    session.flush()
-    return campaign
 
 
 def _scope(faculty: str | None, advisor: str | None) -> Scope:

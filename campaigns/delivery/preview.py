@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.access import scopes
+from campaigns.core.actors import Actor
 from campaigns.core.errors import CampaignsError, NotFoundError
 from campaigns.core.models import Campaign, Student, Wave
 from campaigns.core.rendering import (
@@ -16,10 +18,10 @@ from campaigns.core.rendering import (
     PARTS,
     Renderer,
     TemplateRenderError,
-    message_context,
     whatsapp_variables,
 )
 from campaigns.core.settings import Settings
+from campaigns.delivery.composing import SAMPLE_MESSAGE_ID, Composer
 from channels.base import Channel
 from channels.gsm import SmsInfo, sms_info
 
@@ -56,6 +58,7 @@ class ChannelPreview:
     parts: tuple[PartPreview, ...]
     sms: SmsInfo | None = None
     whatsapp_template: WhatsAppTemplatePreview | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +92,26 @@ class WavePreview:
         return found
 
 
-def preview_link(settings: Settings, campaign: Campaign, student: Student) -> str:
-    """The link a preview shows. Per-message tracking links exist only once a wave's
-    messages are planned, so a preview points straight at the campaign's goal."""
-    return campaign.goal_url
+def preview_for(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    *,
+    campaign_id: int,
+    wave_name: str,
+    student_no: str | None = None,
+) -> WavePreview:
+    """``preview_wave`` for a campaign and a student ``actor`` may see (by default the first
+    student of the audience); anything else is "not found"."""
+    campaign = scopes.get_campaign(session, actor, campaign_id)
+    student = scopes.chosen_student(session, actor, campaign, student_no)
+    return preview_wave(
+        session,
+        settings,
+        campaign_id=campaign.id,
+        wave_name=wave_name,
+        student_no=student.student_no,
+    )
 
 
 def preview_wave(
@@ -117,20 +136,14 @@ def preview_wave(
     if student is None:
         raise NotFoundError(f"öğrenci bulunamadı / student not found: {student_no}")
 
-    link = preview_link(settings, campaign, student)
-    context = message_context(
-        student,
-        campaign_name=campaign.name,
-        wave_name=wave.name,
-        goal_url=campaign.goal_url,
-        link=link,
-        alumni_office_email=settings.alumni_office_email,
-    )
+    # A fresh composer, not the workers' cached templates: a preview shows the files as edited.
+    composer = Composer(settings)
+    # Tracked links exist once a wave's messages are planned: a preview links to the goal.
+    link = composer.link(campaign, SAMPLE_MESSAGE_ID, None)
+    context = composer.context(student, campaign, wave, link)
     language = student.language or DEFAULT_LANGUAGE
-    # A fresh renderer, not the workers' cached one: a preview must show the files as edited.
-    renderer = Renderer(settings.templates_dir)
     channels = tuple(
-        _channel_preview(renderer, wave, channel, language, context) for channel in _channels(wave)
+        _channel_preview(composer, wave, channel, language, context) for channel in _channels(wave)
     )
     return WavePreview(
         campaign_id=campaign.id,
@@ -155,13 +168,15 @@ def _channels(wave: Wave) -> list[Channel]:
 
 
 def _channel_preview(
-    renderer: Renderer, wave: Wave, channel: Channel, language: str, context: dict[str, str]
+    composer: Composer, wave: Wave, channel: Channel, language: str, context: dict[str, str]
 ) -> ChannelPreview:
+    renderer = composer.renderer
     parts = tuple(
         _part_preview(renderer, wave.template, part, language, context) for part in PARTS[channel]
     )
     if channel is Channel.EMAIL:
-        return ChannelPreview(channel, parts)
+        headers = composer.headers(channel, SAMPLE_MESSAGE_ID, None, sample=True)
+        return ChannelPreview(channel, parts, headers=headers)
     text = parts[0].text
     whatsapp = None
     if channel is Channel.WHATSAPP:

@@ -58,13 +58,11 @@ from campaigns.core.rendering import (
     STUDENT_ATTRIBUTES,
     Renderer,
     TemplateRenderError,
-    message_context,
-    whatsapp_variables,
 )
 from campaigns.core.settings import Settings
 from campaigns.definitions.send_window import SendWindow
 from campaigns.delivery.adapter_pool import AdapterPool
-from campaigns.tracking.links import message_link, message_token
+from campaigns.delivery.composing import Composer
 from campaigns.tracking.suppressions import suppress
 from channels.base import (
     Accepted,
@@ -73,7 +71,6 @@ from channels.base import (
     DeliveryError,
     ErrorKind,
     OutboundMessage,
-    ProviderTemplate,
     Rejected,
     SendResult,
 )
@@ -146,7 +143,7 @@ class WaveSender:
         self.db = db
         self.settings = settings
         self.adapters = adapters
-        self.renderer = renderer or Renderer(settings.templates_dir)
+        self.composer = Composer(settings, renderer)
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
 
     def send_batch(self, wave_id: int, *, now: datetime | None = None) -> BatchOutcome:
@@ -255,38 +252,15 @@ class WaveSender:
         return due
 
     def _render(self, message: Claimed, wave: Wave, campaign: Campaign) -> OutboundMessage:
-        context = message_context(
-            message.student,
-            campaign_name=campaign.name,
-            wave_name=wave.name,
-            goal_url=campaign.goal_url,
-            link=message_link(self.settings, campaign.goal_url, message.id, message.secret),
-            alumni_office_email=self.settings.alumni_office_email,
-        )
-        rendered = self.renderer.render(wave.template, message.channel, message.language, context)
-        headers: dict[str, str] = {}
-        if message.channel is Channel.EMAIL and message.secret:
-            token = message_token(message.id, message.secret)
-            headers = {
-                "List-Unsubscribe": f"<{self.settings.public_url}/u/{token}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            }
-        template = None
-        whatsapp = wave.options.get("whatsapp")
-        if message.channel is Channel.WHATSAPP and whatsapp:
-            template = ProviderTemplate(
-                whatsapp["content_sid"], whatsapp_variables(context, whatsapp["variables"])
-            )
-        return OutboundMessage(
-            id=message.id,
+        return self.composer.compose(
+            message_id=message.id,
             channel=message.channel,
             to=message.address,
-            text=rendered.text,
-            subject=rendered.subject,
-            html=rendered.html,
-            headers=headers,
-            tags={"campaign": str(campaign.id), "wave": wave.name},
-            template=template,
+            student=message.student,
+            language=message.language,
+            campaign=campaign,
+            wave=wave,
+            secret=message.secret,
         )
 
     def _send_channel(

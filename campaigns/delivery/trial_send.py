@@ -1,7 +1,7 @@
-"""Test sends: a wave's message, rendered for one student, sent to the requesting user's own
-address through the configured adapter. No campaign message row is written; the audit log
-records the send, and its entry id (negated) is the message id providers see, so a test
-send never collides with a campaign message.
+"""Test sends: a wave's message, composed for one student exactly as students get it, sent to
+the requesting user's own address through the configured adapter. No campaign message row is
+written; the audit log records the send, and its entry id (negated) is the message id
+providers see, so a test send never collides with a campaign message.
 """
 
 from __future__ import annotations
@@ -10,18 +10,20 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from campaigns.access import audit, scopes
+from campaigns.access import scopes
+from campaigns.core import audit
+from campaigns.core.actors import Actor
 from campaigns.core.errors import CampaignsError, NotFoundError
-from campaigns.core.models import Campaign, User, Wave
+from campaigns.core.models import Campaign, Wave
+from campaigns.core.rendering import DEFAULT_LANGUAGE, TemplateRenderError
 from campaigns.core.settings import Settings
 from campaigns.delivery.adapter_pool import AdapterPool
-from campaigns.delivery.preview import ChannelPreview, preview_wave
+from campaigns.delivery.composing import Composer
 from channels.base import (
     Accepted,
     Channel,
     OutboundMessage,
     PermanentError,
-    ProviderTemplate,
 )
 
 
@@ -62,19 +64,19 @@ class TrialResult:
 def prepare_trial(
     session: Session,
     settings: Settings,
-    user: User,
+    actor: Actor,
     *,
     campaign_id: int,
     wave_name: str,
     student_no: str | None = None,
     channel: Channel | None = None,
 ) -> TrialMessage:
-    """Render a wave's message for a student within ``user``'s scope (by default the first
-    one of the audience), addressed to ``user``, and record the test send in the audit log.
+    """Compose a wave's message for a student within ``actor``'s scope (by default the first
+    one of the audience), addressed to ``actor``, and record the test send in the audit log.
 
     The channel is the wave's first unless one of its other channels is asked for.
     """
-    campaign = scopes.get_campaign(session, user, campaign_id)
+    campaign = scopes.get_campaign(session, actor, campaign_id)
     wave = _wave(campaign, wave_name)
     chosen = channel or Channel(wave.channels[0])
     if chosen.value not in wave.channels:
@@ -82,37 +84,45 @@ def prepare_trial(
             f"bu dalga {chosen.value} kanalını kullanmıyor ({', '.join(wave.channels)}) / "
             f"this wave does not use the {chosen.value} channel ({', '.join(wave.channels)})"
         )
-    address = user.email if chosen is Channel.EMAIL else user.phone
+    address = actor.email if chosen is Channel.EMAIL else actor.phone
     if not address:
-        raise TrialChannelError(
-            f"{chosen.value} denemesi için kayıtlı cep telefonunuz yok / "
-            f"you have no mobile number on record for a {chosen.value} test"
+        what = (
+            ("e-posta adresiniz", "email address")
+            if chosen is Channel.EMAIL
+            else (
+                "cep telefonunuz",
+                "mobile number",
+            )
         )
-    student = (
-        scopes.get_student(session, user, student_no)
-        if student_no is not None
-        else scopes.first_student(session, user, campaign)
-    )
-    preview = preview_wave(
-        session,
-        settings,
-        campaign_id=campaign.id,
-        wave_name=wave.name,
-        student_no=student.student_no,
-    )
-    rendered = next(c for c in preview.channels if c.channel is chosen)
+        raise TrialChannelError(
+            f"{chosen.value} denemesi için kayıtlı {what[0]} yok / "
+            f"you have no {what[1]} on record for a {chosen.value} test"
+        )
+    student = scopes.chosen_student(session, actor, campaign, student_no)
     entry = audit.record(
         session,
-        user.email,
+        actor.name,
         audit.CAMPAIGN_TEST_SEND,
         audit.campaign_target(campaign.id),
         {"wave": wave.name, "channel": chosen.value, "student_no": student.student_no},
     )
+    # A fresh composer, not the workers' cached templates: a test shows the files as edited.
+    try:
+        message = Composer(settings).compose(
+            message_id=-entry.id,
+            channel=chosen,
+            to=address,
+            student=student,
+            language=student.language or DEFAULT_LANGUAGE,
+            campaign=campaign,
+            wave=wave,
+            secret=None,
+            test=True,
+        )
+    except TemplateRenderError as exc:
+        raise TrialRenderError(exc.detail) from exc
     return TrialMessage(
-        campaign_id=campaign.id,
-        wave=wave.name,
-        student_no=student.student_no,
-        message=_outbound(-entry.id, campaign, wave, rendered, address),
+        campaign_id=campaign.id, wave=wave.name, student_no=student.student_no, message=message
     )
 
 
@@ -144,29 +154,3 @@ def _wave(campaign: Campaign, name: str) -> Wave:
     if wave is None:
         raise NotFoundError(f"dalga bulunamadı / wave not found: {name!r}")
     return wave
-
-
-def _outbound(
-    message_id: int, campaign: Campaign, wave: Wave, rendered: ChannelPreview, address: str
-) -> OutboundMessage:
-    errors = [f"{part.part}: {part.error}" for part in rendered.parts if part.error]
-    template = rendered.whatsapp_template
-    if template is not None and template.error:
-        errors.append(f"content_sid: {template.error}")
-    if errors:
-        raise TrialRenderError("; ".join(errors))
-    texts = {part.part: part.text or "" for part in rendered.parts}
-    provider_template = None
-    if template is not None and template.content_sid:
-        provider_template = ProviderTemplate(template.content_sid, template.variables)
-    channel = rendered.channel
-    return OutboundMessage(
-        id=message_id,
-        channel=channel,
-        to=address,
-        text=texts["email.txt"] if channel is Channel.EMAIL else texts[channel.value],
-        subject=texts.get("email.subject"),
-        html=texts.get("email.html"),
-        tags={"campaign": str(campaign.id), "wave": wave.name, "test": "1"},
-        template=provider_template,
-    )

@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy import func, select
 
 from campaigns.conversions.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from campaigns.core.actors import Actor
 from campaigns.core.db import Database
 from campaigns.core.models import (
     Campaign,
@@ -27,6 +28,7 @@ from campaigns.core.models import (
     Conversion,
     DeliveryEvent,
     Message,
+    Role,
     Student,
     Wave,
     WaveStatus,
@@ -34,17 +36,20 @@ from campaigns.core.models import (
 )
 from campaigns.core.settings import PROJECT_ROOT, Settings
 from campaigns.core.tabular_files import read_table
-from campaigns.definitions import lifecycle
-from campaigns.definitions.campaign_file import parse_definition, parse_toml
+from campaigns.definitions import drafts
+from campaigns.definitions.campaign_file import parse_toml
+from campaigns.delivery.adapter_pool import adapter_env
 from campaigns.demo.cohort import synthetic_cohort, write_cohort
 from campaigns.demo.stage import Stage, provider_stage
+from campaigns.planning import launching
 from campaigns.reports.funnel import Dimension, Report, campaign_report
 from campaigns.runtime import build_runtime
 from campaigns.students.audience import audience_condition
-from campaigns.students.importing import ImportReport, import_students
+from campaigns.students.importing import ImportReport, import_list
 from campaigns.tracking.links import message_token
 
 EXAMPLE = PROJECT_ROOT / "examples" / "registration_2019_2020.toml"
+DEMO_ACTOR = Actor("demo", Role.ADMIN)
 BROWSER = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"
 
 
@@ -97,7 +102,7 @@ def run_demo(
     cohort = workdir / "mezun_adaylari.csv"
     write_cohort(cohort, synthetic_cohort(size))
     with db.session() as session:
-        imported = import_students(session, read_table(cohort))
+        imported = import_list(session, DEMO_ACTOR, read_table(cohort), source=cohort.name)
     say(
         f"öğrenci listesi / student list: {imported.imported} alındı / imported, "
         f"{imported.rejected} reddedildi / rejected, "
@@ -106,14 +111,13 @@ def run_demo(
 
     with provider_stage(base, access_log=access_log) as stage:
         settings = stage.settings
-        definition = parse_definition(
-            compressed_example(wave_gap_seconds), default_timezone=settings.timezone
-        )
         with db.session() as session:
-            campaign = lifecycle.create_campaign(session, definition, settings=settings)
-            lifecycle.launch(session, campaign.id, now=utcnow())
-            campaign_id = campaign.id
-        say(f"kampanya / campaign #{campaign_id}: {definition.name}")
+            example = compressed_example(wave_gap_seconds)
+            campaign_id = drafts.create(session, DEMO_ACTOR, example, settings=settings).id
+        env = adapter_env(settings, stage.env)
+        launched = launching.launch(db, settings, env, DEMO_ACTOR, campaign_id, now=utcnow())
+        waves = len(launched.campaign.waves)
+        say(f"kampanya / campaign #{campaign_id}: {example['name']}")
         say(f"sağlayıcı simülatörü / provider simulator: {stage.simulator_url}")
 
         rng = random.Random(7)  # noqa: S311 - which invented students respond
@@ -129,7 +133,7 @@ def run_demo(
                         )
                     for wave_id in _finished_waves(db, campaign_id) - responded_after:
                         responded_after.add(wave_id)
-                        if len(responded_after) < len(definition.waves):
+                        if len(responded_after) < waves:
                             count = _students_respond(
                                 db, http, stage, wave_id, rng, conversion_share
                             )

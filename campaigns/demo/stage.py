@@ -28,6 +28,9 @@ class Stage:
     app_url: str
 
 
+DEMO_FROM = "Mezunlar Ofisi (deneme / demo) <mezun-demo@universite.example.edu.tr>"
+
+
 def provider_env(config: SimulatorConfig, simulator_url: str) -> dict[str, str]:
     """Provider settings pointing the real adapters at the simulator."""
     return {
@@ -39,6 +42,7 @@ def provider_env(config: SimulatorConfig, simulator_url: str) -> dict[str, str]:
         "SENDGRID_API_HOST": simulator_url,
         "SENDGRID_API_KEY": config.sendgrid_api_key,
         "SENDGRID_WEBHOOK_PUBLIC_KEY": config.sendgrid_public_key,
+        "CAMPAIGNS_EMAIL_FROM": DEMO_FROM,
     }
 
 

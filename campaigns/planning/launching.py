@@ -1,20 +1,24 @@
-"""Launching a campaign: checked first, then started, audited and handed to the scheduler.
+"""Moving a campaign along: launch, pause, resume, cancel, each for an actor.
 
-Every face launches through ``launch``: the same checks refuse the same problems in the CLI
-and the API, and a campaign never starts with a channel that cannot send.
+Every face calls these: the campaign must be within the actor's scope (else it is "not
+found"), the change and its audit entry commit together, and the scheduler is woken after
+the commit. A launch is checked first: the same checks refuse the same problems in every face,
+and a campaign never starts with a channel that cannot send.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from campaigns.access import audit
-from campaigns.core import dispatch
+from campaigns.access import scopes
+from campaigns.core import audit, dispatch
+from campaigns.core.actors import Actor
 from campaigns.core.db import Database
 from campaigns.core.errors import CampaignsError
 from campaigns.core.models import Campaign
@@ -47,33 +51,96 @@ def launch(
     db: Database,
     settings: Settings,
     env: Mapping[str, str],
+    actor: Actor,
     campaign_id: int,
     *,
-    actor: str,
     now: datetime,
 ) -> Launched:
     """Check the campaign (``PreflightFailed`` when anything would keep it from sending),
     start it, record who did, and wake the scheduler."""
-    with db.session() as session:
-        lifecycle.ensure_launchable(session, campaign_id)
-    checked = preflight(db, settings, env, campaign_id, now=now)
+    checked = check(db, settings, env, actor, campaign_id, now=now, draft=True)
     if checked.errors:
         raise PreflightFailed(checked.errors)
-
-    def start(session: Session) -> Campaign:
-        campaign = lifecycle.launch(session, campaign_id, now=now)
-        audit.record(
+    campaign = db.run(
+        lambda session: _change(
             session,
             actor,
+            campaign_id,
             audit.CAMPAIGN_LAUNCH,
-            audit.campaign_target(campaign_id),
-            {"status": campaign.status.value},
+            lambda: lifecycle.launch(session, campaign_id, now=now),
         )
-        return campaign
-
-    campaign = db.run(start)
+    )
     wake_scheduler(settings)
     return Launched(campaign, checked)
+
+
+def check(
+    db: Database,
+    settings: Settings,
+    env: Mapping[str, str],
+    actor: Actor,
+    campaign_id: int,
+    *,
+    now: datetime,
+    draft: bool = False,
+) -> Preflight:
+    """The checks a launch runs and what it would do; nothing changes. With ``draft``, a
+    campaign that cannot be launched any more is a ``StateError`` first."""
+    with db.session() as session:
+        scopes.get_campaign(session, actor, campaign_id)
+        if draft:
+            lifecycle.ensure_launchable(session, campaign_id)
+    return preflight(db, settings, env, campaign_id, now=now)
+
+
+def pause(session: Session, actor: Actor, campaign_id: int) -> Campaign:
+    """Stop sending an active campaign until it is resumed."""
+    return _change(
+        session,
+        actor,
+        campaign_id,
+        audit.CAMPAIGN_PAUSE,
+        lambda: lifecycle.pause(session, campaign_id),
+    )
+
+
+def resume(session: Session, settings: Settings, actor: Actor, campaign_id: int) -> Campaign:
+    """Continue a paused campaign; the scheduler is woken once the change is committed."""
+    campaign = _change(
+        session,
+        actor,
+        campaign_id,
+        audit.CAMPAIGN_RESUME,
+        lambda: lifecycle.resume(session, campaign_id),
+    )
+    event.listen(session, "after_commit", lambda _: wake_scheduler(settings), once=True)
+    return campaign
+
+
+def cancel(session: Session, actor: Actor, campaign_id: int, *, now: datetime) -> Campaign:
+    """End a campaign for good: waves not yet done and messages not yet sent are cancelled."""
+    return _change(
+        session,
+        actor,
+        campaign_id,
+        audit.CAMPAIGN_CANCEL,
+        lambda: lifecycle.cancel(session, campaign_id, now=now),
+    )
+
+
+def _change(
+    session: Session, actor: Actor, campaign_id: int, action: str, change: Callable[[], Campaign]
+) -> Campaign:
+    scopes.get_campaign(session, actor, campaign_id)
+    campaign = change()
+    audit.record(
+        session,
+        actor.name,
+        action,
+        audit.campaign_target(campaign_id),
+        {"status": campaign.status.value},
+    )
+    return campaign
 
 
 def wake_scheduler(settings: Settings) -> None:

@@ -4,12 +4,12 @@ the scope it was declared for (a faculty, an advisor, or the whole university)."
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, and_, false, func, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from campaigns.core.actors import Scope
 from campaigns.core.models import Campaign, Student
 from campaigns.core.turkish_text import fold
 
@@ -22,29 +22,6 @@ AUDIENCE_COLUMNS: Final[dict[str, InstrumentedAttribute[Any]]] = {
 }
 
 Column = InstrumentedAttribute[str] | InstrumentedAttribute[str | None]
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Whose students: one faculty, one advisor (by address), both, or neither (everyone)."""
-
-    faculty: str | None = None
-    advisor: str | None = None
-
-    @classmethod
-    def of(cls, campaign: Campaign) -> Scope:
-        return cls(campaign.scope_faculty, campaign.scope_advisor)
-
-    @property
-    def everyone(self) -> bool:
-        return self.faculty is None and self.advisor is None
-
-    def same_as(self, other: Scope) -> bool:
-        """The same students, however the faculty and the address are spelled."""
-        return (fold(self.faculty or ""), (self.advisor or "").lower()) == (
-            fold(other.faculty or ""),
-            (other.advisor or "").lower(),
-        )
 
 
 def audience_condition(audience: Mapping[str, Sequence[str]]) -> ColumnElement[bool]:

@@ -18,6 +18,8 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from campaigns.core import audit
+from campaigns.core.actors import Actor
 from campaigns.core.column_headers import ColumnMap, FieldSpec, map_columns, missing_columns_error
 from campaigns.core.errors import CampaignsError
 from campaigns.core.models import Conversion, Student, utcnow
@@ -408,6 +410,34 @@ def import_students(
         report.unchanged,
         report.rejected,
         report.skipped,
+    )
+    return report
+
+
+def import_list(
+    session: Session,
+    actor: Actor,
+    table: Table,
+    *,
+    source: str,
+    term: str | None = None,
+    overrides: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """``import_students`` for ``actor``, audited with the file's name (``source``) and the
+    counts, in the same transaction."""
+    report = import_students(session, table, term=term, overrides=overrides, progress=progress)
+    audit.record(
+        session,
+        actor.name,
+        audit.STUDENTS_IMPORT,
+        source,
+        {
+            "imported": report.imported,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "rejected": report.rejected,
+        },
     )
     return report
 

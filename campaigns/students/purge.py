@@ -23,6 +23,8 @@ from typing import Any, Final, TypeVar, cast
 from sqlalchemy import ColumnElement, CursorResult, Update, and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from campaigns.core import audit
+from campaigns.core.actors import Actor
 from campaigns.core.db import lock_in_order
 from campaigns.core.models import DeliveryEvent, InboundMessage, Message, Student, Suppression
 from campaigns.students.terms import InvalidTermError, Term, parse_term
@@ -56,6 +58,24 @@ class PurgeResult:
     students: int
     messages: int
     delivery_events: int
+
+
+def purge(session: Session, actor: Actor, graduated_before: str, *, now: datetime) -> PurgeResult:
+    """``purge_students`` for ``actor``, audited with what went (counts, never data)."""
+    result = purge_students(session, graduated_before, now=now)
+    audit.record(
+        session,
+        actor.name,
+        audit.STUDENTS_PURGE,
+        f"before:{result.before}",
+        {
+            "terms": result.terms,
+            "students": result.students,
+            "messages": result.messages,
+            "delivery_events": result.delivery_events,
+        },
+    )
+    return result
 
 
 def plan_purge(session: Session, graduated_before: str) -> PurgePlan:

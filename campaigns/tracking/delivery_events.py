@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast, overload
 
-from sqlalchemy import Row, String, bindparam, delete, or_, select, text, update
+from sqlalchemy import Row, String, bindparam, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from campaigns.core.db import among
 from campaigns.core.models import DeliveryEvent as StoredEvent
-from campaigns.core.models import Message, MessageStatus, Suppression, utcnow
-from campaigns.tracking.suppressions import normalise_address, suppress
+from campaigns.core.models import Message, MessageStatus, utcnow
+from campaigns.tracking.suppressions import lift, suppress
 from channels.base import Channel, DeliveryEvent, EventType
 
 log = logging.getLogger(__name__)
@@ -406,15 +406,3 @@ def _suppress(session: Session, events: Iterable[DeliveryEvent]) -> None:
             suppress(session, Channel.EMAIL, event.recipient, reason=reason, source=event.provider)
         elif event.type is EventType.RESUBSCRIBED:
             lift(session, Channel.EMAIL, event.recipient, reasons={"unsubscribe"})
-
-
-def lift(
-    session: Session, channel: Channel, address: str, *, reasons: set[str] | None = None
-) -> int:
-    """Remove a suppression (all reasons, or only ``reasons``); returns how many went."""
-    statement = delete(Suppression).where(
-        Suppression.channel == channel, Suppression.address == normalise_address(channel, address)
-    )
-    if reasons is not None:
-        statement = statement.where(Suppression.reason.in_(reasons))
-    return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]

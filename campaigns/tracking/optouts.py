@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from campaigns.core.models import Message, utcnow
-from campaigns.tracking.delivery_events import lift, record_events
+from campaigns.tracking.delivery_events import record_events
 from campaigns.tracking.links import parse_token, secret_matches
-from campaigns.tracking.suppressions import suppress
+from campaigns.tracking.suppressions import lift, suppress
 from channels.base import Channel, DeliveryEvent, EventType
 
 STOP_REASON = "stop"

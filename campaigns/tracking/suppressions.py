@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from campaigns.core import audit
+from campaigns.core.actors import Actor
+from campaigns.core.errors import CampaignsError
 from campaigns.core.models import Suppression, utcnow
+from campaigns.students.contact_details import normalise_email, normalise_phone
 from channels.base import Channel
 
 MAX_ADDRESS_LENGTH = 320  # RFC 5321's longest email address; numbers are far shorter
@@ -40,3 +47,63 @@ def suppress(
         )
         .on_conflict_do_nothing(index_elements=["channel", "address"])
     )
+
+
+def lift(
+    session: Session, channel: Channel, address: str, *, reasons: set[str] | None = None
+) -> int:
+    """Remove a suppression (all reasons, or only ``reasons``); returns how many went."""
+    statement = delete(Suppression).where(
+        Suppression.channel == channel, Suppression.address == normalise_address(channel, address)
+    )
+    if reasons is not None:
+        statement = statement.where(Suppression.reason.in_(reasons))
+    return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def listed(session: Session, channel: Channel | None = None) -> Sequence[Suppression]:
+    """Suppressions, oldest first, optionally of one channel."""
+    query = select(Suppression).order_by(Suppression.created_at)
+    if channel is not None:
+        query = query.where(Suppression.channel == channel)
+    return session.scalars(query).all()
+
+
+def add_by_hand(
+    session: Session, actor: Actor, channel: Channel, address: str, *, reason: str, key: str | None
+) -> str:
+    """Stop contacting an address someone asked about (by phone, at the desk); audited with a
+    keyed fingerprint of the address (``key``), never the address. Returns it normalised."""
+    normalised = _checked(channel, address)
+    suppress(session, channel, normalised, reason=reason, source="manual")
+    details = {**audit.fingerprint(normalised, key), "reason": reason}
+    audit.record(
+        session, actor.name, audit.SUPPRESSION_ADD, f"suppression:{channel.value}", details
+    )
+    return normalised
+
+
+def remove_by_hand(
+    session: Session, actor: Actor, channel: Channel, address: str, *, key: str | None
+) -> None:
+    """Allow contacting an address again, audited; ``CampaignsError`` if it was not
+    suppressed."""
+    normalised = _checked(channel, address)
+    if not lift(session, channel, normalised):
+        raise CampaignsError("bu adres engelli değil / that address is not suppressed")
+    target = f"suppression:{channel.value}"
+    audit.record(
+        session, actor.name, audit.SUPPRESSION_REMOVE, target, audit.fingerprint(normalised, key)
+    )
+
+
+def _checked(channel: Channel, raw: str) -> str:
+    if channel is Channel.EMAIL:
+        checked = normalise_email(raw)
+        if checked.value is None:
+            raise CampaignsError(f"geçersiz e-posta / invalid email address: {raw!r}")
+        return checked.value
+    phone = normalise_phone(raw)
+    if phone.number is None:
+        raise CampaignsError(f"geçersiz telefon / invalid phone number: {raw!r}")
+    return phone.number

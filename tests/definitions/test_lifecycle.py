@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from campaigns.core.db import Database
 from campaigns.core.errors import InvalidDefinitionError, NotFoundError, Problem, StateError
@@ -122,6 +123,14 @@ def definition(settings: Settings) -> CampaignDefinition:
 Create = Callable[..., Campaign]
 
 
+def store(session: Session, definition: CampaignDefinition, settings: Settings) -> Campaign:
+    """A checked definition stored as a draft."""
+    campaign = lifecycle.build_campaign(session, definition, settings=settings)
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
 @pytest.fixture
 def create(db: Database, students: None, settings_with_templates: Settings) -> Create:
     """Store a campaign from ``DEFINITION`` (or given text), optionally forced to a status."""
@@ -129,9 +138,7 @@ def create(db: Database, students: None, settings_with_templates: Settings) -> C
     def make(text: str = DEFINITION, status: CampaignStatus | None = None) -> Campaign:
         with db.session() as session:
             definition = load_definition(text, default_timezone="Europe/Istanbul")
-            campaign = lifecycle.create_campaign(
-                session, definition, settings=settings_with_templates
-            )
+            campaign = store(session, definition, settings_with_templates)
             if status is not None:
                 campaign.status = status
         return campaign
@@ -140,7 +147,7 @@ def create(db: Database, students: None, settings_with_templates: Settings) -> C
 
 
 def problems(db: Database, text: str, settings: Settings, *, check: bool = True) -> list[Problem]:
-    """The problems ``check_definition`` (or, with ``check=False``, ``create_campaign``) finds."""
+    """The problems ``check_definition`` (or, with ``check=False``, ``build_campaign``) finds."""
     with db.session() as session:
         if check:
             with pytest.raises(InvalidDefinitionError) as caught:
@@ -148,7 +155,7 @@ def problems(db: Database, text: str, settings: Settings, *, check: bool = True)
         else:
             definition = load_definition(text, default_timezone=settings.timezone)
             with pytest.raises(InvalidDefinitionError) as caught:
-                lifecycle.create_campaign(session, definition, settings=settings)
+                lifecycle.build_campaign(session, definition, settings=settings)
     return caught.value.problems
 
 
@@ -359,7 +366,7 @@ def test_the_example_file_validates_against_the_sample_students(
     text = EXAMPLE.read_text(encoding="utf-8")
     with db.session() as session:
         definition = lifecycle.check_definition(session, text, settings=settings_with_templates)
-        campaign = lifecycle.create_campaign(session, definition, settings=settings_with_templates)
+        campaign = store(session, definition, settings_with_templates)
         assert campaign.audience["graduation_terms"] == ["2019-2020 Bahar"]
         assert campaign.audience["faculties"] == ["Mühendislik Fakültesi"]
         assert count_audience(session, campaign.audience) == 231

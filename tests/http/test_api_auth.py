@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from campaigns.access import users
+from campaigns.core.actors import Actor
 from campaigns.core.db import Database
 from campaigns.core.models import Base, Role
 from tests.support.api import ADMIN, ADVISOR_A, add_user, api_client, api_settings, bearer
@@ -71,12 +72,12 @@ def test_a_revoked_token_gets_401_and_a_reissued_one_works(
     token = add_user(pg_db, ADVISOR_A, Role.ADVISOR)
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
     with pg_db.session() as session:
-        users.revoke(session, ADVISOR_A.upper())
+        users.revoke(session, Actor.operator(), ADVISOR_A.upper())
     response = client.get("/api/v1/me", headers=bearer(token))
     assert_refused(response.status_code, dict(response.headers), response.json())
 
     with pg_db.session() as session:
-        fresh = users.reissue_token(session, ADVISOR_A).token
+        fresh = users.reissue_token(session, Actor.operator(), ADVISOR_A).token
     assert client.get("/api/v1/me", headers=bearer(fresh)).status_code == 200
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
 

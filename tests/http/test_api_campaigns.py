@@ -65,13 +65,17 @@ def api(pg_db: Database, tmp_path: Path) -> Iterator[Api]:
     yield from make_api(pg_db, tmp_path)
 
 
+CAMPAIGN_ENTRIES = AuditEntry.target.like("campaign:%")
+
+
 def counts(db: Database) -> tuple[int, int, int]:
-    """Campaigns, waves and audit entries stored."""
+    """Campaigns, waves and audit entries about campaigns stored (adding the users who call
+    is audited too)."""
     with db.session() as session:
         return (
             session.scalar(select(func.count()).select_from(Campaign)) or 0,
             session.scalar(select(func.count()).select_from(Wave)) or 0,
-            session.scalar(select(func.count()).select_from(AuditEntry)) or 0,
+            session.scalar(select(func.count()).where(CAMPAIGN_ENTRIES)) or 0,
         )
 
 
@@ -329,7 +333,11 @@ def test_launch_pause_resume_cancel_and_conflicts(pg_db: Database, api: Api) -> 
     assert [w["status"] for w in launched["waves"]] == ["cancelled", "cancelled"]
     # One audit entry per change that happened; refused ones left none.
     with pg_db.session() as session:
-        actions = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+        actions = list(
+            session.scalars(
+                select(AuditEntry.action).where(CAMPAIGN_ENTRIES).order_by(AuditEntry.id)
+            )
+        )
     assert actions == [
         "campaign.create",
         "campaign.launch",

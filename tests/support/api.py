@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from campaigns.access import users
+from campaigns.core.actors import Actor
 from campaigns.core.db import Database, database
 from campaigns.core.models import Campaign, CampaignStatus, Role, Student
 from campaigns.core.settings import Settings, get_settings
@@ -79,7 +80,9 @@ def add_user(
 ) -> str:
     """A user; returns their token."""
     with db.session() as session:
-        return users.add_user(session, email=email, role=role, faculty=faculty, phone=phone).token
+        return users.add_user(
+            session, Actor.operator(), email=email, role=role, faculty=faculty, phone=phone
+        ).token
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from campaigns.access import audit
+from campaigns.core import audit
 from campaigns.http.api.auth import AdminUser
 from campaigns.http.api.common import ERROR_RESPONSES, FORBIDDEN, Deps, run, text_query
 from campaigns.http.api.schemas import AuditEntryOut

@@ -8,6 +8,7 @@ from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from campaigns.access import users
+from campaigns.core.actors import Actor
 from campaigns.core.models import Role, User
 from campaigns.http.api.common import Deps
 
@@ -34,6 +35,14 @@ async def current_user(
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+async def current_actor(user: CurrentUser) -> Actor:
+    """The caller as the use cases know them."""
+    return Actor.of(user)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
 async def admin_user(user: CurrentUser) -> User:

@@ -4,7 +4,6 @@ test-send, report. A campaign outside the scope answers 404, as if it did not ex
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Body, Query
@@ -12,12 +11,12 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from campaigns.access import audit, scopes
-from campaigns.core.models import Campaign, User, utcnow
-from campaigns.definitions import lifecycle
-from campaigns.delivery.preview import preview_wave
+from campaigns.access import scopes
+from campaigns.core.models import Campaign, utcnow
+from campaigns.definitions import drafts, lifecycle
+from campaigns.delivery.preview import preview_for
 from campaigns.delivery.trial_send import prepare_trial, send_trial
-from campaigns.http.api.auth import CurrentUser
+from campaigns.http.api.auth import CurrentActor
 from campaigns.http.api.common import (
     CONFLICT,
     ERROR_RESPONSES,
@@ -48,7 +47,6 @@ from campaigns.http.api.schemas import (
     ValidationOut,
 )
 from campaigns.planning import launching
-from campaigns.planning.preflight import preflight
 from campaigns.reports.funnel import Dimension, campaign_report
 from campaigns.students.audience import count_campaign_audience
 from channels.base import ConfigurationError, DeliveryError
@@ -79,11 +77,11 @@ def _out(session: Session, campaign: Campaign) -> CampaignOut:
 
 
 @router.get("/campaigns", response_model=list[CampaignSummaryOut], summary="Kampanyalar")
-async def list_campaigns(deps: Deps, user: CurrentUser) -> list[CampaignSummaryOut]:
+async def list_campaigns(deps: Deps, actor: CurrentActor) -> list[CampaignSummaryOut]:
     """The campaigns you may see, oldest first."""
     return await run(
         deps,
-        lambda session: [CampaignSummaryOut.of(c) for c in scopes.list_campaigns(session, user)],
+        lambda session: [CampaignSummaryOut.of(c) for c in scopes.list_campaigns(session, actor)],
     )
 
 
@@ -95,7 +93,7 @@ async def list_campaigns(deps: Deps, user: CurrentUser) -> list[CampaignSummaryO
     openapi_extra=DEFINITION_BODY,
     summary="Taslak kampanya oluştur / create a draft campaign",
 )
-async def create_campaign(deps: Deps, user: CurrentUser, definition: Definition) -> CampaignOut:
+async def create_campaign(deps: Deps, actor: CurrentActor, definition: Definition) -> CampaignOut:
     """Store a definition (the campaign file's keys as JSON) as a draft.
 
     Every problem is answered at once (422, ``loc`` is the key path). The campaign is
@@ -106,14 +104,7 @@ async def create_campaign(deps: Deps, user: CurrentUser, definition: Definition)
     refuse_unsafe_text(definition)
 
     def work(session: Session) -> CampaignOut:
-        campaign = scopes.create_campaign(session, user, definition, settings=deps.settings)
-        audit.record(
-            session,
-            user.email,
-            audit.CAMPAIGN_CREATE,
-            audit.campaign_target(campaign.id),
-            {"name": campaign.name, "waves": len(campaign.waves)},
-        )
+        campaign = drafts.create(session, actor, definition, settings=deps.settings)
         return _out(session, campaign)
 
     return await run(deps, work)
@@ -126,12 +117,14 @@ async def create_campaign(deps: Deps, user: CurrentUser, definition: Definition)
     openapi_extra=DEFINITION_BODY,
     summary="Tanımı doğrula / validate a definition",
 )
-async def validate_campaign(deps: Deps, user: CurrentUser, definition: Definition) -> ValidationOut:
+async def validate_campaign(
+    deps: Deps, actor: CurrentActor, definition: Definition
+) -> ValidationOut:
     """Check a definition as creating it would (scope included); nothing is stored."""
     refuse_unsafe_text(definition)
 
     def work(session: Session) -> ValidationOut:
-        result = scopes.validate_campaign(session, user, definition, settings=deps.settings)
+        result = drafts.validate(session, actor, definition, settings=deps.settings)
         return ValidationOut(
             valid=result.valid,
             problems=[FieldErrorOut(**e) for e in definition_errors(result.problems)],
@@ -147,36 +140,14 @@ async def validate_campaign(deps: Deps, user: CurrentUser, definition: Definitio
     responses=NOT_FOUND,
     summary="Kampanya / a campaign",
 )
-async def get_campaign(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> CampaignOut:
+async def get_campaign(deps: Deps, actor: CurrentActor, campaign_id: CampaignId) -> CampaignOut:
     """A campaign with its audience and waves."""
     return await run(
-        deps, lambda session: _out(session, scopes.get_campaign(session, user, campaign_id))
+        deps, lambda session: _out(session, scopes.get_campaign(session, actor, campaign_id))
     )
 
 
 # --- transitions -----------------------------------------------------------------------------
-
-
-async def _transition(
-    deps: Deps,
-    user: User,
-    campaign_id: int,
-    action: str,
-    change: Callable[[Session, int], Campaign],
-) -> CampaignOut:
-    def work(session: Session) -> CampaignOut:
-        scopes.get_campaign(session, user, campaign_id)
-        campaign = change(session, campaign_id)
-        audit.record(
-            session,
-            user.email,
-            action,
-            audit.campaign_target(campaign_id),
-            {"status": campaign.status.value},
-        )
-        return _out(session, campaign)
-
-    return await run(deps, work)
 
 
 TRANSITION_RESPONSES: Final = {**NOT_FOUND, **CONFLICT}
@@ -189,14 +160,15 @@ TRANSITION_RESPONSES: Final = {**NOT_FOUND, **CONFLICT}
     summary="Başlatmadan önce denetim / checks before launching",
 )
 async def campaign_preflight(
-    deps: Deps, user: CurrentUser, campaign_id: CampaignId
+    deps: Deps, actor: CurrentActor, campaign_id: CampaignId
 ) -> PreflightOut:
     """The checks a launch runs (each channel can send, the setup is not the example one,
     a scheduler runs) and what it would do: students per channel, the estimated cost, when
     the first message leaves. Nothing changes."""
-    await run(deps, lambda session: scopes.get_campaign(session, user, campaign_id))
     checked = await answered(
-        run_in_threadpool(preflight, deps.db, deps.settings, deps.env, campaign_id, now=utcnow())
+        run_in_threadpool(
+            launching.check, deps.db, deps.settings, deps.env, actor, campaign_id, now=utcnow()
+        )
     )
     return PreflightOut.of(checked)
 
@@ -207,19 +179,12 @@ async def campaign_preflight(
     responses=TRANSITION_RESPONSES,
     summary="Başlat / launch",
 )
-async def launch(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> LaunchOut:
+async def launch(deps: Deps, actor: CurrentActor, campaign_id: CampaignId) -> LaunchOut:
     """Check and start a draft: waves given as an offset are scheduled from now. 409 if it
     is not a draft, or when a check fails (each problem is listed; nothing starts)."""
-    await run(deps, lambda session: scopes.get_campaign(session, user, campaign_id))
     launched = await answered(
         run_in_threadpool(
-            launching.launch,
-            deps.db,
-            deps.settings,
-            deps.env,
-            campaign_id,
-            actor=user.email,
-            now=utcnow(),
+            launching.launch, deps.db, deps.settings, deps.env, actor, campaign_id, now=utcnow()
         )
     )
     out = await run(
@@ -234,9 +199,11 @@ async def launch(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> Laun
     responses=TRANSITION_RESPONSES,
     summary="Duraklat / pause",
 )
-async def pause(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> CampaignOut:
+async def pause(deps: Deps, actor: CurrentActor, campaign_id: CampaignId) -> CampaignOut:
     """Stop sending an active campaign until it is resumed (409 if not active)."""
-    return await _transition(deps, user, campaign_id, audit.CAMPAIGN_PAUSE, lifecycle.pause)
+    return await run(
+        deps, lambda session: _out(session, launching.pause(session, actor, campaign_id))
+    )
 
 
 @router.post(
@@ -245,11 +212,12 @@ async def pause(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> Campa
     responses=TRANSITION_RESPONSES,
     summary="Sürdür / resume",
 )
-async def resume(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> CampaignOut:
+async def resume(deps: Deps, actor: CurrentActor, campaign_id: CampaignId) -> CampaignOut:
     """Continue a paused campaign (409 if not paused)."""
-    result = await _transition(deps, user, campaign_id, audit.CAMPAIGN_RESUME, lifecycle.resume)
-    await run_in_threadpool(launching.wake_scheduler, deps.settings)
-    return result
+    return await run(
+        deps,
+        lambda session: _out(session, launching.resume(session, deps.settings, actor, campaign_id)),
+    )
 
 
 @router.post(
@@ -258,14 +226,11 @@ async def resume(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> Camp
     responses=TRANSITION_RESPONSES,
     summary="İptal et / cancel",
 )
-async def cancel(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> CampaignOut:
+async def cancel(deps: Deps, actor: CurrentActor, campaign_id: CampaignId) -> CampaignOut:
     """End a campaign for good; messages not yet sent are cancelled (409 if already over)."""
-    return await _transition(
+    return await run(
         deps,
-        user,
-        campaign_id,
-        audit.CAMPAIGN_CANCEL,
-        lambda session, cid: lifecycle.cancel(session, cid, now=utcnow()),
+        lambda session: _out(session, launching.cancel(session, actor, campaign_id, now=utcnow())),
     )
 
 
@@ -280,7 +245,7 @@ async def cancel(deps: Deps, user: CurrentUser, campaign_id: CampaignId) -> Camp
 )
 async def preview(
     deps: Deps,
-    user: CurrentUser,
+    actor: CurrentActor,
     campaign_id: CampaignId,
     wave: WaveName,
     student: StudentQuery = None,
@@ -289,18 +254,13 @@ async def preview(
     one you may not); parts that cannot be rendered carry their error. Nothing is sent."""
 
     def work(session: Session) -> PreviewOut:
-        campaign = scopes.get_campaign(session, user, campaign_id)
-        chosen = (
-            scopes.get_student(session, user, student)
-            if student is not None
-            else scopes.first_student(session, user, campaign)
-        )
-        result = preview_wave(
+        result = preview_for(
             session,
             deps.settings,
-            campaign_id=campaign.id,
+            actor,
+            campaign_id=campaign_id,
             wave_name=wave,
-            student_no=chosen.student_no,
+            student_no=student,
         )
         return PreviewOut.of(result)
 
@@ -320,7 +280,7 @@ async def preview(
 )
 async def send_to_self(
     deps: Deps,
-    user: CurrentUser,
+    actor: CurrentActor,
     adapters: Adapters,
     campaign_id: CampaignId,
     wave: WaveName,
@@ -335,7 +295,7 @@ async def send_to_self(
         lambda session: prepare_trial(
             session,
             deps.settings,
-            user,
+            actor,
             campaign_id=campaign_id,
             wave_name=wave,
             student_no=request.student_no,
@@ -360,7 +320,7 @@ async def send_to_self(
 )
 async def report(
     deps: Deps,
-    user: CurrentUser,
+    actor: CurrentActor,
     campaign_id: CampaignId,
     by: Annotated[
         Dimension | None, Query(description="Satırlar / one row per value of this dimension")
@@ -370,7 +330,7 @@ async def report(
     and with ``by`` one row per wave, channel, faculty, department or advisor."""
 
     def work(session: Session) -> dict[str, Any]:
-        scopes.get_campaign(session, user, campaign_id)
+        scopes.get_campaign(session, actor, campaign_id)
         data: dict[str, Any] = jsonable_encoder(
             campaign_report(
                 session, campaign_id, by, currency=deps.settings.cost_currency

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from campaigns.core.errors import (
     CampaignsError,
     InvalidDefinitionError,
+    NotAllowedError,
     NotFoundError,
     Problem,
     StateError,
@@ -109,6 +110,8 @@ async def answered(pending: Awaitable[T]) -> T:
         raise HTTPException(422, detail=definition_errors(exc.problems)) from None
     except NotFoundError as exc:
         raise HTTPException(404, detail=str(exc)) from None
+    except NotAllowedError as exc:
+        raise HTTPException(403, detail=str(exc)) from None
     except StateError as exc:
         raise HTTPException(409, detail=str(exc)) from None
     except CampaignsError as exc:

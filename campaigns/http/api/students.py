@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from campaigns.access import scopes
-from campaigns.http.api.auth import CurrentUser
+from campaigns.http.api.auth import CurrentActor
 from campaigns.http.api.common import ERROR_RESPONSES, NOT_FOUND, Deps, StudentNo, run, text_query
 from campaigns.http.api.schemas import StudentDetailOut, StudentOut, StudentPageOut
 from campaigns.students.history import message_history
@@ -22,7 +22,7 @@ MAX_PAGE = 500
 @router.get("/students", response_model=StudentPageOut, summary="Öğrenciler / students")
 async def list_students(
     deps: Deps,
-    user: CurrentUser,
+    actor: CurrentActor,
     term: Annotated[str | None, text_query("Mezuniyet dönemi / graduation term")] = None,
     faculty: Annotated[str | None, text_query("Fakülte / faculty")] = None,
     department: Annotated[str | None, text_query("Bölüm / department")] = None,
@@ -41,7 +41,7 @@ async def list_students(
     def work(session: Session) -> StudentPageOut:
         page = search_students(
             session,
-            scopes.student_condition(session, user),
+            scopes.student_condition(session, actor),
             term=term,
             faculty=faculty,
             department=department,
@@ -68,13 +68,13 @@ async def list_students(
     responses=NOT_FOUND,
     summary="Öğrenci ve mesajları / a student and their messages",
 )
-async def get_student(deps: Deps, user: CurrentUser, student_no: StudentNo) -> StudentDetailOut:
+async def get_student(deps: Deps, actor: CurrentActor, student_no: StudentNo) -> StudentDetailOut:
     """A student you may see (404 otherwise) with every message planned for them."""
 
     def work(session: Session) -> StudentDetailOut:
-        student = scopes.get_student(session, user, student_no)
+        student = scopes.get_student(session, actor, student_no)
         history = message_history(
-            session, student.id, visible=scopes.campaign_condition(session, user)
+            session, student.id, visible=scopes.campaign_condition(session, actor)
         )
         return StudentDetailOut.with_history(student, history)
 

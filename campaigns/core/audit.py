@@ -5,7 +5,6 @@ Details hold counts and identifiers, never students' personal data (names, addre
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
@@ -31,15 +30,6 @@ USER_REVOKE: Final = "user.revoke"
 USER_REISSUE: Final = "user.token"
 SUPPRESSION_ADD: Final = "suppression.add"
 SUPPRESSION_REMOVE: Final = "suppression.remove"
-
-
-def cli_actor() -> str:
-    """``cli:<operating system user>``: who ran a command on the server."""
-    try:
-        name = getpass.getuser()
-    except (OSError, KeyError):  # no user name for this uid (e.g. some containers)
-        name = "unknown"
-    return f"cli:{name}"
 
 
 def campaign_target(campaign_id: int) -> str:
