@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -96,6 +96,24 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 
+def on_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the session's transaction has committed (not before: others
+    would not see the change yet); drop it if the transaction rolls back."""
+    session.info.setdefault(_ON_COMMIT, []).append(callback)
+
+
+_ON_COMMIT: Final = "campaigns.on_commit"
+
+
+def _run_on_commit(session: Session) -> None:
+    for callback in session.info.pop(_ON_COMMIT, []):
+        callback()
+
+
+def _drop_on_commit(session: Session) -> None:
+    session.info.pop(_ON_COMMIT, None)
+
+
 class Database:
     """An engine and its session factory."""
 
@@ -103,6 +121,8 @@ class Database:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.sessions, "after_commit", _run_on_commit)
+        event.listen(self.sessions, "after_rollback", _drop_on_commit)
 
     @property
     def dialect(self) -> str:

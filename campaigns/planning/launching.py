@@ -13,13 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from campaigns.access import scopes
 from campaigns.core import audit, dispatch
 from campaigns.core.actors import Actor
-from campaigns.core.db import Database
+from campaigns.core.db import Database, on_commit
 from campaigns.core.errors import CampaignsError
 from campaigns.core.models import Campaign
 from campaigns.core.settings import Settings
@@ -113,7 +112,7 @@ def resume(session: Session, settings: Settings, actor: Actor, campaign_id: int)
         audit.CAMPAIGN_RESUME,
         lambda: lifecycle.resume(session, campaign_id),
     )
-    event.listen(session, "after_commit", lambda _: wake_scheduler(settings), once=True)
+    on_commit(session, lambda: wake_scheduler(settings))
     return campaign
 
 

@@ -1,5 +1,6 @@
-"""Errors never bring students' data into the logs: engines hide statement parameters, and
-error logs withhold the exception's message (a database quotes the failing row)."""
+"""The database layer: errors never bring students' data into the logs (engines hide statement
+parameters, error logs withhold the exception's message: a database quotes the failing row),
+and work promised for after a commit runs only after one."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, StatementError
 
-from campaigns.core.db import Database
+from campaigns.core.db import Database, on_commit
 from campaigns.core.redacted_errors import WithholdExceptionMessages
 
 SECRET = "ogrenci20000001@example.com-Ab12Cd34Ef56Gh78"
@@ -51,3 +52,20 @@ def test_error_logs_keep_the_traceback_not_the_message(db: Database) -> None:
 def test_postgresql_quotes_the_failing_row(pg_db: Database) -> None:
     # Why the message is withheld: the database itself quotes the row it refused.
     assert SECRET in str(failing_insert(pg_db))
+
+
+def test_work_after_commit_runs_once_after_the_commit_and_never_after_a_rollback(
+    db: Database,
+) -> None:
+    done: list[str] = []
+    with db.session() as session:
+        session.execute(text("SELECT 1"))
+        on_commit(session, lambda: done.append("rolled back"))
+        session.rollback()
+        on_commit(session, lambda: done.append("committed"))
+        session.execute(text("SELECT 1"))
+        assert done == []
+    assert done == ["committed"]
+    with db.session() as session:
+        session.execute(text("SELECT 1"))
+    assert done == ["committed"]

@@ -8,6 +8,7 @@ from campaigns.core.actors import Actor
 from campaigns.core.db import Database
 from campaigns.core.models import Campaign, Message, Role, Student
 from campaigns.core.settings import Settings
+from campaigns.delivery.composing import Composer
 from campaigns.delivery.preview import preview_wave
 from campaigns.delivery.trial_send import prepare_trial
 from campaigns.tracking.links import message_token, parse_token
@@ -80,3 +81,29 @@ def test_a_preview_shows_the_headers_email_carries(db: Database, settings: Setti
         )
     (email,) = [c for c in preview.channels if c.channel is Channel.EMAIL]
     assert set(email.headers) == set(wave.adapter.sent[0].headers)
+
+
+def test_the_composer_fills_the_whatsapp_template_and_heads_only_email(
+    db: Database, settings: Settings
+) -> None:
+    options = {"whatsapp": {"content_sid": "HX" + "0" * 32, "variables": {"1": "first_name"}}}
+    wave = sent_wave(db, settings, students=1, channels=["whatsapp"], options=options)
+    with db.session() as session:
+        message = session.scalars(select(Message)).one()
+        student = session.scalars(select(Student)).one()
+        campaign = session.scalars(select(Campaign)).one()
+        composed = Composer(settings).compose(
+            message_id=message.id,
+            channel=Channel.WHATSAPP,
+            to=message.address or "",
+            student=student,
+            language="tr",
+            campaign=campaign,
+            wave=campaign.waves[0],
+            secret=message.secret,
+        )
+    assert composed == wave.adapter.sent[0]
+    assert composed.template is not None
+    assert composed.template.variables == {"1": student.first_name}
+    assert composed.headers == {}
+    assert Composer(settings).headers(Channel.EMAIL, message.id, None) == {}

@@ -42,17 +42,7 @@ from channels.base import (
 from channels.outbox import OutboxAdapter
 from tests.support import factories
 from tests.support.adapters import RecordingAdapter
-
-
-def planned_wave(db: Database, students: int = 3, **wave: object) -> int:
-    now = utcnow()
-    with db.session() as session:
-        session.add_all([factories.student() for _ in range(students)])
-        campaign = factories.campaign(session, [dict(wave)], now=now)
-        wave_id = campaign.waves[0].id
-    with db.session() as session:
-        plan_wave(session, wave_id, now=now)
-    return wave_id
+from tests.support.waves import planned_wave
 
 
 def sender_with(

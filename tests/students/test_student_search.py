@@ -1,0 +1,49 @@
+"""Finding students: filters that ignore Turkish letters and case, a name or number prefix,
+pages with a total, always within a scope."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import true
+
+from campaigns.core.db import Database
+from campaigns.core.models import Student
+from campaigns.students.search import search_key, search_students
+from tests.support.api import ADVISOR_A, SCIENCE, add_cohort
+
+
+@pytest.fixture(autouse=True)
+def cohort(db: Database) -> None:
+    add_cohort(db)
+
+
+def numbers(db: Database, **filters: object) -> tuple[int, list[str]]:
+    with db.session() as session:
+        scope = filters.pop("scope", true())
+        page = search_students(session, scope, **filters)  # type: ignore[arg-type]
+        return page.total, [s.student_no for s in page.students]
+
+
+def test_names_match_by_prefix_whatever_the_turkish_letters_and_case(db: Database) -> None:
+    assert search_key("IŞIL Çelik") == "isil celik"
+    assert numbers(db, q="ışıl") == (1, ["1001"])
+    assert numbers(db, q="ISIL C") == (1, ["1001"])
+    assert numbers(db, q="şah") == (1, ["1002"])
+    assert numbers(db, q="100") == (3, ["1001", "1002", "1003"])
+    assert numbers(db, q="%") == (0, [])  # not a wildcard
+
+
+def test_filters_combine_and_ignore_spelling(db: Database) -> None:
+    assert numbers(db, faculty="fen-edebiyat fakultesi") == (1, ["2001"])
+    assert numbers(db, degree="YL") == (1, ["2001"])
+    assert numbers(db, advisor_email=ADVISOR_A.upper()) == (2, ["1001", "1002"])
+    assert numbers(db, advisor_email=ADVISOR_A, consent=True) == (1, ["1001"])
+    assert numbers(db, faculty=SCIENCE, q="can") == (0, [])
+
+
+def test_pages_keep_the_total_and_the_scope_holds(db: Database) -> None:
+    assert numbers(db, limit=2, offset=1) == (4, ["1002", "1003"])
+    assert numbers(db, limit=None) == (4, ["1001", "1002", "1003", "2001"])
+    science = Student.faculty == SCIENCE
+    assert numbers(db, scope=science, q="1") == (0, [])
+    assert numbers(db, scope=science) == (1, ["2001"])
