@@ -1,7 +1,9 @@
-"""Channel adapters: one module per provider behind the interface in ``channels.base``."""
+"""Channel adapters: one module per provider behind ``channels.base``, which owns the send flow."""
 
 from channels.base import (
     Accepted,
+    BatchStopped,
+    Capability,
     Channel,
     ChannelAdapter,
     ConfigurationError,
@@ -16,10 +18,13 @@ from channels.base import (
     Rejected,
     SendResult,
     TransientError,
+    Unknown,
 )
 
 __all__ = [
     "Accepted",
+    "BatchStopped",
+    "Capability",
     "Channel",
     "ChannelAdapter",
     "ConfigurationError",
@@ -34,4 +39,5 @@ __all__ = [
     "Rejected",
     "SendResult",
     "TransientError",
+    "Unknown",
 ]

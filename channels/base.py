@@ -13,17 +13,23 @@ Error tree (every adapter maps its provider's failures onto it)::
                                   resent blindly
 
 Adapters do not touch the database or Celery; they only talk to their provider.
+
+``ChannelAdapter.send`` is the one send flow every adapter shares: channel checks, chunks of
+the adapter's ``max_batch``, one classification of failures, and the partial-batch rule (what
+the provider accepted stays accepted; after a failure that stops the batch, nothing more is
+tried). An adapter writes only ``deliver`` (one chunk to its provider) and, if its SDK has
+its own exceptions, ``classify``.
 """
 
 from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, final
 
 MAX_MESSAGE_ID = 2**63 - 1
 """Our message ids are signed 64-bit integers: a larger number echoed back is not ours."""
@@ -152,7 +158,44 @@ class Rejected:
     error: DeliveryError
 
 
-SendResult = Accepted | Rejected
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """The provider may have the message (the request went out, its answer was lost): it is
+    reconciled with the provider, never resent blindly."""
+
+    message_id: int
+    error: OutcomeUnknownError
+
+
+SendResult = Accepted | Rejected | Unknown
+
+
+class Capability(enum.StrEnum):
+    """What an adapter can do besides sending, declared rather than guessed."""
+
+    RECONCILE = "reconcile"
+    """Tell whether it has a message whose outcome was lost (``reconcile``)."""
+    FETCH_COSTS = "fetch_costs"
+    """Tell prices that are known only after sending (``fetch_costs``)."""
+    STATUS_CALLBACKS = "status_callbacks"
+    """The provider calls us back with delivery statuses (a webhook receiver)."""
+    INBOUND = "inbound"
+    """Students' replies reach us (STOP/İPTAL, questions)."""
+
+
+class BatchStopped(Exception):
+    """Raised by ``deliver`` when the rest of the batch must not be tried (rate limited, the
+    provider or the network failing, the configuration refused). ``results`` holds what was
+    answered before: it stays as it is; messages without a result never left."""
+
+    def __init__(
+        self,
+        error: DeliveryError | ConfigurationError,
+        results: Sequence[SendResult] = (),
+    ) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.results = list(results)
 
 
 class EventType(enum.StrEnum):
@@ -194,13 +237,14 @@ class DeliveryEvent:
 class ChannelAdapter(ABC):
     """A way to hand messages to one provider.
 
-    Subclasses declare ``name``, the ``channels`` they serve and ``max_batch`` (how many
-    messages one ``send`` call should get; the worker sizes its batches from it).
+    Subclasses declare ``name``, the ``channels`` they serve, ``max_batch`` (how many
+    messages one ``deliver`` call gets) and their ``capabilities``, and write ``deliver``.
     """
 
     name: ClassVar[str]
     channels: ClassVar[frozenset[Channel]]
     max_batch: ClassVar[int] = 1
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
     delivers: ClassVar[bool] = True
     """False for adapters whose messages reach nobody (files, benchmarks): checks say so."""
     requires_template: ClassVar[frozenset[Channel]] = frozenset()
@@ -215,13 +259,86 @@ class ChannelAdapter(ABC):
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         """Build the adapter from environment variables (``os.environ`` when ``env`` is None)."""
 
-    @abstractmethod
+    @final
     def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
-        """Send a batch; return exactly one result per message.
+        """Send a batch; exactly one result per message, in the batch's order.
 
-        Raising a ``DeliveryError`` means the whole batch failed that way (e.g. the provider
-        was unreachable): nothing in it was accepted.
+        Raises only ``ConfigurationError``, and only when nothing of the batch was accepted
+        (the channel cannot send: its messages wait as they are).
         """
+        results: dict[int, SendResult] = {}
+        sendable: list[OutboundMessage] = []
+        for message in batch:
+            if message.channel in self.channels:
+                sendable.append(message)
+            else:
+                error = PermanentError(
+                    f"{self.name} cannot send {message.channel.value}", code="wrong-channel"
+                )
+                results[message.id] = Rejected(message.id, error)
+        stop: DeliveryError | None = None
+        for chunk in self.chunks(sendable):
+            if stop is None:
+                stop = self._deliver_chunk(chunk, results)
+            if stop is not None:
+                left = _not_sent(stop)
+                for message in chunk:
+                    results.setdefault(message.id, Rejected(message.id, left))
+        return [results[m.id] for m in batch]
+
+    def chunks(self, messages: Sequence[OutboundMessage]) -> Iterator[Sequence[OutboundMessage]]:
+        """The groups ``deliver`` gets, in order: slices of ``max_batch``."""
+        size = max(1, self.max_batch)
+        for start in range(0, len(messages), size):
+            yield messages[start : start + size]
+
+    @abstractmethod
+    def deliver(self, chunk: Sequence[OutboundMessage]) -> Sequence[SendResult]:
+        """Hand ``chunk`` to the provider: a result per message it answered for (a message
+        left out is ``Unknown``). Raise ``BatchStopped`` to stop the batch keeping what was
+        answered; any other exception is the whole chunk's failure, mapped by ``classify``."""
+
+    def classify(self, exc: Exception) -> DeliveryError | ConfigurationError:
+        """What a failure of ``deliver`` means. Adapters map their SDK's exceptions and leave
+        the rest here: an unexpected exception may have come after the request went out, so
+        its messages are ``Unknown`` (reconciled), never retried blindly."""
+        if isinstance(exc, DeliveryError | ConfigurationError):
+            return exc
+        return OutcomeUnknownError(
+            f"{self.name}: unexpected {type(exc).__name__}", code="unexpected"
+        )
+
+    def _deliver_chunk(
+        self, chunk: Sequence[OutboundMessage], results: dict[int, SendResult]
+    ) -> DeliveryError | None:
+        """Record ``chunk``'s results; the error that stops the batch, if one does."""
+        stop: DeliveryError | ConfigurationError | None
+        try:
+            answered, stop = list(self.deliver(chunk)), None
+        except BatchStopped as halt:
+            answered, stop = halt.results, halt.error
+        except Exception as exc:  # the chunk's failure, whatever it is: see ``classify``
+            stop = self.classify(exc)
+            answered = []
+            if isinstance(stop, DeliveryError):
+                answered = [_result(m.id, stop) for m in chunk]
+                if stop.kind is ErrorKind.PERMANENT:
+                    stop = None  # this request's content was refused: the next may be fine
+        ids = {m.id for m in chunk}
+        for result in answered:
+            if result.message_id in ids:
+                results[result.message_id] = _result(result.message_id, result)
+        if stop is None:
+            for message in chunk:
+                missing = OutcomeUnknownError(f"{self.name}: no result", code="no-result")
+                results.setdefault(message.id, Unknown(message.id, missing))
+            return None
+        if isinstance(stop, ConfigurationError):
+            if not any(isinstance(r, Accepted) for r in results.values()):
+                raise stop
+            # Raising now would lose the acceptances already made (and send them again).
+            return TransientError(f"batch stopped: {stop}", code="configuration")
+        return stop
 
     def reconcile(self, messages: Sequence[InFlight]) -> dict[int, str | None]:
         """Tell what became of messages whose outcome was lost (a worker died mid-send, a
@@ -246,3 +363,22 @@ class ChannelAdapter(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _result(message_id: int, outcome: SendResult | DeliveryError) -> SendResult:
+    """A result, with a possibly-sent error as ``Unknown`` whichever way it was reported."""
+    if isinstance(outcome, Rejected):
+        outcome = outcome.error
+    if isinstance(outcome, Accepted | Unknown):
+        return outcome
+    if isinstance(outcome, OutcomeUnknownError):
+        return Unknown(message_id, outcome)
+    return Rejected(message_id, outcome)
+
+
+def _not_sent(stop: DeliveryError) -> DeliveryError:
+    """The error of messages the batch never tried after ``stop``: the same (a rate limit's
+    hint holds for them too), except that they certainly did not go out."""
+    if stop.kind is ErrorKind.UNKNOWN:
+        return TransientError("not sent: the batch stopped before it", code="not-sent")
+    return stop

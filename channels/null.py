@@ -7,6 +7,7 @@ from typing import Self
 
 from channels.base import (
     Accepted,
+    Capability,
     Channel,
     ChannelAdapter,
     InFlight,
@@ -22,13 +23,14 @@ class NullAdapter(ChannelAdapter):
     channels = frozenset(Channel)
     max_batch = 1000
     delivers = False
+    capabilities = frozenset({Capability.RECONCILE})
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         return cls()
 
-    def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
-        return [Accepted(m.id, f"null-{m.id}") for m in batch]
+    def deliver(self, chunk: Sequence[OutboundMessage]) -> list[SendResult]:
+        return [Accepted(m.id, f"null-{m.id}") for m in chunk]
 
     def reconcile(self, messages: Sequence[InFlight]) -> dict[int, str | None]:
         return {m.message_id: f"null-{m.message_id}" for m in messages}

@@ -15,6 +15,7 @@ from typing import Self
 
 from channels.base import (
     Accepted,
+    Capability,
     Channel,
     ChannelAdapter,
     ConfigurationError,
@@ -33,6 +34,7 @@ class OutboxAdapter(ChannelAdapter):
     channels = frozenset(Channel)
     max_batch = 500
     delivers = False
+    capabilities = frozenset({Capability.RECONCILE})
     variables = frozenset(
         {"CAMPAIGNS_OUTBOX_DIR", "CAMPAIGNS_EMAIL_FROM", "CAMPAIGNS_EMAIL_REPLY_TO"}
     )
@@ -56,9 +58,9 @@ class OutboxAdapter(ChannelAdapter):
         suffix = "eml" if channel is Channel.EMAIL else "json"
         return self.directory / channel.value / f"{message_id}.{suffix}"
 
-    def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
+    def deliver(self, chunk: Sequence[OutboundMessage]) -> list[SendResult]:
         results: list[SendResult] = []
-        for message in batch:
+        for message in chunk:
             segments = None
             if message.channel is Channel.EMAIL:
                 data = bytes(build_email(message, self.sender))

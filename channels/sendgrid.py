@@ -42,19 +42,21 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any, Self
-from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
+from pydantic import PositiveFloat, SecretStr
+from pydantic_settings import SettingsConfigDict
 from python_http_client import exceptions as http_errors  # type: ignore[import-untyped, unused-ignore]
 from sendgrid import SendGridAPIClient  # type: ignore[import-untyped, unused-ignore]
 
 from channels.base import (
     Accepted,
+    BatchStopped,
+    Capability,
     Channel,
     ChannelAdapter,
     ConfigurationError,
     DeliveryError,
-    ErrorKind,
     OutboundMessage,
     OutcomeUnknownError,
     PermanentError,
@@ -62,9 +64,11 @@ from channels.base import (
     Rejected,
     SendResult,
     TransientError,
+    Unknown,
 )
 from channels.mime import Sender
 from channels.ratelimit import RateLimiter, limiter_from_env
+from channels.settings import AdapterSettings, HttpUrl
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +194,19 @@ def classify_error(exc: BaseException) -> DeliveryError | ConfigurationError | N
     return None
 
 
+def _category(message: OutboundMessage) -> str | None:
+    campaign = message.tags.get("campaign")
+    return f"campaign-{campaign}" if campaign else None
+
+
+def _substitution_size(message: OutboundMessage) -> int:
+    """Bytes of a message's substitutions (SendGrid limits them per personalization)."""
+    size = len(TEXT_TAG) + len(message.text.encode())
+    if message.html is not None:
+        size += len(HTML_TAG) + len(message.html.encode())
+    return size
+
+
 def _error_messages(body: object) -> str:
     """SendGrid's ``{"errors": [{"message", "field"}]}`` as one line (or the raw body)."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
@@ -251,11 +268,24 @@ class _Request:
 
 
 class _Stop(Exception):
-    """Ends a batch early: the remaining messages get ``error`` without being sent."""
+    """Ends a batch early: ``messages`` (the request that failed) get ``error``; the rest of
+    the batch is not sent."""
 
-    def __init__(self, error: DeliveryError) -> None:
+    def __init__(self, error: DeliveryError, messages: Sequence[OutboundMessage] = ()) -> None:
         super().__init__(error.detail)
         self.error = error
+        self.messages = list(messages)
+
+
+class SendGridSettings(AdapterSettings):
+    """``SENDGRID_API_KEY`` (required), ``SENDGRID_API_HOST`` (the EU host, or a stand-in),
+    ``SENDGRID_TIMEOUT`` (seconds)."""
+
+    model_config = SettingsConfigDict(env_prefix="SENDGRID_")
+
+    api_key: SecretStr
+    api_host: HttpUrl = DEFAULT_HOST
+    timeout: PositiveFloat = DEFAULT_TIMEOUT
 
 
 class SendGridAdapter(ChannelAdapter):
@@ -264,6 +294,7 @@ class SendGridAdapter(ChannelAdapter):
     name = "sendgrid"
     channels = frozenset({Channel.EMAIL})
     max_batch = MAX_RECIPIENTS
+    capabilities = frozenset({Capability.STATUS_CALLBACKS})
     variables = frozenset({"CAMPAIGNS_EMAIL_FROM", "CAMPAIGNS_EMAIL_REPLY_TO"})
 
     def __init__(
@@ -286,20 +317,9 @@ class SendGridAdapter(ChannelAdapter):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         env = os.environ if env is None else env
-        api_key = env.get("SENDGRID_API_KEY", "").strip()
-        if not api_key:
-            raise ConfigurationError("SENDGRID_API_KEY is not set")
-        host = (env.get("SENDGRID_API_HOST") or DEFAULT_HOST).strip()
-        parts = urlsplit(host)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigurationError(f"SENDGRID_API_HOST is not an http(s) URL: {host!r}")
-        raw_timeout = env.get("SENDGRID_TIMEOUT") or str(DEFAULT_TIMEOUT)
-        try:
-            timeout = float(raw_timeout)
-        except ValueError:
-            timeout = 0.0
-        if not timeout > 0:
-            raise ConfigurationError(f"SENDGRID_TIMEOUT must be a positive number: {raw_timeout!r}")
+        settings = SendGridSettings.read(env)
+        api_key = settings.api_key.get_secret_value()
+        host, timeout = settings.api_host or DEFAULT_HOST, settings.timeout
         sender = Sender.from_env(env)
         try:
             parse_recipient(sender.from_address)
@@ -311,74 +331,66 @@ class SendGridAdapter(ChannelAdapter):
         limiter = limiter_from_env(env, "SENDGRID_RATE", f"sendgrid:{key_hash}")
         return cls(api_key, sender, host=host, timeout=timeout, limiter=limiter)
 
-    def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
-        results: dict[int, SendResult] = {}
-        stop: DeliveryError | None = None
-        for request in list(self._requests(batch, results)):
-            error: DeliveryError | None = None
-            if stop is None:
-                try:
-                    self._deliver(request, results)
-                except _Stop as halt:
-                    stop = error = halt.error
-                except ConfigurationError as exc:
-                    if not any(isinstance(r, Accepted) for r in results.values()):
-                        raise
-                    # Raising now would lose the acceptances already made (and resend them).
-                    stop = error = TransientError(f"batch stopped: {exc}", code="configuration")
-            elif stop.kind is ErrorKind.UNKNOWN:
-                # Only the request that went unanswered may have arrived; these never left.
-                error = TransientError("not sent: the batch stopped before it", code="not-sent")
-            else:
-                error = stop
-            if error is not None:
-                for message in request.messages:
-                    # Halves of a split request may have been accepted before the stop.
-                    results.setdefault(message.id, Rejected(message.id, error))
-        return [results[m.id] for m in batch]
+    def chunks(self, messages: Sequence[OutboundMessage]) -> Iterator[Sequence[OutboundMessage]]:
+        """One ``mail/send`` request each: messages sharing a category and content types,
+        up to 1000; a message too large for substitutions goes alone, with its own content."""
+        groups: dict[tuple[str | None, bool], list[OutboundMessage]] = {}
+        for message in messages:
+            if _substitution_size(message) > MAX_SUBSTITUTION_BYTES:
+                yield [message]
+                continue
+            groups.setdefault((_category(message), message.html is not None), []).append(message)
+        for members in groups.values():
+            for start in range(0, len(members), MAX_RECIPIENTS):
+                yield members[start : start + MAX_RECIPIENTS]
 
-    def _requests(
-        self, batch: Sequence[OutboundMessage], results: dict[int, SendResult]
-    ) -> Iterator[_Request]:
-        """Check every message, then group the good ones into requests."""
-        groups: dict[tuple[str | None, bool], list[tuple[OutboundMessage, dict[str, Any]]]] = {}
-        for message in batch:
+    def deliver(self, chunk: Sequence[OutboundMessage]) -> list[SendResult]:
+        results: dict[int, SendResult] = {}
+        members: list[tuple[OutboundMessage, dict[str, Any]]] = []
+        for message in chunk:
             try:
-                personalization, size = self._personalization(message)
+                members.append((message, self._personalization(message)))
             except ValueError as exc:
                 results[message.id] = Rejected(message.id, PermanentError(str(exc), code="invalid"))
-                continue
-            campaign = message.tags.get("campaign")
-            category = f"campaign-{campaign}" if campaign else None
-            if size > MAX_SUBSTITUTION_BYTES:
-                del personalization["substitutions"]
-                content = [{"type": "text/plain", "value": message.text}]
-                if message.html is not None:
-                    content.append({"type": "text/html", "value": message.html})
-                yield _Request([message], [personalization], content, category)
-                continue
-            groups.setdefault((category, message.html is not None), []).append(
-                (message, personalization)
-            )
-        for (category, with_html), members in groups.items():
+        if not members:
+            return list(results.values())
+        first = members[0][0]
+        if len(members) == 1 and _substitution_size(first) > MAX_SUBSTITUTION_BYTES:
+            del members[0][1]["substitutions"]
+            content = [{"type": "text/plain", "value": first.text}]
+            if first.html is not None:
+                content.append({"type": "text/html", "value": first.html})
+        else:
             content = [{"type": "text/plain", "value": TEXT_TAG}]
-            if with_html:
+            if first.html is not None:
                 content.append({"type": "text/html", "value": HTML_TAG})
-            for start in range(0, len(members), MAX_RECIPIENTS):
-                chunk = members[start : start + MAX_RECIPIENTS]
-                yield _Request([m for m, _ in chunk], [p for _, p in chunk], content, category)
+        request = _Request(
+            [m for m, _ in members], [p for _, p in members], content, _category(first)
+        )
+        try:
+            self._deliver(request, results)
+        except _Stop as halt:
+            for message in halt.messages:
+                results[message.id] = (
+                    Unknown(message.id, halt.error)
+                    if isinstance(halt.error, OutcomeUnknownError)
+                    else Rejected(message.id, halt.error)
+                )
+            raise BatchStopped(halt.error, list(results.values())) from halt
+        except ConfigurationError as exc:
+            raise BatchStopped(exc, list(results.values())) from exc
+        return list(results.values())
 
-    def _personalization(self, message: OutboundMessage) -> tuple[dict[str, Any], int]:
-        """The message's personalization and the size of its substitutions in bytes."""
-        if message.channel is not Channel.EMAIL:
-            raise ValueError(f"the sendgrid adapter cannot send {message.channel.value}")
+    def classify(self, exc: Exception) -> DeliveryError | ConfigurationError:
+        return classify_error(exc) or super().classify(exc)
+
+    def _personalization(self, message: OutboundMessage) -> dict[str, Any]:
+        """The message's personalization (``ValueError`` if it cannot be sent)."""
         if not message.subject:
             raise ValueError("an email needs a subject")
         substitutions = {TEXT_TAG: message.text}
-        size = len(TEXT_TAG) + len(message.text.encode())
         if message.html is not None:
             substitutions[HTML_TAG] = message.html
-            size += len(HTML_TAG) + len(message.html.encode())
         headers = {
             name: value
             for name, value in message.headers.items()
@@ -396,7 +408,7 @@ class SendGridAdapter(ChannelAdapter):
             "headers": headers,
             "custom_args": custom_args,
         }
-        return personalization, size
+        return personalization
 
     def _body(self, request: _Request) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -420,6 +432,7 @@ class SendGridAdapter(ChannelAdapter):
         if self.limiter is not None:
             wait = self.limiter.acquire(LIMITER_MAX_WAIT)
             if wait is not None:
+                # Not sent: the request's messages get no result and wait with the rest.
                 raise _Stop(
                     RateLimitedError(
                         "SENDGRID_RATE reached", code="local_rate_limit", retry_after=wait
@@ -444,9 +457,7 @@ class SendGridAdapter(ChannelAdapter):
             results[request.messages[0].id] = Rejected(request.messages[0].id, error)
             return
         except Exception as exc:
-            mapped = classify_error(exc)
-            if mapped is None:
-                raise
+            mapped = self.classify(exc)
             if isinstance(mapped, ConfigurationError):
                 raise mapped from exc
             if isinstance(mapped, PermanentError):
@@ -463,10 +474,11 @@ class SendGridAdapter(ChannelAdapter):
                 len(request.messages),
                 mapped.code or mapped.status,
             )
-            raise _Stop(mapped) from exc
+            raise _Stop(mapped, request.messages) from exc
         status = response.status_code
         if not 200 <= status < 300:
-            raise _Stop(TransientError(f"unexpected SendGrid answer {status}", status=status))
+            error = TransientError(f"unexpected SendGrid answer {status}", status=status)
+            raise _Stop(error, request.messages)
         provider_id = response.headers.get("X-Message-Id") or ""
         if not provider_id:
             log.warning("sendgrid accepted a request without an X-Message-Id")

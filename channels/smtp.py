@@ -42,8 +42,12 @@ from email.utils import parseaddr
 from typing import Literal, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from pydantic import PositiveFloat
+from pydantic_settings import SettingsConfigDict
+
 from channels.base import (
     Accepted,
+    BatchStopped,
     Channel,
     ChannelAdapter,
     ConfigurationError,
@@ -54,8 +58,10 @@ from channels.base import (
     Rejected,
     SendResult,
     TransientError,
+    Unknown,
 )
 from channels.mime import Sender, build_email
+from channels.settings import AdapterSettings
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +94,17 @@ def reply_error(code: int, text: bytes | str) -> DeliveryError:
         suppress = message.lstrip().startswith(_NO_SUCH_RECIPIENT)
         return PermanentError(detail, code=str(code), suppress=suppress)
     return TransientError(detail, code=str(code))
+
+
+class SmtpSettings(AdapterSettings):
+    """``CAMPAIGNS_SMTP_URL`` (required: ``smtp://`` or ``smtps://``, user and password in
+    it, options ``starttls``, ``verify``, ``cafile``) and ``CAMPAIGNS_SMTP_TIMEOUT``
+    (seconds)."""
+
+    model_config = SettingsConfigDict(env_prefix="CAMPAIGNS_SMTP_")
+
+    url: str
+    timeout: PositiveFloat = DEFAULT_TIMEOUT
 
 
 class SmtpAdapter(ChannelAdapter):
@@ -142,10 +159,8 @@ class SmtpAdapter(ChannelAdapter):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         env = os.environ if env is None else env
-        url = env.get("CAMPAIGNS_SMTP_URL", "").strip()
-        if not url:
-            raise ConfigurationError("CAMPAIGNS_SMTP_URL is not set")
-        parts = urlsplit(url)
+        settings = SmtpSettings.read(env)
+        parts = urlsplit(settings.url)
         scheme = parts.scheme.lower()
         if scheme not in DEFAULT_PORTS:
             raise ConfigurationError("CAMPAIGNS_SMTP_URL must start with smtp:// or smtps://")
@@ -167,15 +182,6 @@ class SmtpAdapter(ChannelAdapter):
         security: Security = "tls" if scheme == "smtps" else "starttls" if starttls else "none"
         verify = _switch(options, "verify", True)
         cafile = options["cafile"][-1] if "cafile" in options else None
-        raw_timeout = env.get("CAMPAIGNS_SMTP_TIMEOUT") or str(DEFAULT_TIMEOUT)
-        try:
-            timeout = float(raw_timeout)
-        except ValueError:
-            timeout = 0.0
-        if not timeout > 0:
-            raise ConfigurationError(
-                f"CAMPAIGNS_SMTP_TIMEOUT must be a positive number: {raw_timeout!r}"
-            )
         return cls(
             parts.hostname,
             port,
@@ -185,17 +191,19 @@ class SmtpAdapter(ChannelAdapter):
             password=unquote(parts.password) if parts.password else None,
             verify=verify,
             cafile=cafile,
-            timeout=timeout,
+            timeout=settings.timeout,
         )
 
-    def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
-        results: dict[int, SendResult] = {}
+    def deliver(self, chunk: Sequence[OutboundMessage]) -> list[SendResult]:
+        """One connection for the chunk, opened again once if it drops; a message whose data
+        was being sent when it dropped is ``Unknown`` (the server may have kept it)."""
+        results: list[SendResult] = []
         pending: deque[tuple[OutboundMessage, EmailMessage, str]] = deque()
-        for message in batch:
+        for message in chunk:
             try:
                 pending.append((message, *self._prepare(message)))
             except ValueError as exc:
-                results[message.id] = Rejected(message.id, PermanentError(str(exc), code="invalid"))
+                results.append(Rejected(message.id, PermanentError(str(exc), code="invalid")))
         connection: smtplib.SMTP | None = None
         reconnects = 1
         try:
@@ -204,45 +212,29 @@ class SmtpAdapter(ChannelAdapter):
                     try:
                         connection = self._connect()
                     except ConfigurationError as exc:
-                        if not any(isinstance(r, Accepted) for r in results.values()):
-                            raise
-                        # Raising would lose what was accepted on the first connection.
-                        self._give_up(pending, results, TransientError(str(exc)))
-                        break
+                        raise BatchStopped(exc, results) from exc
                     except (smtplib.SMTPException, OSError) as exc:
-                        self._give_up(pending, results, _connection_error(exc))
-                        break
+                        raise BatchStopped(_connection_error(exc), results) from exc
                 message, mail, address = pending[0]
                 try:
-                    results[message.id] = self._send_one(connection, message, mail, address)
-                except _DataLost as lost:
-                    # The server may have kept it: never resent blindly.
-                    pending.popleft()
-                    cause = lost.__cause__ or lost
-                    results[message.id] = Rejected(
-                        message.id,
-                        OutcomeUnknownError(
+                    results.append(self._send_one(connection, message, mail, address))
+                except (_DataLost, smtplib.SMTPServerDisconnected, OSError) as exc:
+                    if isinstance(exc, _DataLost):
+                        pending.popleft()
+                        lost = OutcomeUnknownError(
                             "the SMTP connection dropped while the message was being sent; "
                             "the server may have kept it",
                             code="data-lost",
-                        ),
-                    )
+                        )
+                        results.append(Unknown(message.id, lost))
                     _close(connection)
                     connection = None
+                    cause = (exc.__cause__ or exc) if isinstance(exc, _DataLost) else exc
                     if reconnects == 0:
-                        self._give_up(pending, results, _connection_error(cause))
-                        break
+                        log.warning("SMTP: %d messages not sent", len(pending))
+                        raise BatchStopped(_connection_error(cause), results) from exc
                     reconnects -= 1
-                    log.warning("SMTP connection lost during data; outcome of one unknown")
-                    continue
-                except (smtplib.SMTPServerDisconnected, OSError) as exc:
-                    _close(connection)
-                    connection = None
-                    if reconnects == 0:
-                        self._give_up(pending, results, _connection_error(exc))
-                        break
-                    reconnects -= 1
-                    log.warning("SMTP connection lost (%s); reconnecting", type(exc).__name__)
+                    log.warning("SMTP connection lost (%s); reconnecting", type(cause).__name__)
                     continue
                 pending.popleft()
         finally:
@@ -251,11 +243,9 @@ class SmtpAdapter(ChannelAdapter):
                     connection.quit()
                 except (smtplib.SMTPException, OSError):
                     _close(connection)
-        return [results[m.id] for m in batch]
+        return results
 
     def _prepare(self, message: OutboundMessage) -> tuple[EmailMessage, str]:
-        if message.channel is not Channel.EMAIL:
-            raise ValueError(f"the smtp adapter cannot send {message.channel.value}")
         address = parseaddr(message.to)[1]
         local, at, domain = address.rpartition("@")
         if not (local and at and "." in domain) or any(c.isspace() for c in address):
@@ -362,17 +352,6 @@ class SmtpAdapter(ChannelAdapter):
         if code != 250:
             return Rejected(message.id, reply_error(code, text))
         return Accepted(message.id, str(mail["Message-ID"]))
-
-    @staticmethod
-    def _give_up(
-        pending: deque[tuple[OutboundMessage, EmailMessage, str]],
-        results: dict[int, SendResult],
-        error: DeliveryError,
-    ) -> None:
-        log.warning("SMTP: %d messages not sent: %s", len(pending), error.code or "error")
-        for message, _, _ in pending:
-            results[message.id] = Rejected(message.id, error)
-        pending.clear()
 
 
 def _connection_error(exc: BaseException) -> DeliveryError:

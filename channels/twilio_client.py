@@ -20,15 +20,17 @@ import threading
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
 import redis
+from pydantic import PositiveFloat, PositiveInt, SecretStr
+from pydantic_settings import SettingsConfigDict
 from twilio.base.exceptions import (  # type: ignore[import-untyped]
     TwilioException,
     TwilioRestException,
@@ -40,6 +42,8 @@ from twilio.rest import Client  # type: ignore[import-untyped]
 
 from channels.base import (
     Accepted,
+    BatchStopped,
+    Capability,
     ChannelAdapter,
     ConfigurationError,
     DeliveryError,
@@ -53,6 +57,7 @@ from channels.base import (
     TransientError,
 )
 from channels.ratelimit import AsyncRateLimiter
+from channels.settings import AdapterSettings, HttpUrl
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +80,6 @@ _API_HOST = re.compile(r"^https://api(?:\.[A-Za-z0-9-]+){0,2}\.twilio\.com(?=[/?
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 # The SDK puts "Unable to create record: " before the provider's own message.
 _SDK_PREFIX = re.compile(r"^Unable to \w+ record: ")
-_BASE_URL = re.compile(r"^https?://[^/\s?#]+(?:/[^\s?#]*)?$")
 # The account itself or its message list: a 20404 there means the account SID is wrong.
 _ACCOUNT_URI = re.compile(r"/Accounts/[^/]+(?:/Messages)?\.json$")
 _ORIGIN = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)")
@@ -87,63 +91,21 @@ CODE_REPLIED_STOP = 21610
 CODE_SENDER_QUEUE_FULL = 21611
 
 
-@dataclass(frozen=True, slots=True)
-class TwilioSettings:
-    """What every Twilio adapter needs to reach the Messages API."""
+class TwilioSettings(AdapterSettings):
+    """What every Twilio adapter needs to reach the Messages API: ``TWILIO_ACCOUNT_SID``,
+    ``TWILIO_AUTH_TOKEN`` (required), ``TWILIO_API_BASE_URL``, ``TWILIO_TIMEOUT`` (seconds,
+    default 10), ``TWILIO_CONCURRENCY`` (requests in flight, default 32), ``TWILIO_REGION``,
+    ``TWILIO_EDGE``."""
+
+    model_config = SettingsConfigDict(env_prefix="TWILIO_")
 
     account_sid: str
-    auth_token: str = field(repr=False)
-    api_base_url: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    concurrency: int = DEFAULT_CONCURRENCY
+    auth_token: SecretStr
+    api_base_url: HttpUrl = None
+    timeout: PositiveFloat = DEFAULT_TIMEOUT
+    concurrency: PositiveInt = DEFAULT_CONCURRENCY
     region: str | None = None
     edge: str | None = None
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Self:
-        """Read ``TWILIO_ACCOUNT_SID``, ``TWILIO_AUTH_TOKEN`` (required),
-        ``TWILIO_API_BASE_URL``, ``TWILIO_TIMEOUT`` (seconds, default 10),
-        ``TWILIO_CONCURRENCY`` (requests in flight, default 32), ``TWILIO_REGION``,
-        ``TWILIO_EDGE``."""
-        account_sid = _required(env, "TWILIO_ACCOUNT_SID")
-        auth_token = _required(env, "TWILIO_AUTH_TOKEN")
-        base_url = (env.get("TWILIO_API_BASE_URL") or "").strip().rstrip("/") or None
-        if base_url is not None and not _BASE_URL.match(base_url):
-            raise ConfigurationError(
-                f"TWILIO_API_BASE_URL must be an http(s) URL such as {TWILIO_API_URL}: {base_url!r}"
-            )
-        timeout = _positive(env, "TWILIO_TIMEOUT", DEFAULT_TIMEOUT, integer=False)
-        concurrency = int(_positive(env, "TWILIO_CONCURRENCY", DEFAULT_CONCURRENCY, integer=True))
-        return cls(
-            account_sid=account_sid,
-            auth_token=auth_token,
-            api_base_url=base_url,
-            timeout=timeout,
-            concurrency=concurrency,
-            region=env.get("TWILIO_REGION") or None,
-            edge=env.get("TWILIO_EDGE") or None,
-        )
-
-
-def _required(env: Mapping[str, str], name: str) -> str:
-    value = (env.get(name) or "").strip()
-    if not value:
-        raise ConfigurationError(f"{name} is not set")
-    return value
-
-
-def _positive(env: Mapping[str, str], name: str, default: float, *, integer: bool) -> float:
-    text = (env.get(name) or "").strip()
-    if not text:
-        return default
-    try:
-        value = int(text) if integer else float(text)
-    except ValueError:
-        value = 0
-    if not value > 0:
-        kind = "a positive whole number" if integer else "a positive number of seconds"
-        raise ConfigurationError(f"{name} must be {kind}: {text!r}")
-    return value
 
 
 class TwilioApiHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
@@ -284,7 +246,7 @@ def new_client(settings: TwilioSettings, http_client: TwilioApiHttpClient | None
     """
     return Client(
         settings.account_sid,
-        settings.auth_token,
+        settings.auth_token.get_secret_value(),
         account_sid=settings.account_sid,
         region=settings.region,
         edge=settings.edge,
@@ -422,6 +384,14 @@ MessageParams = Callable[[OutboundMessage], Mapping[str, Any]]
 class TwilioAdapter(ChannelAdapter):
     """What the SMS and WhatsApp adapters share: a sender, its prices, closing it."""
 
+    capabilities = frozenset(
+        {
+            Capability.RECONCILE,
+            Capability.FETCH_COSTS,
+            Capability.STATUS_CALLBACKS,
+            Capability.INBOUND,
+        }
+    )
     variables = frozenset(
         {"CAMPAIGNS_PUBLIC_URL", "CAMPAIGNS_WEBHOOK_URL_BASE", "CAMPAIGNS_REDIS_URL"}
     )
@@ -443,15 +413,8 @@ class TwilioAdapter(ChannelAdapter):
         """The ``messages.create`` arguments of a message of one of ``channels`` (raise
         ``DeliveryError`` if it cannot be sent by this adapter)."""
 
-    def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
-        return self.sender.send(batch, self._checked_arguments)
-
-    def _checked_arguments(self, message: OutboundMessage) -> Mapping[str, Any]:
-        if message.channel not in self.channels:
-            raise PermanentError(
-                f"{self.name} cannot send {message.channel.value}", code="wrong-channel"
-            )
-        return self._arguments(message)
+    def deliver(self, chunk: Sequence[OutboundMessage]) -> list[SendResult]:
+        return self.sender.send(chunk, self._arguments)
 
     def fetch_costs(self, provider_message_ids: Sequence[str]) -> dict[str, tuple[Decimal, str]]:
         return self.sender.fetch_costs(provider_message_ids)
@@ -475,9 +438,9 @@ class TwilioMessageSender:
     """Creates Messages concurrently: at most ``settings.concurrency`` requests in flight.
 
     ``send`` takes a batch and a function giving each message's ``messages.create``
-    arguments; it returns exactly one result per message, in any order, and raises only
-    ``ConfigurationError``, and only when no message of the batch was accepted (otherwise the
-    accepted ones come back as such and those not sent as ``TransientError``). With a
+    arguments; it returns a result per message, in any order. When Twilio refuses the
+    configuration it raises ``BatchStopped`` with the results of the requests answered
+    meanwhile (messages not sent after the refusal have none). With a
     ``limiter``, each request first takes a token; a batch waits for tokens at most
     ``max_rate_wait`` seconds in all, and a message that gets none by then comes back as
     ``RateLimitedError`` with the expected wait as ``retry_after``.
@@ -598,17 +561,18 @@ class TwilioMessageSender:
             for message in batch
         ]
         try:
-            results: list[SendResult] = await asyncio.gather(*tasks)
+            results: list[SendResult | None] = await asyncio.gather(*tasks)
         except BaseException:
             # A failure outside the error tree (a bug in ``params``): send nothing more.
             for task in tasks:
                 task.cancel()
             raise
-        if progress.refused is not None and not any(isinstance(r, Accepted) for r in results):
-            raise progress.refused
-        rejected = sum(isinstance(r, Rejected) for r in results)
-        log.debug("twilio batch: %d accepted, %d rejected", len(results) - rejected, rejected)
-        return results
+        answered = [r for r in results if r is not None]
+        if progress.refused is not None:
+            raise BatchStopped(progress.refused, answered)
+        rejected = sum(isinstance(r, Rejected) for r in answered)
+        log.debug("twilio batch: %d accepted, %d rejected", len(answered) - rejected, rejected)
+        return answered
 
     async def _send_one(
         self,
@@ -616,7 +580,9 @@ class TwilioMessageSender:
         message: OutboundMessage,
         params: MessageParams,
         progress: _Batch,
-    ) -> SendResult:
+    ) -> SendResult | None:
+        """The message's result; None when it was not sent because Twilio refused the
+        configuration meanwhile."""
         try:
             arguments = params(message)
         except DeliveryError as exc:
@@ -627,7 +593,7 @@ class TwilioMessageSender:
                 if error is not None:
                     return Rejected(message.id, error)
             if progress.refused is not None:
-                return Rejected(message.id, _not_sent(progress.refused))
+                return None
             try:
                 created = await loop.client.messages.create_async(**arguments)
             except Exception as exc:  # every failure becomes this message's result
@@ -637,7 +603,7 @@ class TwilioMessageSender:
                     # Other requests of the batch may be accepted meanwhile: whether the batch
                     # raises is decided once all are done.
                     progress.refused = progress.refused or refused
-                    return Rejected(message.id, _not_sent(refused))
+                    return None
                 log.debug("message %s rejected: %s", message.id, error.code)
                 return Rejected(message.id, error)
         return Accepted(message.id, str(created.sid), segments=_segments(created))
@@ -672,10 +638,6 @@ class _Batch:
     deadline: float
     refused: ConfigurationError | None = None
     limiter_down: TransientError | None = None
-
-
-def _not_sent(refused: ConfigurationError) -> TransientError:
-    return TransientError(f"not sent, Twilio refused the configuration: {refused}", code="config")
 
 
 class _SenderLoop:

@@ -28,6 +28,14 @@ from channels.twilio_client import (
 )
 
 
+class TwilioSmsSettings(TwilioSettings):
+    """Also ``TWILIO_SMS_FROM`` (a number or an alphanumeric sender ID) or
+    ``TWILIO_MESSAGING_SERVICE_SID``, exactly one of them."""
+
+    sms_from: str | None = None
+    messaging_service_sid: str | None = None
+
+
 class TwilioSmsAdapter(TwilioAdapter):
     """Sends SMS from one sender (a number, an alphanumeric ID or a Messaging Service)."""
 
@@ -61,9 +69,8 @@ class TwilioSmsAdapter(TwilioAdapter):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         env = os.environ if env is None else env
-        settings = TwilioSettings.from_env(env)
-        from_ = (env.get("TWILIO_SMS_FROM") or "").strip() or None
-        service = (env.get("TWILIO_MESSAGING_SERVICE_SID") or "").strip() or None
+        settings = TwilioSmsSettings.read(env)
+        from_, service = settings.sms_from, settings.messaging_service_sid
         sender = from_ or service or ""
         return cls(
             settings,

@@ -35,6 +35,12 @@ from channels.twilio_client import (
 PREFIX = "whatsapp:"
 
 
+class TwilioWhatsAppSettings(TwilioSettings):
+    """Also ``TWILIO_WHATSAPP_FROM``, the business number (E.164)."""
+
+    whatsapp_from: str | None = None
+
+
 class TwilioWhatsAppAdapter(TwilioAdapter):
     """Sends WhatsApp messages from one business number."""
 
@@ -63,8 +69,8 @@ class TwilioWhatsAppAdapter(TwilioAdapter):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         env = os.environ if env is None else env
-        settings = TwilioSettings.from_env(env)
-        from_ = e164(env.get("TWILIO_WHATSAPP_FROM") or "", "TWILIO_WHATSAPP_FROM")
+        settings = TwilioWhatsAppSettings.read(env)
+        from_ = e164(settings.whatsapp_from or "", "TWILIO_WHATSAPP_FROM")
         return cls(
             settings,
             callback_base_url=callback_base(env),

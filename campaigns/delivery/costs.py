@@ -18,7 +18,7 @@ from campaigns.core.db import Database
 from campaigns.core.models import Message, MessageStatus
 from campaigns.core.settings import Settings
 from campaigns.delivery.adapter_pool import AdapterPool
-from channels.base import Channel, ChannelAdapter, ConfigurationError
+from channels.base import Capability, Channel, ChannelAdapter, ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,6 @@ def _adapters_that_price_later(adapters: AdapterPool) -> dict[str, ChannelAdapte
             adapter = adapters.for_channel(channel)
         except ConfigurationError:
             continue  # a channel nobody configured
-        if type(adapter).fetch_costs is not ChannelAdapter.fetch_costs:
+        if Capability.FETCH_COSTS in adapter.capabilities:
             found[adapter.name] = adapter
     return found

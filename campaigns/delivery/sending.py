@@ -73,6 +73,7 @@ from channels.base import (
     OutboundMessage,
     Rejected,
     SendResult,
+    Unknown,
 )
 from channels.gsm import sms_info
 
@@ -272,28 +273,19 @@ class WaveSender:
         providers: dict[int, str],
     ) -> None:
         adapter = self.adapters.for_channel(channel)
-        size = max(1, adapter.max_batch)
-        for start in range(0, len(batch), size):
-            chunk = batch[start : start + size]
-            providers.update((m.id, adapter.name) for m in chunk)
-            try:
-                answered = adapter.send(chunk)
-            except DeliveryError as exc:
-                results.extend(Rejected(m.id, exc) for m in chunk)
-                continue
-            except ConfigurationError:
-                raise
-            except Exception as exc:
-                # The provider may or may not have the messages: never guess, let a person see.
-                log.error("adapter %s raised %s", adapter.name, type(exc).__name__)
-                log.debug("adapter failure", exc_info=True)
-                unknown.update((m.id, f"{adapter.name}: {type(exc).__name__}") for m in chunk)
-                continue
-            expected = {m.id for m in chunk}
-            answered = [r for r in answered if r.message_id in expected]
-            results.extend(answered)
-            for missing in expected - {r.message_id for r in answered}:
-                unknown[missing] = f"{adapter.name}: no result returned"
+        providers.update((m.id, adapter.name) for m in batch)
+        try:
+            # One result per message (the adapter's base class guarantees it); raises only
+            # ConfigurationError, when nothing was accepted.
+            results.extend(adapter.send(batch))
+        except ConfigurationError:
+            raise
+        except Exception as exc:
+            # Outside the adapter contract (a bug): the provider may or may not have the
+            # messages, so never guess; they are reconciled, then left to a person.
+            log.error("adapter %s raised %s", adapter.name, type(exc).__name__)
+            log.debug("adapter failure", exc_info=True)
+            unknown.update((m.id, f"{adapter.name}: {type(exc).__name__}") for m in batch)
 
     def _record(
         self,
@@ -333,7 +325,7 @@ class WaveSender:
                 )
                 continue
             error = result.error
-            if error.kind is ErrorKind.UNKNOWN:
+            if isinstance(result, Unknown):
                 # The provider may have it: asked again before anything else happens.
                 reconcile[message.id] = error.detail
                 continue

@@ -27,6 +27,7 @@ from channels.base import (
     Rejected,
     SendResult,
     TransientError,
+    Unknown,
 )
 from channels.sendgrid import (
     DEFAULT_HOST,
@@ -38,6 +39,7 @@ from channels.sendgrid import (
 )
 from simulator.core import SimulatorConfig
 from simulator.server import BackgroundServer, free_port, simulator_in_background
+from tests.support.adapter_contract import AdapterContract, OutageContract
 
 REPLY_TO = "Mezunlar Ofisi <mezun-yanit@universite.example.edu.tr>"
 
@@ -118,6 +120,12 @@ def ledger(sim: Simulator) -> dict[str, int]:
 def rejected(result: SendResult) -> Rejected:
     assert isinstance(result, Rejected), result
     return result
+
+
+def unknown(result: SendResult) -> OutcomeUnknownError:
+    """The error of a result that must be reconciled (the provider may have the message)."""
+    assert isinstance(result, Unknown), result
+    return result.error
 
 
 def test_a_thousand_messages_are_one_request_in_order(simulator: Simulator) -> None:
@@ -433,9 +441,7 @@ def test_a_timeout_leaves_the_outcome_unknown(start: Callable[..., Simulator]) -
 
     results = adapter.send([message(1)])
 
-    error = rejected(results[0]).error
-    assert isinstance(error, OutcomeUnknownError)
-    assert error.code == "timeout"
+    assert unknown(results[0]).code == "timeout"
 
 
 def test_after_an_unanswered_request_the_rest_of_the_batch_is_not_sent(
@@ -448,7 +454,7 @@ def test_after_an_unanswered_request_the_rest_of_the_batch_is_not_sent(
 
     results = adapter.send([first, other_campaign])
 
-    assert isinstance(rejected(results[0]).error, OutcomeUnknownError)
+    assert unknown(results[0])
     second = rejected(results[1]).error
     assert isinstance(second, TransientError)
     assert second.code == "not-sent"
@@ -629,9 +635,7 @@ def test_broken_connections_leave_the_outcome_unknown(
                 with pytest.raises(sdk_raises):
                     adapter.api.client.mail.send.post(request_body={}, timeout=5)
             else:
-                error = rejected(adapter.send([message(1)])[0]).error
-                assert isinstance(error, OutcomeUnknownError)
-                assert error.code == "connection"
+                assert unknown(adapter.send([message(1)])[0]).code == "connection"
         finally:
             server.close()
 
@@ -678,3 +682,21 @@ def test_failures_after_sending_leave_the_outcome_unknown(exc: Exception) -> Non
 def test_unknown_exceptions_are_not_guessed() -> None:
     assert classify_error(ValueError("a bug")) is None
     assert classify_error(KeyError("email")) is None
+
+
+# --- the adapter contract ---------------------------------------------------------------------
+
+
+class TestSendGridKeepsTheAdapterContract(AdapterContract, OutageContract):
+    channel = Channel.EMAIL
+
+    @pytest.fixture
+    def adapter(self, simulator: Simulator) -> SendGridAdapter:
+        return make_adapter(simulator)
+
+    @pytest.fixture
+    def outage(self, simulator: Simulator) -> Callable[[], None]:
+        def fail() -> None:
+            simulator[1].error_rate = 1.0
+
+        return fail

@@ -35,9 +35,11 @@ from channels.base import (
     Rejected,
     SendResult,
     TransientError,
+    Unknown,
 )
 from channels.smtp import SmtpAdapter, reply_error
 from simulator.server import free_port
+from tests.support.adapter_contract import AdapterContract, OutageContract
 
 USER = "mezun@universite"
 PASSWORD = "p@ss/wörd"
@@ -221,6 +223,12 @@ def message(i: int, to: str | None = None) -> OutboundMessage:
 def rejected(result: SendResult) -> Rejected:
     assert isinstance(result, Rejected), result
     return result
+
+
+def unknown(result: SendResult) -> OutcomeUnknownError:
+    """The error of a result that must be reconciled (the provider may have the message)."""
+    assert isinstance(result, Unknown), result
+    return result.error
 
 
 def test_plain_relay_one_connection_per_batch_multipart_with_headers(start_server: Start) -> None:
@@ -436,7 +444,7 @@ def test_a_dropped_connection_reconnects_once_and_continues(start_server: Start)
     # The third message's data was in flight when the server dropped: whether it kept it is
     # unknown, so it is not sent again (and nobody resends it blindly).
     assert [r.message_id for r in results] == [1, 2, 3, 4, 5]
-    assert isinstance(rejected(results[2]).error, OutcomeUnknownError)
+    assert unknown(results[2])
     assert all(isinstance(r, Accepted) for i, r in enumerate(results) if i != 2)
     assert handler.recipients == [batch[i].to for i in (0, 1, 3, 4)]
     assert len(handler.peers) == 2
@@ -454,7 +462,7 @@ def test_the_server_disappearing_keeps_earlier_messages_and_fails_the_rest(
     assert [r.message_id for r in results] == [1, 2, 3, 4, 5]
     assert isinstance(results[0], Accepted)
     assert isinstance(results[1], Accepted)
-    assert isinstance(rejected(results[2]).error, OutcomeUnknownError)
+    assert unknown(results[2])
     for result in results[3:]:
         assert isinstance(rejected(result).error, TransientError)
     assert handler.recipients == [batch[0].to, batch[1].to]
@@ -470,8 +478,8 @@ def test_a_second_drop_gives_up(start_server: Start) -> None:
     # Messages 2 and 3 were each in flight at a drop (unknown); after the second, 4 waits.
     assert [r.message_id for r in results] == [1, 2, 3, 4]
     assert isinstance(results[0], Accepted)
-    assert isinstance(rejected(results[1]).error, OutcomeUnknownError)
-    assert isinstance(rejected(results[2]).error, OutcomeUnknownError)
+    assert unknown(results[1])
+    assert unknown(results[2])
     assert isinstance(rejected(results[3]).error, TransientError)
     assert handler.recipients == [batch[0].to]
     assert len(handler.peers) == 2
@@ -555,3 +563,25 @@ def test_settings_from_the_url() -> None:
 def test_bad_configuration_is_reported(env: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigurationError, match=named):
         SmtpAdapter.from_env(env)
+
+
+# --- the adapter contract ---------------------------------------------------------------------
+
+
+class TestSmtpKeepsTheAdapterContract(AdapterContract, OutageContract):
+    channel = Channel.EMAIL
+
+    @pytest.fixture
+    def handler(self) -> Recorder:
+        return Recorder()
+
+    @pytest.fixture
+    def adapter(self, start_server: Start, handler: Recorder) -> SmtpAdapter:
+        return adapter(f"smtp://127.0.0.1:{start_server(handler)}?starttls=off")
+
+    @pytest.fixture
+    def outage(self, handler: Recorder) -> Callable[[], None]:
+        def fail() -> None:
+            handler.dead = True
+
+        return fail

@@ -9,7 +9,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +43,7 @@ from channels.twilio_webhooks import parse_status_callback, verify_signature
 from channels.twilio_whatsapp import TwilioWhatsAppAdapter
 from simulator.core import SimulatorConfig
 from simulator.server import BackgroundServer, simulator_in_background
+from tests.support.adapter_contract import AdapterContract, OutageContract
 
 SID = re.compile(r"^SM[0-9a-f]{32}$")
 SMS_FROM = "+15005550006"
@@ -416,7 +417,7 @@ def test_local_rate_limit_without_waiting_rejects_beyond_the_burst(
 ) -> None:
     numbers = [unique_number() for _ in range(6)]
     adapter = TwilioSmsAdapter(
-        TwilioSettings.from_env(env),
+        TwilioSettings.read(env),
         callback_base_url=env["CAMPAIGNS_PUBLIC_URL"],
         from_=SMS_FROM,
         limiter=AsyncLocalTokenBucket(5),  # 5/s, a burst of 5
@@ -502,7 +503,7 @@ def test_an_unreachable_rate_limiter_makes_the_messages_transient_at_once(
     numbers = [unique_number() for _ in range(3)]
     hanging = Blackhole()
     adapter = TwilioSmsAdapter(
-        TwilioSettings.from_env(env),
+        TwilioSettings.read(env),
         callback_base_url=env["CAMPAIGNS_PUBLIC_URL"],
         from_=SMS_FROM,
         limiter=AsyncRedisTokenBucket(
@@ -536,7 +537,7 @@ def test_waiting_for_a_token_leaves_the_sender_free(
 ) -> None:
     numbers = [unique_number() for _ in range(3)]
     adapter = TwilioSmsAdapter(
-        TwilioSettings.from_env(env),
+        TwilioSettings.read(env),
         callback_base_url=env["CAMPAIGNS_PUBLIC_URL"],
         from_=SMS_FROM,
         limiter=AsyncLocalTokenBucket(1),  # 1/s, a burst of 1: the others wait 1 s and 2 s
@@ -561,3 +562,34 @@ def test_local_buckets_are_not_shared(sim: BackgroundServer, env: dict[str, str]
     with TwilioSmsAdapter.from_env(local) as a, TwilioSmsAdapter.from_env(local) as b:
         results = a.send([sms(1, unique_number())]) + b.send([sms(2, unique_number())])
     assert all(isinstance(r, Accepted) for r in results)
+
+
+# --- the adapter contract ---------------------------------------------------------------------
+
+
+class TwilioOutage:
+    @pytest.fixture
+    def outage(self, config: SimulatorConfig) -> Iterator[Callable[[], None]]:
+        def fail() -> None:
+            config.error_rate = 1.0
+
+        yield fail
+        config.error_rate = 0.0
+
+
+class TestTwilioSmsKeepsTheAdapterContract(AdapterContract, OutageContract, TwilioOutage):
+    channel = Channel.SMS
+
+    @pytest.fixture
+    def adapter(self, env: dict[str, str]) -> Iterator[TwilioSmsAdapter]:
+        with TwilioSmsAdapter.from_env(env) as adapter:
+            yield adapter
+
+
+class TestTwilioWhatsAppKeepsTheAdapterContract(AdapterContract, OutageContract, TwilioOutage):
+    channel = Channel.WHATSAPP
+
+    @pytest.fixture
+    def adapter(self, env: dict[str, str]) -> Iterator[TwilioWhatsAppAdapter]:
+        with TwilioWhatsAppAdapter.from_env(env) as adapter:
+            yield adapter

@@ -36,6 +36,7 @@ from channels.base import (
     RateLimitedError,
     Rejected,
     TransientError,
+    Unknown,
 )
 from channels.twilio_client import (
     TWILIO_API_URL,
@@ -83,13 +84,13 @@ def sim() -> Iterator[BackgroundServer]:
 
 
 def test_settings_defaults_and_overrides() -> None:
-    settings = TwilioSettings.from_env(
+    settings = TwilioSettings.read(
         {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "s3cr3t-token"}
     )
     assert (settings.api_base_url, settings.timeout, settings.concurrency) == (None, 10.0, 32)
     assert "s3cr3t" not in repr(settings)  # the token never shows up in logs
 
-    settings = TwilioSettings.from_env(
+    settings = TwilioSettings.read(
         {
             "TWILIO_ACCOUNT_SID": "AC1",
             "TWILIO_AUTH_TOKEN": "t",
@@ -107,7 +108,7 @@ def test_settings_name_the_missing_variable(missing: str) -> None:
     env = {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t"}
     del env[missing]
     with pytest.raises(ConfigurationError, match=missing):
-        TwilioSettings.from_env(env)
+        TwilioSettings.read(env)
 
 
 @pytest.mark.parametrize(
@@ -123,7 +124,7 @@ def test_settings_name_the_missing_variable(missing: str) -> None:
 def test_settings_reject_bad_values(variable: str, value: str) -> None:
     env = {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", variable: value}
     with pytest.raises(ConfigurationError, match=variable):
-        TwilioSettings.from_env(env)
+        TwilioSettings.read(env)
 
 
 def test_status_callback_url_carries_our_message_id() -> None:
@@ -436,7 +437,7 @@ def test_rewrite_leaves_other_hosts_alone(url: str) -> None:
 
 def test_base_url_holds_with_region_and_edge_on_the_client(sim: BackgroundServer) -> None:
     async def scenario() -> None:
-        client = new_client(TwilioSettings.from_env(env_for(sim)))
+        client = new_client(TwilioSettings.read(env_for(sim)))
         client.region, client.edge = "ie1", "dublin"
         # Without the rewrite the SDK would go to Twilio's Dublin edge.
         assert client.get_hostname(f"{TWILIO_API_URL}/x") == "https://api.dublin.ie1.twilio.com/x"
@@ -458,7 +459,7 @@ def test_fetch_shows_the_status_progressing_and_the_price_once_final(
     sim: BackgroundServer,
 ) -> None:
     async def scenario() -> None:
-        client = new_client(TwilioSettings.from_env(env_for(sim)))
+        client = new_client(TwilioSettings.read(env_for(sim)))
         try:
             created = await client.messages.create_async(
                 to="+905321110005", from_="+15005550006", body="a" * 200
@@ -481,12 +482,12 @@ def test_fetch_shows_the_status_progressing_and_the_price_once_final(
 
 
 def test_another_accounts_path_is_a_configuration_problem(sim: BackgroundServer) -> None:
-    settings = TwilioSettings.from_env(env_for(sim))
+    settings = TwilioSettings.read(env_for(sim))
 
     async def scenario() -> None:
         client = Client(
             settings.account_sid,
-            settings.auth_token,
+            settings.auth_token.get_secret_value(),
             account_sid="AC" + "9" * 32,
             http_client=TwilioApiHttpClient(timeout=5, pool_size=1, base_url=sim.url),
         )
@@ -544,7 +545,7 @@ def test_a_timeout_is_reconciled_from_twilios_message_list() -> None:
         with TwilioSmsAdapter.from_env(env) as adapter:
             [result] = adapter.send([OutboundMessage(7, Channel.SMS, "+905321110003", text)])
             # The simulator accepts at once and answers after 5 s: a timeout, yet it has it.
-            assert isinstance(result, Rejected)
+            assert isinstance(result, Unknown)
             assert type(result.error) is OutcomeUnknownError
             assert result.error.code == "TimeoutError"
             assert "may have accepted" in result.error.detail
@@ -626,7 +627,7 @@ class RevokedFrom:
 def test_credentials_refused_after_some_were_accepted_keep_those(sim: BackgroundServer) -> None:
     limiter = RevokedFrom(3)
     adapter = TwilioSmsAdapter(
-        TwilioSettings.from_env(env_for(sim, TWILIO_CONCURRENCY="1")),  # one after the other
+        TwilioSettings.read(env_for(sim, TWILIO_CONCURRENCY="1")),  # one after the other
         callback_base_url="https://kampanya.example.edu.tr",
         from_="+15005550006",
         limiter=limiter,

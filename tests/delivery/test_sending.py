@@ -355,10 +355,10 @@ def test_a_configuration_error_gives_the_claim_back_and_holds_the_wave(
 
 
 class SmsUnavailable(RecordingAdapter):
-    def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
+    def deliver(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
         if any(m.channel is Channel.SMS for m in batch):
             raise ConfigurationError("TWILIO_SMS_FROM is not set")
-        return super().send(batch)
+        return super().deliver(batch)
 
 
 def test_a_channel_that_cannot_send_holds_only_its_own_messages(

@@ -38,7 +38,7 @@ class RecordingAdapter(ChannelAdapter):
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         return cls()
 
-    def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
+    def deliver(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
         self.calls.append(len(batch))
         results: list[SendResult] = []
         for message in batch:

@@ -29,7 +29,7 @@ class BlockingAdapter(ChannelAdapter):
         env = os.environ if env is None else env
         return cls(Path(env["BLOCKING_ADAPTER_DIR"]))
 
-    def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
+    def deliver(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:
         with (self.directory / "received.log").open("a") as log:
             log.writelines(f"{m.id}\n" for m in batch)
             log.flush()
