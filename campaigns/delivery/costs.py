@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -21,6 +22,16 @@ from campaigns.delivery.adapter_pool import AdapterPool
 from channels.base import Capability, Channel, ChannelAdapter, ConfigurationError
 
 log = logging.getLogger(__name__)
+
+
+def estimate_cost(settings: Settings, channel: Channel, segments: int | None) -> Decimal:
+    """A message's price from the configured tariffs (providers rarely say at once)."""
+    if channel is Channel.EMAIL:
+        return settings.email_price_per_message
+    if channel is Channel.WHATSAPP:
+        return settings.whatsapp_price_per_message
+    return settings.sms_price_per_segment * (segments or 1)
+
 
 SETTLED = timedelta(minutes=2)
 """How long after sending a final message is asked for its price."""

@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -63,17 +62,16 @@ from campaigns.core.settings import Settings
 from campaigns.definitions.send_window import SendWindow
 from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.delivery.composing import Composer
+from campaigns.delivery.costs import estimate_cost
+from campaigns.delivery.outcomes import Reconcile, RetryAt, RetryPolicy, Sent, decide
 from campaigns.tracking.suppressions import suppress
 from channels.base import (
-    Accepted,
     Channel,
     ConfigurationError,
     DeliveryError,
-    ErrorKind,
     OutboundMessage,
     Rejected,
     SendResult,
-    Unknown,
 )
 from channels.gsm import sms_info
 
@@ -305,52 +303,51 @@ class WaveSender:
         suppressed: list[tuple[Claimed, str]] = []
         reconcile = dict(unknown)
         lock_in_order(session, messages.c.id, among(session, messages.c.id, list(claimed)))
+        policy = RetryPolicy.of(self.settings)
         for result in results:
             message = claimed[result.message_id]
             provider = providers.get(message.id)
-            if isinstance(result, Accepted):
-                segments = result.segments
+            decision = decide(result, message.attempts, policy, now, self.rng)
+            if isinstance(decision, Sent):
+                segments = decision.result.segments
                 if segments is None and message.channel is not Channel.EMAIL:
                     segments = sms_info(texts.get(message.id, "")).segments
-                cost = result.cost
+                cost = decision.result.cost
+                if cost is None:
+                    cost = estimate_cost(self.settings, message.channel, segments)
                 sent.append(
                     {
-                        "b_id": result.message_id,
+                        "b_id": message.id,
                         "b_provider": provider,
-                        "b_pid": result.provider_message_id,
+                        "b_pid": decision.result.provider_message_id,
                         "b_segments": segments,
-                        "b_cost": cost if cost is not None else self.estimate(message, segments),
-                        "b_estimated": cost is None,
+                        "b_cost": cost,
+                        "b_estimated": decision.result.cost is None,
                     }
                 )
-                continue
-            error = result.error
-            if isinstance(result, Unknown):
+            elif isinstance(decision, Reconcile):
                 # The provider may have it: asked again before anything else happens.
-                reconcile[message.id] = error.detail
-                continue
-            retryable = error.kind is not ErrorKind.PERMANENT
-            if retryable and message.attempts < self.settings.max_attempts:
-                delay = self.retry_delay(error, message.attempts)
+                reconcile[message.id] = decision.detail
+            elif isinstance(decision, RetryAt):
                 retry.append(
                     {
                         "b_id": message.id,
-                        "b_next": now + timedelta(seconds=delay),
-                        "b_code": error.code,
-                        "b_error": error.detail[:2000],
+                        "b_next": decision.at,
+                        "b_code": decision.code,
+                        "b_error": decision.detail[:2000],
                     }
                 )
-                continue
-            failed.append(
-                {
-                    "b_id": message.id,
-                    "b_provider": provider,
-                    "b_code": error.code or error.kind.value,
-                    "b_error": error.detail[:2000],
-                }
-            )
-            if error.suppress:
-                suppressed.append((message, error.code or ""))
+            else:
+                failed.append(
+                    {
+                        "b_id": message.id,
+                        "b_provider": provider,
+                        "b_code": decision.code,
+                        "b_error": decision.detail[:2000],
+                    }
+                )
+                if decision.suppress:
+                    suppressed.append((message, decision.code))
         _record_sent(session, sent, now)
         _execute_many(session, _FAILED, failed, now)
         _execute_many(session, _RETRY, retry, now)
@@ -372,25 +369,6 @@ class WaveSender:
             suppress(session, message.channel, message.address, reason=code)
         outcome.sent, outcome.failed, outcome.retried = len(sent), len(failed), len(retry)
         outcome.skipped, outcome.unknown = len(skips), len(reconcile)
-
-    def estimate(self, message: Claimed, segments: int | None) -> Decimal:
-        """A message's price from the configured tariffs (providers rarely say at once)."""
-        if message.channel is Channel.EMAIL:
-            return self.settings.email_price_per_message
-        if message.channel is Channel.WHATSAPP:
-            return self.settings.whatsapp_price_per_message
-        return self.settings.sms_price_per_segment * (segments or 1)
-
-    def retry_delay(self, error: DeliveryError, attempts: int) -> float:
-        """Seconds until the next attempt: the provider's hint when rate-limited, otherwise
-        exponential backoff with jitter (half fixed, half random)."""
-        if error.kind is ErrorKind.RATE_LIMITED and error.retry_after:
-            return error.retry_after + self.rng.uniform(0, 1)
-        ceiling = min(
-            self.settings.retry_max_seconds,
-            self.settings.retry_base_seconds * 2.0 ** max(0, attempts - 1),
-        )
-        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
 
 def claim(

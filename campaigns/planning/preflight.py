@@ -26,6 +26,7 @@ from campaigns.core.models import Campaign, Student, Wave, WaveStatus
 from campaigns.core.settings import Settings
 from campaigns.definitions import lifecycle
 from campaigns.definitions.send_window import SendWindow
+from campaigns.delivery.costs import estimate_cost
 from campaigns.delivery.preview import preview_wave
 from campaigns.planning.heartbeats import SCHEDULER, last_beat
 from campaigns.planning.plan_wave import forecast_wave
@@ -325,13 +326,14 @@ def _cost(
 ) -> Decimal:
     """An estimate from the configured tariffs; SMS at the segments of the wave's text for
     the first student it reaches (with a link as long as a tracked one)."""
-    cost = settings.email_price_per_message * by_channel.get(Channel.EMAIL.value, 0)
-    cost += settings.whatsapp_price_per_message * by_channel.get(Channel.WHATSAPP.value, 0)
-    sms = by_channel.get(Channel.SMS.value, 0)
-    if sms:
-        cost += (
-            settings.sms_price_per_segment * _sms_segments(session, settings, campaign, wave) * sms
-        )
+    cost = Decimal(0)
+    for channel in Channel:
+        count = by_channel.get(channel.value, 0)
+        if count:
+            segments = (
+                _sms_segments(session, settings, campaign, wave) if channel is Channel.SMS else None
+            )
+            cost += estimate_cost(settings, channel, segments) * count
     return cost
 
 
