@@ -19,10 +19,12 @@ import psutil
 import psycopg
 import redis
 
+from campaigns.core.actors import Actor
 from campaigns.core.db import Database
+from campaigns.core.models import Role
 from campaigns.core.settings import Settings
-from campaigns.definitions.campaign_file import parse_definition
-from campaigns.definitions.lifecycle import create_campaign, launch
+from campaigns.definitions import drafts
+from campaigns.definitions.lifecycle import launch
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -222,27 +224,27 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
     raise RuntimeError(f"nothing listens on port {port}")
 
 
+BENCH = Actor("bench", Role.ADMIN)
+
+
 def launched_wave(db: Database, term: str, channel: str, *, now: datetime) -> int:
     """The id of a due wave on ``channel`` reaching every student of ``term``, created and
-    launched through the product's own use cases (setup, not measured)."""
-    definition = parse_definition(
-        {
-            "name": f"bench {term}",
-            "send_window": "00:00-24:00",
-            "goal_url": "https://mezun.universite.example.edu.tr/kayit",
-            "audience": {"graduation_terms": [term]},
-            "waves": [
-                {
-                    "name": "wave-1",
-                    "offset": "0s",
-                    "channels": [channel],
-                    "template": "registration_reminder",
-                }
-            ],
-        },
-        default_timezone="Europe/Istanbul",
-    )
+    drafted through the product's own use case and started (setup, not measured)."""
+    definition = {
+        "name": f"bench {term}",
+        "send_window": "00:00-24:00",
+        "goal_url": "https://mezun.universite.example.edu.tr/kayit",
+        "audience": {"graduation_terms": [term]},
+        "waves": [
+            {
+                "name": "wave-1",
+                "offset": "0s",
+                "channels": [channel],
+                "template": "registration_reminder",
+            }
+        ],
+    }
     with db.session() as session:
-        campaign = create_campaign(session, definition, settings=Settings(), actor="bench")
+        campaign = drafts.create(session, BENCH, definition, settings=Settings())
         launch(session, campaign.id, now=now)
         return campaign.waves[0].id

@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Self, final
+from typing import TYPE_CHECKING, Any, ClassVar, Self, final
+
+if TYPE_CHECKING:
+    from channels.webhooks import WebhookReceiver
 
 MAX_MESSAGE_ID = 2**63 - 1
 """Our message ids are signed 64-bit integers: a larger number echoed back is not ours."""
@@ -234,6 +237,11 @@ class DeliveryEvent:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+CallbackUrls = Callable[[str, int], str]
+"""The host's public URL for (a receiver's path, our message id): adapters never know the
+host's routes."""
+
+
 class ChannelAdapter(ABC):
     """A way to hand messages to one provider.
 
@@ -245,6 +253,8 @@ class ChannelAdapter(ABC):
     channels: ClassVar[frozenset[Channel]]
     max_batch: ClassVar[int] = 1
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    receivers: ClassVar[tuple[type[WebhookReceiver], ...]] = ()
+    """The provider's callback endpoints: the host mounts each at ``/webhooks/<path>``."""
     delivers: ClassVar[bool] = True
     """False for adapters whose messages reach nobody (files, benchmarks): checks say so."""
     requires_template: ClassVar[frozenset[Channel]] = frozenset()
@@ -256,8 +266,11 @@ class ChannelAdapter(ABC):
 
     @classmethod
     @abstractmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
-        """Build the adapter from environment variables (``os.environ`` when ``env`` is None)."""
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, callbacks: CallbackUrls | None = None
+    ) -> Self:
+        """Build the adapter from its settings in ``env`` (``os.environ`` when None);
+        ``callbacks`` gives the public URL of one of its ``receivers`` for a message."""
 
     @final
     def send(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:

@@ -7,6 +7,7 @@ from typing import Self
 
 from channels.base import (
     Accepted,
+    CallbackUrls,
     Capability,
     Channel,
     ChannelAdapter,
@@ -26,7 +27,9 @@ class NullAdapter(ChannelAdapter):
     capabilities = frozenset({Capability.RECONCILE})
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, callbacks: CallbackUrls | None = None
+    ) -> Self:
         return cls()
 
     def deliver(self, chunk: Sequence[OutboundMessage]) -> list[SendResult]:

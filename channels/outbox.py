@@ -15,6 +15,7 @@ from typing import Self
 
 from channels.base import (
     Accepted,
+    CallbackUrls,
     Capability,
     Channel,
     ChannelAdapter,
@@ -46,7 +47,9 @@ class OutboxAdapter(ChannelAdapter):
             (directory / channel.value).mkdir(parents=True, exist_ok=True)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, callbacks: CallbackUrls | None = None
+    ) -> Self:
         env = os.environ if env is None else env
         directory = Path(env.get("CAMPAIGNS_OUTBOX_DIR", "outbox"))
         try:

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import logging
 from importlib.metadata import entry_points
 
 from channels.base import ChannelAdapter, ConfigurationError
+from channels.webhooks import WebhookReceiver
+
+log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "campaigns.channels"
 
@@ -52,3 +56,18 @@ def load(name: str) -> type[ChannelAdapter]:
     if not (isinstance(cls, type) and issubclass(cls, ChannelAdapter)):
         raise UnknownAdapterError(f"{target!r} is not a ChannelAdapter")
     return cls
+
+
+def receivers() -> dict[str, type[WebhookReceiver]]:
+    """Every webhook receiver of every known adapter, by the path it is mounted at; an
+    adapter that cannot be loaded brings none (choosing it reports why)."""
+    found: dict[str, type[WebhookReceiver]] = {}
+    for name in sorted(available()):
+        try:
+            adapter = load(name)
+        except UnknownAdapterError:
+            log.warning("channel adapter %r cannot be loaded: its webhooks are not mounted", name)
+            continue
+        for receiver in adapter.receivers:
+            found.setdefault(receiver.path, receiver)
+    return found

@@ -52,6 +52,7 @@ from sendgrid import SendGridAPIClient  # type: ignore[import-untyped, unused-ig
 from channels.base import (
     Accepted,
     BatchStopped,
+    CallbackUrls,
     Capability,
     Channel,
     ChannelAdapter,
@@ -68,6 +69,7 @@ from channels.base import (
 )
 from channels.mime import Sender
 from channels.ratelimit import RateLimiter, limiter_from_env
+from channels.sendgrid_webhooks import SendGridEventReceiver
 from channels.settings import AdapterSettings, HttpUrl
 
 log = logging.getLogger(__name__)
@@ -295,6 +297,7 @@ class SendGridAdapter(ChannelAdapter):
     channels = frozenset({Channel.EMAIL})
     max_batch = MAX_RECIPIENTS
     capabilities = frozenset({Capability.STATUS_CALLBACKS})
+    receivers = (SendGridEventReceiver,)
     variables = frozenset({"CAMPAIGNS_EMAIL_FROM", "CAMPAIGNS_EMAIL_REPLY_TO"})
 
     def __init__(
@@ -315,7 +318,9 @@ class SendGridAdapter(ChannelAdapter):
         self._reply_to = _address_object(sender.reply_to) if sender.reply_to else None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, callbacks: CallbackUrls | None = None
+    ) -> Self:
         env = os.environ if env is None else env
         settings = SendGridSettings.read(env)
         api_key = settings.api_key.get_secret_value()

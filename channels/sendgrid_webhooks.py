@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -24,6 +24,15 @@ from sendgrid.helpers.eventwebhook import (  # type: ignore[import-untyped, unus
 )
 
 from channels.base import MAX_MESSAGE_ID, ConfigurationError, DeliveryEvent, EventType
+from channels.webhooks import (
+    InboundMessage,
+    Received,
+    RejectReason,
+    Reply,
+    WebhookReceiver,
+    WebhookRejected,
+    WebhookRequest,
+)
 
 PROVIDER = "sendgrid"
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
@@ -151,3 +160,37 @@ def _text(value: object) -> str | None:
         return None
     text = str(value)
     return text or None
+
+
+class SendGridEventReceiver(WebhookReceiver):
+    """The Event Webhook: a batch of email events, verified on the raw body (never on
+    re-serialised JSON) with ``SENDGRID_WEBHOOK_PUBLIC_KEY``; posts older than
+    ``MAX_AGE_SECONDS`` are refused."""
+
+    path = "sendgrid/events"
+
+    def __init__(self, public_key_base64: str) -> None:
+        _verifier(public_key_base64)  # a malformed key is a configuration problem now
+        self.public_key = public_key_base64
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        key = (env.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or "").strip()
+        if not key:
+            raise ConfigurationError("SENDGRID_WEBHOOK_PUBLIC_KEY is not set")
+        return cls(key)
+
+    def receive(self, request: WebhookRequest, now: float) -> Received:
+        signature = request.headers.get(SIGNATURE_HEADER.lower(), "")
+        timestamp = request.headers.get(TIMESTAMP_HEADER.lower(), "")
+        if not is_fresh(timestamp, now):
+            raise WebhookRejected(RejectReason.STALE, "the signed timestamp is missing or old")
+        if not verify_signature(self.public_key, request.body, signature, timestamp):
+            raise WebhookRejected(RejectReason.BAD_SIGNATURE, "not signed by SendGrid")
+        try:
+            return Received(events=parse_events(request.body))
+        except ValueError as exc:
+            raise WebhookRejected(RejectReason.MALFORMED, str(exc)) from None
+
+    def reply(self, received: Received, texts: Mapping[InboundMessage, str]) -> Reply:
+        return Reply(200, f"{len(received.events)} received")

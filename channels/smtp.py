@@ -48,6 +48,7 @@ from pydantic_settings import SettingsConfigDict
 from channels.base import (
     Accepted,
     BatchStopped,
+    CallbackUrls,
     Channel,
     ChannelAdapter,
     ConfigurationError,
@@ -157,7 +158,9 @@ class SmtpAdapter(ChannelAdapter):
             self.ssl_context = context
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, callbacks: CallbackUrls | None = None
+    ) -> Self:
         env = os.environ if env is None else env
         settings = SmtpSettings.read(env)
         parts = urlsplit(settings.url)

@@ -43,6 +43,7 @@ from twilio.rest import Client  # type: ignore[import-untyped]
 from channels.base import (
     Accepted,
     BatchStopped,
+    CallbackUrls,
     Capability,
     ChannelAdapter,
     ConfigurationError,
@@ -58,6 +59,7 @@ from channels.base import (
 )
 from channels.ratelimit import AsyncRateLimiter
 from channels.settings import AdapterSettings, HttpUrl
+from channels.twilio_webhooks import TwilioInboundReceiver, TwilioStatusReceiver
 
 log = logging.getLogger(__name__)
 
@@ -254,15 +256,6 @@ def new_client(settings: TwilioSettings, http_client: TwilioApiHttpClient | None
     )
 
 
-def status_callback_url(public_url: str, message_id: int) -> str:
-    """Where Twilio reports the status of message ``message_id``.
-
-    Our id is in the URL so a callback can be matched even before the provider's SID is
-    recorded (a callback may overtake the worker that is still storing the send result).
-    """
-    return f"{public_url}/webhooks/twilio/status?m={message_id}"
-
-
 def e164(value: str, variable: str) -> str:
     """``value`` as an E.164 number (a ``whatsapp:`` prefix is tolerated and dropped)."""
     number = value.strip().removeprefix("whatsapp:")
@@ -271,13 +264,25 @@ def e164(value: str, variable: str) -> str:
     return number
 
 
-def callback_base(env: Mapping[str, str]) -> str:
-    """The public base URL Twilio calls back on: ``CAMPAIGNS_WEBHOOK_URL_BASE`` when set,
-    else ``CAMPAIGNS_PUBLIC_URL``."""
-    base = (env.get("CAMPAIGNS_WEBHOOK_URL_BASE") or env.get("CAMPAIGNS_PUBLIC_URL") or "").strip()
-    if not base:
-        raise ConfigurationError("CAMPAIGNS_PUBLIC_URL is not set (Twilio status callbacks)")
-    return base.rstrip("/")
+def status_url_for(env: Mapping[str, str], callbacks: CallbackUrls | None) -> Callable[[int], str]:
+    """Where Twilio reports the status of a message: the host's URL for our status receiver,
+    with our message id in it, so a callback can be matched even before the provider's SID is
+    recorded (a callback may overtake the worker still storing the send result). Used on its
+    own (without a host), the adapter builds it from ``CAMPAIGNS_WEBHOOK_URL_BASE`` or
+    ``CAMPAIGNS_PUBLIC_URL`` as the host would."""
+    if callbacks is None:
+        base = env.get("CAMPAIGNS_WEBHOOK_URL_BASE") or env.get("CAMPAIGNS_PUBLIC_URL") or ""
+        base = base.strip().rstrip("/")
+        if not base:
+            raise ConfigurationError("CAMPAIGNS_PUBLIC_URL is not set (Twilio status callbacks)")
+
+        def callbacks(path: str, message_id: int) -> str:
+            return f"{base}/webhooks/{path}?m={message_id}"
+
+    def status_url(message_id: int) -> str:
+        return callbacks(TwilioStatusReceiver.path, message_id)
+
+    return status_url
 
 
 def classify(exc: Exception) -> DeliveryError:
@@ -384,6 +389,7 @@ MessageParams = Callable[[OutboundMessage], Mapping[str, Any]]
 class TwilioAdapter(ChannelAdapter):
     """What the SMS and WhatsApp adapters share: a sender, its prices, closing it."""
 
+    receivers = (TwilioStatusReceiver, TwilioInboundReceiver)
     capabilities = frozenset(
         {
             Capability.RECONCILE,
@@ -400,12 +406,12 @@ class TwilioAdapter(ChannelAdapter):
         self,
         settings: TwilioSettings,
         *,
-        callback_base_url: str,
+        status_url: Callable[[int], str],
         limiter: AsyncRateLimiter | None = None,
         max_rate_wait: float = DEFAULT_MAX_RATE_WAIT,
     ) -> None:
         self.settings = settings
-        self.callback_base_url = callback_base_url.rstrip("/")
+        self.status_url = status_url
         self.sender = TwilioMessageSender(settings, limiter, max_rate_wait=max_rate_wait)
 
     @abstractmethod

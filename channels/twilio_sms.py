@@ -10,10 +10,11 @@ Status callbacks go to ``<public URL>/webhooks/twilio/status?m=<message id>``.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Self
 
 from channels.base import (
+    CallbackUrls,
     Channel,
     ConfigurationError,
     OutboundMessage,
@@ -23,8 +24,7 @@ from channels.twilio_client import (
     DEFAULT_MAX_RATE_WAIT,
     TwilioAdapter,
     TwilioSettings,
-    callback_base,
-    status_callback_url,
+    status_url_for,
 )
 
 
@@ -47,7 +47,7 @@ class TwilioSmsAdapter(TwilioAdapter):
         self,
         settings: TwilioSettings,
         *,
-        callback_base_url: str,
+        status_url: Callable[[int], str],
         from_: str | None = None,
         messaging_service_sid: str | None = None,
         limiter: AsyncRateLimiter | None = None,
@@ -59,7 +59,7 @@ class TwilioSmsAdapter(TwilioAdapter):
             )
         super().__init__(
             settings,
-            callback_base_url=callback_base_url,
+            status_url=status_url,
             limiter=limiter,
             max_rate_wait=max_rate_wait,
         )
@@ -67,14 +67,16 @@ class TwilioSmsAdapter(TwilioAdapter):
         self.messaging_service_sid = messaging_service_sid
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, callbacks: CallbackUrls | None = None
+    ) -> Self:
         env = os.environ if env is None else env
         settings = TwilioSmsSettings.read(env)
         from_, service = settings.sms_from, settings.messaging_service_sid
         sender = from_ or service or ""
         return cls(
             settings,
-            callback_base_url=callback_base(env),
+            status_url=status_url_for(env, callbacks),
             from_=from_,
             messaging_service_sid=service,
             limiter=async_limiter_from_env(
@@ -86,7 +88,7 @@ class TwilioSmsAdapter(TwilioAdapter):
         arguments: dict[str, Any] = {
             "to": message.to,
             "body": message.text,
-            "status_callback": status_callback_url(self.callback_base_url, message.id),
+            "status_callback": self.status_url(message.id),
         }
         if self.messaging_service_sid is not None:
             arguments["messaging_service_sid"] = self.messaging_service_sid

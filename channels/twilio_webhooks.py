@@ -1,8 +1,8 @@
-"""What Twilio calls us with: signed status callbacks and inbound messages (parsing only).
+"""What Twilio calls us with: signed status callbacks and inbound messages, as receivers the
+host mounts.
 
-Verify every request with ``verify_signature`` before trusting it, using the URL exactly as
-Twilio called it (scheme, host and port as seen from outside a reverse proxy, query string
-included).
+Every request is verified before it is trusted, on the URL exactly as Twilio called it
+(scheme, host and port as seen from outside a reverse proxy, query string included).
 """
 
 from __future__ import annotations
@@ -11,21 +11,29 @@ import base64
 import hashlib
 import hmac
 import re
-import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Self
+from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
-from channels.base import MAX_MESSAGE_ID, Channel, DeliveryEvent, EventType
+from channels.base import MAX_MESSAGE_ID, Channel, ConfigurationError, DeliveryEvent, EventType
+from channels.webhooks import (
+    InboundMessage,
+    Received,
+    RejectReason,
+    Reply,
+    WebhookReceiver,
+    WebhookRejected,
+    WebhookRequest,
+    keyword_of,
+)
 
 PROVIDER = "twilio"
 WHATSAPP_PREFIX = "whatsapp:"
 
-Keyword = Literal["stop", "start"]
 _MESSAGE_ID = re.compile(r"[0-9]{1,19}")
 
 STATUS_EVENTS: Mapping[str, EventType] = {
@@ -50,23 +58,6 @@ ERROR_DESCRIPTIONS: Mapping[str, str] = {
     "30007": "filtered as spam",
     "30008": "unknown error",
     "63016": "WhatsApp message outside the 24-hour window without a template",
-}
-
-STOP_KEYWORDS = frozenset(
-    {"stop", "iptal", "dur", "unsubscribe", "cancel", "end", "quit", "stopall"}
-)
-START_KEYWORDS = frozenset({"start", "basla", "unstop", "yes"})
-
-REPLIES: Mapping[str, str] = {
-    "stop": (
-        "Mezun kampanyası mesajları artık size gönderilmeyecek. Yeniden almak için BAŞLA "
-        "yazın. / You will no longer receive alumni campaign messages. Reply START to "
-        "receive them again."
-    ),
-    "start": (
-        "Mezun kampanyası mesajlarını yeniden alacaksınız. Durdurmak için İPTAL yazın. / "
-        "You will receive alumni campaign messages again. Reply STOP to stop them."
-    ),
 }
 
 
@@ -122,18 +113,6 @@ def _message_id(value: str | None) -> int | None:
     return number if 0 < number <= MAX_MESSAGE_ID else None
 
 
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
-    """A message a student sent us by SMS or WhatsApp."""
-
-    channel: Channel
-    from_number: str
-    to_number: str
-    body: str
-    message_sid: str
-    keyword: Keyword | None = None
-
-
 def parse_inbound(params: Mapping[str, str]) -> InboundMessage:
     """An inbound-message webhook; raises ``ValueError`` when ``From`` or ``MessageSid`` (by
     which a replay is recognised) is missing."""
@@ -144,41 +123,72 @@ def parse_inbound(params: Mapping[str, str]) -> InboundMessage:
     channel = Channel.WHATSAPP if sender.startswith(WHATSAPP_PREFIX) else Channel.SMS
     body = params.get("Body") or ""
     return InboundMessage(
+        provider=PROVIDER,
+        provider_message_id=sid,
         channel=channel,
-        from_number=sender.removeprefix(WHATSAPP_PREFIX),
-        to_number=(params.get("To") or "").strip().removeprefix(WHATSAPP_PREFIX),
+        from_address=sender.removeprefix(WHATSAPP_PREFIX),
         body=body,
-        message_sid=sid,
         keyword=keyword_of(body),
     )
 
 
-def keyword_of(body: str) -> Keyword | None:
-    """``"stop"`` or ``"start"`` when the whole message is an opt-out or opt-in keyword
-    (any case, Turkish letters or their ASCII look-alikes: ``İPTAL``, ``iptal``, ``BASLA``)."""
-    folded = _fold(body)
-    if folded in STOP_KEYWORDS:
-        return "stop"
-    if folded in START_KEYWORDS:
-        return "start"
-    return None
-
-
-def _fold(text: str) -> str:
-    # Turkish casing first (İ → i, I → ı), then accents dropped and ı merged with i, so the
-    # Turkish and the ASCII spelling of a keyword fold alike.
-    lowered = text.strip().replace("İ", "i").replace("I", "ı").lower()
-    bare = "".join(
-        ch for ch in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(ch)
-    )
-    return bare.replace("ı", "i")
-
-
-def reply_twiml(keyword: str | None, replies: Mapping[str, str] = REPLIES) -> str:
-    """The TwiML answer to an inbound message: an acknowledgement of ``stop``/``start``
-    (Turkish first, then English), an empty ``<Response/>`` otherwise."""
-    text = replies.get(keyword) if keyword else None
+def reply_twiml(text: str | None) -> str:
+    """The TwiML answer to an inbound message: ``text`` as a reply, or an empty
+    ``<Response/>``."""
     head = '<?xml version="1.0" encoding="UTF-8"?>'
     if not text:
         return f"{head}<Response/>"
     return f"{head}<Response><Message>{escape(text)}</Message></Response>"
+
+
+class _TwilioReceiver(WebhookReceiver):
+    """Twilio signs every callback with the account's auth token (``TWILIO_AUTH_TOKEN``)."""
+
+    def __init__(self, auth_token: str) -> None:
+        self.auth_token = auth_token
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        token = (env.get("TWILIO_AUTH_TOKEN") or "").strip()
+        if not token:
+            raise ConfigurationError("TWILIO_AUTH_TOKEN is not set")
+        return cls(token)
+
+    def _form(self, request: WebhookRequest) -> dict[str, str]:
+        # Twilio posts url-encoded forms; parsed directly, which is several times cheaper
+        # than a general form parser on this hot path.
+        params = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+        signature = request.headers.get("x-twilio-signature", "")
+        if not verify_signature(self.auth_token, request.url, params, signature):
+            raise WebhookRejected(RejectReason.BAD_SIGNATURE, "not signed by Twilio")
+        return params
+
+
+class TwilioStatusReceiver(_TwilioReceiver):
+    """Message status callbacks (sent, delivered, undelivered, read, …)."""
+
+    path = "twilio/status"
+
+    def receive(self, request: WebhookRequest, now: float) -> Received:
+        try:
+            event = parse_status_callback(self._form(request), request.query)
+        except ValueError as exc:
+            raise WebhookRejected(RejectReason.MALFORMED, str(exc)) from None
+        return Received(events=[event])
+
+
+class TwilioInboundReceiver(_TwilioReceiver):
+    """Messages students send to our SMS or WhatsApp number; answered in TwiML."""
+
+    path = "twilio/inbound"
+
+    def receive(self, request: WebhookRequest, now: float) -> Received:
+        try:
+            inbound = parse_inbound(self._form(request))
+        except ValueError as exc:
+            raise WebhookRejected(RejectReason.MALFORMED, str(exc)) from None
+        return Received(inbound=[inbound])
+
+    def reply(self, received: Received, texts: Mapping[InboundMessage, str]) -> Reply:
+        text = next((texts[m] for m in received.inbound if m in texts), None)
+        return Reply(200, reply_twiml(text), "application/xml")

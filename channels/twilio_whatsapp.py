@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Self
 
 from channels.base import (
+    CallbackUrls,
     Channel,
     OutboundMessage,
 )
@@ -27,9 +28,8 @@ from channels.twilio_client import (
     DEFAULT_MAX_RATE_WAIT,
     TwilioAdapter,
     TwilioSettings,
-    callback_base,
     e164,
-    status_callback_url,
+    status_url_for,
 )
 
 PREFIX = "whatsapp:"
@@ -53,27 +53,29 @@ class TwilioWhatsAppAdapter(TwilioAdapter):
         self,
         settings: TwilioSettings,
         *,
-        callback_base_url: str,
+        status_url: Callable[[int], str],
         from_: str,
         limiter: AsyncRateLimiter | None = None,
         max_rate_wait: float = DEFAULT_MAX_RATE_WAIT,
     ) -> None:
         super().__init__(
             settings,
-            callback_base_url=callback_base_url,
+            status_url=status_url,
             limiter=limiter,
             max_rate_wait=max_rate_wait,
         )
         self.from_ = e164(from_, "TWILIO_WHATSAPP_FROM")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, callbacks: CallbackUrls | None = None
+    ) -> Self:
         env = os.environ if env is None else env
         settings = TwilioWhatsAppSettings.read(env)
         from_ = e164(settings.whatsapp_from or "", "TWILIO_WHATSAPP_FROM")
         return cls(
             settings,
-            callback_base_url=callback_base(env),
+            status_url=status_url_for(env, callbacks),
             from_=from_,
             limiter=async_limiter_from_env(
                 env, "TWILIO_WHATSAPP_RATE", f"twilio:{settings.account_sid}:whatsapp:{from_}"
@@ -87,7 +89,7 @@ class TwilioWhatsAppAdapter(TwilioAdapter):
         arguments: dict[str, Any] = {
             "to": PREFIX + message.to.removeprefix(PREFIX),
             "from_": PREFIX + self.from_,
-            "status_callback": status_callback_url(self.callback_base_url, message.id),
+            "status_callback": self.status_url(message.id),
         }
         if message.template is not None:
             arguments["content_sid"] = message.template.id

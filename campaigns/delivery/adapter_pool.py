@@ -60,11 +60,17 @@ class AdapterPool:
             adapter = self._by_name.get(name)
             if adapter is None:
                 cls = load(name)
-                adapter = cls.from_env(self.env)
+                adapter = cls.from_env(self.env, callbacks=self.callback_url)
                 self._by_name[name] = adapter
         if channel not in adapter.channels:
             raise ConfigurationError(f"adapter {name!r} cannot send {channel.value}")
         return adapter
+
+    def callback_url(self, path: str, message_id: int) -> str:
+        """The public URL of the webhook receiver mounted at ``/webhooks/<path>``, for a
+        message (adapters never know the host's routes)."""
+        base = (self.settings.webhook_url_base or self.settings.public_url).rstrip("/")
+        return f"{base}/webhooks/{path}?m={message_id}"
 
     def unavailable(self, channel: Channel) -> str | None:
         """Why ``channel`` cannot send now (its adapter cannot be built, or its provider

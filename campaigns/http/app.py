@@ -35,8 +35,6 @@ def create_app(settings: Settings | None = None, env: Mapping[str, str] | None =
     services_ = Services(
         settings=settings,
         db=database(settings.database_url),
-        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
-        sendgrid_public_key=env.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
         env=env,
     )
 
@@ -59,7 +57,7 @@ def create_app(settings: Settings | None = None, env: Mapping[str, str] | None =
     # Public machine endpoints (providers, students' links, the alumni system) are plain
     # Starlette routes, first in line; the documented API follows.
     app.router.routes.extend(
-        [*webhooks.routes, *links.routes, *conversions.routes, *unsubscribe.routes]
+        [*webhooks.routes(env), *links.routes, *conversions.routes, *unsubscribe.routes]
     )
     app.include_router(api.router)
 

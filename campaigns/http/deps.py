@@ -31,16 +31,12 @@ class Services:
         self,
         settings: Settings,
         db: Database,
-        twilio_auth_token: str | None,
-        sendgrid_public_key: str | None,
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         # What adapters read (provider settings): the checks before a launch build them.
         self.env = dict(env or {})
-        self.twilio_auth_token = twilio_auth_token
-        self.sendgrid_public_key = sendgrid_public_key
         self.clicks: Batcher[Click, str | None] = Batcher(
             self._in_transaction(lambda session, clicks: follow(session, clicks, utcnow()))
         )

@@ -1,115 +1,105 @@
-"""Provider callbacks. Signatures are checked before anything is acted on; a forged or
-unsigned request gets 403 and changes nothing. 2xx is answered only once the events are
-stored, so a failure (5xx) makes the provider try again."""
+"""Provider callbacks: every webhook receiver of every registered adapter, mounted at
+``/webhooks/<path>``. Signatures are checked (by the receiver) before anything is acted on; a
+forged, unsigned or stale request gets 403 and changes nothing. 2xx is answered only once what
+it carried is stored, so a failure (5xx) makes the provider try again."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
 from urllib.parse import parse_qsl
 
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from campaigns.http.deps import Services, services_of
+from campaigns.http.deps import services_of
 from campaigns.tracking.delivery_events import record_events
-from campaigns.tracking.inbound import Inbound, record_inbound
-from channels import sendgrid_webhooks, twilio_webhooks
+from campaigns.tracking.inbound import record_inbound, reply_to
+from channels.base import ConfigurationError
+from channels.registry import receivers
+from channels.webhooks import (
+    InboundMessage,
+    RejectReason,
+    WebhookReceiver,
+    WebhookRejected,
+    WebhookRequest,
+)
 
 log = logging.getLogger(__name__)
 
-FORBIDDEN = PlainTextResponse("imza geçersiz / invalid signature", status_code=403)
 NOT_CONFIGURED = PlainTextResponse("yapılandırılmamış / not configured", status_code=404)
+REFUSED: Mapping[RejectReason, tuple[int, str]] = {
+    RejectReason.BAD_SIGNATURE: (403, "imza geçersiz / invalid signature"),
+    RejectReason.STALE: (403, "imza eski / stale signature"),
+    RejectReason.MALFORMED: (400, "geçersiz istek / malformed callback"),
+    RejectReason.OTHER: (400, "reddedildi / refused"),
+}
+
+Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-async def _twilio_params(request: Request, deps: Services) -> dict[str, str] | Response:
-    """The form a genuine Twilio request carried, or the response refusing it."""
-    if not deps.twilio_auth_token:
-        return NOT_CONFIGURED
-    # Twilio posts url-encoded forms; parsed directly, which is several times cheaper than
-    # the general form parser on this hot path.
-    body = (await request.body()).decode("utf-8", "replace")
-    params = dict(parse_qsl(body, keep_blank_values=True))
-    signature = request.headers.get("X-Twilio-Signature", "")
-    url = deps.public_url_of(request)
-    if not signature or not twilio_webhooks.verify_signature(
-        deps.twilio_auth_token, url, params, signature
-    ):
-        log.warning("refused a Twilio callback with a bad signature")
-        return FORBIDDEN
-    return params
+def routes(env: Mapping[str, str]) -> list[Route]:
+    """A route per registered receiver; one whose provider secret is missing answers 404."""
+    mounted = []
+    for path, receiver_class in receivers().items():
+        try:
+            receiver: WebhookReceiver | None = receiver_class.from_env(env)
+        except ConfigurationError as exc:
+            log.info("webhook %s not configured: %s", path, exc)
+            receiver = None
+        mounted.append(Route(f"/webhooks/{path}", _endpoint(receiver), methods=["POST"]))
+    return mounted
 
 
-async def twilio_status(request: Request) -> Response:
-    """A message status callback (sent, delivered, undelivered, read, …)."""
-    deps = services_of(request)
-    params = await _twilio_params(request, deps)
-    if isinstance(params, Response):
-        return params
-    try:
-        query = dict(parse_qsl(request.scope["query_string"].decode("latin-1")))
-        event = twilio_webhooks.parse_status_callback(params, query)
-    except ValueError as exc:
-        return PlainTextResponse(f"geçersiz istek / malformed callback: {exc}", status_code=400)
-    await deps.events.submit(event)
-    return Response(status_code=204)
+def _endpoint(receiver: WebhookReceiver | None) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        if receiver is None:
+            return NOT_CONFIGURED
+        deps = services_of(request)
+        query = request.scope["query_string"].decode("latin-1")
+        called = WebhookRequest(
+            url=deps.public_url_of(request),
+            headers={
+                k.decode("latin-1").lower(): v.decode("latin-1")
+                for k, v in request.scope["headers"]
+            },
+            body=await request.body(),
+            query=dict(parse_qsl(query)),
+        )
+        try:
+            received = receiver.receive(called, time.time())
+        except WebhookRejected as rejected:
+            status, text = REFUSED[rejected.reason]
+            if status == 403:
+                log.warning("refused a %s callback: %s", receiver.path, rejected.reason.value)
+                return PlainTextResponse(text, status_code=status)
+            return PlainTextResponse(f"{text}: {rejected.detail}", status_code=status)
+        if len(received.events) == 1:
+            # The hot path: one status callback, stored with its concurrent neighbours.
+            await deps.events.submit(received.events[0])
+        elif received.events:
+            events = received.events
+            await deps.transaction(lambda session: record_events(session, events))
+        texts: dict[InboundMessage, str] = {}
+        for message in received.inbound:
+            new = await deps.transaction(functools.partial(_record, message))
+            if not new:
+                # A replay: answered again (the provider may have lost our answer), applied once.
+                log.info("inbound message on %s already stored", message.channel.value)
+            elif message.keyword is not None:
+                log.info("inbound %s keyword on %s", message.keyword, message.channel.value)
+            if (answer := reply_to(message)) is not None:
+                texts[message] = answer
+        reply = receiver.reply(received, texts)
+        return Response(reply.body, status_code=reply.status, media_type=reply.media_type)
+
+    return endpoint
 
 
-async def twilio_inbound(request: Request) -> Response:
-    """A reply from a student: STOP/İPTAL suppresses the number, START/BAŞLA lifts it."""
-    deps = services_of(request)
-    params = await _twilio_params(request, deps)
-    if isinstance(params, Response):
-        return params
-    try:
-        inbound = twilio_webhooks.parse_inbound(params)
-    except ValueError as exc:
-        return PlainTextResponse(f"geçersiz istek / malformed message: {exc}", status_code=400)
-    message = Inbound(
-        provider=twilio_webhooks.PROVIDER,
-        provider_message_id=inbound.message_sid,
-        channel=inbound.channel,
-        address=inbound.from_number,
-        body=inbound.body,
-        keyword=inbound.keyword,
-    )
-    new = await deps.transaction(lambda session: record_inbound(session, message))
-    if not new:
-        # A replay: answered again (Twilio may have lost our answer), applied only once.
-        log.info("inbound message on %s already stored", inbound.channel.value)
-    elif inbound.keyword is not None:
-        log.info("inbound %s keyword on %s", inbound.keyword, inbound.channel.value)
-    return Response(twilio_webhooks.reply_twiml(inbound.keyword), media_type="application/xml")
-
-
-async def sendgrid_events(request: Request) -> Response:
-    """A batch of email events, verified on the raw body (never re-serialised JSON)."""
-    deps = services_of(request)
-    if not deps.sendgrid_public_key:
-        return NOT_CONFIGURED
-    raw = await request.body()
-    signature = request.headers.get(sendgrid_webhooks.SIGNATURE_HEADER, "")
-    timestamp = request.headers.get(sendgrid_webhooks.TIMESTAMP_HEADER, "")
-    if not sendgrid_webhooks.is_fresh(
-        timestamp, time.time()
-    ) or not sendgrid_webhooks.verify_signature(
-        deps.sendgrid_public_key, raw, signature, timestamp
-    ):
-        log.warning("refused a SendGrid event post with a bad or stale signature")
-        return FORBIDDEN
-    try:
-        events = sendgrid_webhooks.parse_events(raw)
-    except ValueError as exc:
-        return PlainTextResponse(f"geçersiz istek / malformed events: {exc}", status_code=400)
-    result = await deps.transaction(lambda session: record_events(session, events))
-    return PlainTextResponse(f"{result.stored} stored, {result.duplicates} duplicates")
-
-
-# Plain Starlette routes: providers need none of FastAPI's request parsing or documentation,
-# and these are the hottest paths of the app.
-routes = [
-    Route("/webhooks/twilio/status", twilio_status, methods=["POST"]),
-    Route("/webhooks/twilio/inbound", twilio_inbound, methods=["POST"]),
-    Route("/webhooks/sendgrid/events", sendgrid_events, methods=["POST"]),
-]
+def _record(message: InboundMessage, session: Session) -> bool:
+    return record_inbound(session, message)

@@ -6,50 +6,58 @@ suppress the number again, so a keyword takes effect only when its message is ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Final
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from campaigns.core.models import InboundMessage, utcnow
+from campaigns.core.models import InboundMessage as StoredInbound
+from campaigns.core.models import utcnow
 from campaigns.tracking.delivery_events import storable
 from campaigns.tracking.optouts import handle_keyword
 from campaigns.tracking.suppressions import normalise_address
-from channels.base import Channel
+from channels.webhooks import InboundMessage
+
+KEYWORD_REPLIES: Final[Mapping[str, str]] = {
+    "stop": (
+        "Mezun kampanyası mesajları artık size gönderilmeyecek. Yeniden almak için BAŞLA "
+        "yazın. / You will no longer receive alumni campaign messages. Reply START to "
+        "receive them again."
+    ),
+    "start": (
+        "Mezun kampanyası mesajlarını yeniden alacaksınız. Durdurmak için İPTAL yazın. / "
+        "You will receive alumni campaign messages again. Reply STOP to stop them."
+    ),
+}
+"""What a student who sent STOP/İPTAL or START/BAŞLA is answered (Turkish first)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Inbound:
-    """One inbound message as a provider reported it."""
-
-    provider: str
-    provider_message_id: str
-    channel: Channel
-    address: str
-    body: str
-    keyword: str | None = None
+def reply_to(message: InboundMessage) -> str | None:
+    """The product's answer to ``message``, if it needs one."""
+    return KEYWORD_REPLIES.get(message.keyword) if message.keyword else None
 
 
-def record_inbound(session: Session, message: Inbound) -> bool:
+def record_inbound(session: Session, message: InboundMessage) -> bool:
     """Store ``message`` unless it is stored already; apply its keyword if it is new.
     Whether it was new."""
     upsert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stored = session.scalar(
-        upsert(InboundMessage)
+        upsert(StoredInbound)
         .values(
             provider=storable(message.provider, 40),
             provider_message_id=storable(message.provider_message_id, 100),
             channel=message.channel.value,
-            address=storable(normalise_address(message.channel, message.address), 320),
+            address=storable(normalise_address(message.channel, message.from_address), 320),
             body=storable(message.body, 10_000),
             keyword=message.keyword,
             received_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["provider", "provider_message_id"])
-        .returning(InboundMessage.id)
+        .returning(StoredInbound.id)
     )
     if stored is None:
         return False
-    handle_keyword(session, message.channel, message.address, message.keyword)
+    handle_keyword(session, message.channel, message.from_address, message.keyword)
     return True

@@ -12,6 +12,7 @@ import pytest
 from channels.base import (
     Accepted,
     BatchStopped,
+    CallbackUrls,
     Channel,
     ChannelAdapter,
     ConfigurationError,
@@ -41,7 +42,9 @@ class Scripted(ChannelAdapter):
         self.chunks_seen: list[list[int]] = []
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, callbacks: CallbackUrls | None = None
+    ) -> Self:
         raise NotImplementedError
 
     def deliver(self, chunk: Sequence[OutboundMessage]) -> Sequence[SendResult]:

@@ -37,7 +37,7 @@ from channels.base import (
     TransientError,
 )
 from channels.ratelimit import AsyncLocalTokenBucket, AsyncRedisTokenBucket
-from channels.twilio_client import TwilioSettings
+from channels.twilio_client import TwilioSettings, status_url_for
 from channels.twilio_sms import TwilioSmsAdapter
 from channels.twilio_webhooks import parse_status_callback, verify_signature
 from channels.twilio_whatsapp import TwilioWhatsAppAdapter
@@ -418,7 +418,7 @@ def test_local_rate_limit_without_waiting_rejects_beyond_the_burst(
     numbers = [unique_number() for _ in range(6)]
     adapter = TwilioSmsAdapter(
         TwilioSettings.read(env),
-        callback_base_url=env["CAMPAIGNS_PUBLIC_URL"],
+        status_url=status_url_for(env, None),
         from_=SMS_FROM,
         limiter=AsyncLocalTokenBucket(5),  # 5/s, a burst of 5
         max_rate_wait=0,
@@ -504,7 +504,7 @@ def test_an_unreachable_rate_limiter_makes_the_messages_transient_at_once(
     hanging = Blackhole()
     adapter = TwilioSmsAdapter(
         TwilioSettings.read(env),
-        callback_base_url=env["CAMPAIGNS_PUBLIC_URL"],
+        status_url=status_url_for(env, None),
         from_=SMS_FROM,
         limiter=AsyncRedisTokenBucket(
             f"redis://127.0.0.1:{hanging.port}/0", "campaigns:ratelimit:hanging", 5
@@ -538,7 +538,7 @@ def test_waiting_for_a_token_leaves_the_sender_free(
     numbers = [unique_number() for _ in range(3)]
     adapter = TwilioSmsAdapter(
         TwilioSettings.read(env),
-        callback_base_url=env["CAMPAIGNS_PUBLIC_URL"],
+        status_url=status_url_for(env, None),
         from_=SMS_FROM,
         limiter=AsyncLocalTokenBucket(1),  # 1/s, a burst of 1: the others wait 1 s and 2 s
     )

@@ -45,7 +45,7 @@ from channels.twilio_client import (
     TwilioSettings,
     classify,
     new_client,
-    status_callback_url,
+    status_url_for,
 )
 from channels.twilio_sms import TwilioSmsAdapter
 from simulator.app import create_app
@@ -127,11 +127,15 @@ def test_settings_reject_bad_values(variable: str, value: str) -> None:
         TwilioSettings.read(env)
 
 
-def test_status_callback_url_carries_our_message_id() -> None:
-    assert (
-        status_callback_url("https://kampanya.example.edu.tr", 42)
-        == "https://kampanya.example.edu.tr/webhooks/twilio/status?m=42"
-    )
+def test_the_status_url_carries_our_message_id_to_the_hosts_receiver() -> None:
+    def hosts(path: str, message_id: int) -> str:
+        return f"https://kampanya.example.edu.tr/cb/{path}/{message_id}"
+
+    assert status_url_for({}, hosts)(42) == "https://kampanya.example.edu.tr/cb/twilio/status/42"
+    alone = status_url_for({"CAMPAIGNS_PUBLIC_URL": "https://k.example.edu.tr/"}, None)
+    assert alone(42) == "https://k.example.edu.tr/webhooks/twilio/status?m=42"
+    with pytest.raises(ConfigurationError, match="CAMPAIGNS_PUBLIC_URL"):
+        status_url_for({}, None)
 
 
 # --- classification: completeness by introspection -------------------------------------------
@@ -628,7 +632,7 @@ def test_credentials_refused_after_some_were_accepted_keep_those(sim: Background
     limiter = RevokedFrom(3)
     adapter = TwilioSmsAdapter(
         TwilioSettings.read(env_for(sim, TWILIO_CONCURRENCY="1")),  # one after the other
-        callback_base_url="https://kampanya.example.edu.tr",
+        status_url=lambda m: f"https://kampanya.example.edu.tr/webhooks/twilio/status?m={m}",
         from_="+15005550006",
         limiter=limiter,
     )

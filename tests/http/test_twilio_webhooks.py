@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from campaigns.tracking.inbound import KEYWORD_REPLIES
 from channels.base import Channel, EventType
 from channels.twilio_webhooks import (
-    REPLIES,
     parse_inbound,
     parse_status_callback,
     reply_twiml,
@@ -189,12 +189,12 @@ def test_inbound_sms_and_whatsapp() -> None:
     text = parse_inbound(
         {"From": "+905321234567", "To": "+15005550006", "Body": "Merhaba", "MessageSid": SID}
     )
-    assert (text.channel, text.from_number, text.to_number) == (
+    assert (text.channel, text.from_address, text.provider) == (
         Channel.SMS,
         "+905321234567",
-        "+15005550006",
+        "twilio",
     )
-    assert text.message_sid == SID
+    assert text.provider_message_id == SID
     chat = parse_inbound(
         {
             "From": "whatsapp:+905321234567",
@@ -203,10 +203,9 @@ def test_inbound_sms_and_whatsapp() -> None:
             "MessageSid": SID,
         }
     )
-    assert (chat.channel, chat.from_number, chat.to_number, chat.keyword) == (
+    assert (chat.channel, chat.from_address, chat.keyword) == (
         Channel.WHATSAPP,
         "+905321234567",
-        "+15005550007",
         "stop",
     )
 
@@ -229,18 +228,18 @@ def test_inbound_without_sender_or_id_is_malformed() -> None:
 def test_acknowledgements_are_turkish_then_english(
     keyword: str, turkish: str, english: str
 ) -> None:
-    root = ET.fromstring(reply_twiml(keyword))
+    root = ET.fromstring(reply_twiml(KEYWORD_REPLIES[keyword]))
     assert root.tag == "Response"
     [message] = list(root)
     assert message.tag == "Message"
     text = message.text or ""
-    assert text == REPLIES[keyword]
+    assert text == KEYWORD_REPLIES[keyword]
     assert 0 <= text.index(turkish) < text.index(english)
 
 
-@pytest.mark.parametrize("keyword", [None, "", "other"])
-def test_no_keyword_gets_an_empty_response(keyword: str | None) -> None:
-    twiml = reply_twiml(keyword)
+@pytest.mark.parametrize("text", [None, ""])
+def test_no_answer_is_an_empty_response(text: str | None) -> None:
+    twiml = reply_twiml(text)
     assert twiml.endswith("<Response/>")
     root = ET.fromstring(twiml)
     assert (root.tag, list(root)) == ("Response", [])
@@ -248,7 +247,7 @@ def test_no_keyword_gets_an_empty_response(keyword: str | None) -> None:
 
 def test_twiml_is_escaped() -> None:
     text = 'Kayıt & "mezun" <bilgi> sistemi'
-    twiml = reply_twiml("stop", {"stop": text})
+    twiml = reply_twiml(text)
     assert "&amp;" in twiml
     assert "&lt;bilgi&gt;" in twiml
     assert "<bilgi>" not in twiml

@@ -36,12 +36,13 @@ from campaigns.runtime import build_runtime
 from campaigns.students.purge import plan_purge
 from campaigns.students.terms import InvalidTermError, Term, parse_term
 from campaigns.tracking.delivery_events import record_events
-from campaigns.tracking.inbound import Inbound, record_inbound
+from campaigns.tracking.inbound import record_inbound
 from campaigns.tracking.links import message_token
 from campaigns.tracking.optouts import unsubscribe
 from campaigns.tracking.suppressions import suppress
 from channels.base import Channel, EventType
 from channels.base import DeliveryEvent as Event
+from channels.webhooks import InboundMessage as Reply
 from tests.support import factories
 
 runner = CliRunner()
@@ -161,7 +162,7 @@ def cohorts(cli_env: Settings, db: Database, monkeypatch: pytest.MonkeyPatch) ->
         )
         record_inbound(
             session,
-            Inbound("twilio", "SMstop3101", Channel.SMS, str(second.phone), "İPTAL", "stop"),
+            Reply("twilio", "SMstop3101", Channel.SMS, str(second.phone), "İPTAL", "stop"),
         )
         message = session.scalars(
             select(Message).where(Message.student_id == second.id, Message.secret.is_not(None))

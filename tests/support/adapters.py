@@ -8,6 +8,7 @@ from typing import Self
 
 from channels.base import (
     Accepted,
+    CallbackUrls,
     Channel,
     ChannelAdapter,
     DeliveryError,
@@ -35,7 +36,9 @@ class RecordingAdapter(ChannelAdapter):
             self.max_batch = max_batch  # type: ignore[misc]
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, callbacks: CallbackUrls | None = None
+    ) -> Self:
         return cls()
 
     def deliver(self, batch: Sequence[OutboundMessage]) -> list[SendResult]:

@@ -13,7 +13,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Self
 
-from channels.base import Accepted, Channel, ChannelAdapter, OutboundMessage, SendResult
+from channels.base import (
+    Accepted,
+    CallbackUrls,
+    Channel,
+    ChannelAdapter,
+    OutboundMessage,
+    SendResult,
+)
 
 
 class BlockingAdapter(ChannelAdapter):
@@ -25,7 +32,9 @@ class BlockingAdapter(ChannelAdapter):
         self.directory = directory
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, callbacks: CallbackUrls | None = None
+    ) -> Self:
         env = os.environ if env is None else env
         return cls(Path(env["BLOCKING_ADAPTER_DIR"]))
 
