@@ -123,12 +123,23 @@ def record_conversions(
         key = (entry.student_no, entry.stage)
         if key not in earliest or entry.occurred_at < earliest[key].occurred_at:
             earliest[key] = entry
-    report = ConversionReport()
     if not earliest:
-        return report
+        return ConversionReport()
     if session.get_bind().dialect.name == "postgresql":
-        return _record_in_one_statement(session, earliest, source, window)
+        return record_in_one_statement(session, earliest, source, window)
+    return record_portably(session, earliest, source, window)
 
+
+def record_portably(
+    session: Session,
+    earliest: dict[tuple[str, ConversionStage], ConversionInput],
+    source: str,
+    window: timedelta,
+) -> ConversionReport:
+    """The earliest report per student and stage, upserted and attributed in portable SQL
+    (SQLite); on PostgreSQL it must leave the rows ``record_in_one_statement`` leaves (a
+    test compares)."""
+    report = ConversionReport()
     numbers = sorted({no for no, _ in earliest})
     students: dict[str, int] = {}
     existing: dict[tuple[str, ConversionStage], datetime] = {}
@@ -186,7 +197,7 @@ def record_conversions(
     return report
 
 
-def _record_in_one_statement(
+def record_in_one_statement(
     session: Session,
     earliest: dict[tuple[str, ConversionStage], ConversionInput],
     source: str,

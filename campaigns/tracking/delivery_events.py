@@ -86,8 +86,16 @@ def record_events(session: Session, events: Sequence[DeliveryEvent]) -> Tracking
     if session.get_bind().dialect.name == "postgresql" and all(
         e.message_id is not None for e in unique.values()
     ):
-        return _record_in_one_statement(session, unique, now, result)
+        return record_in_one_statement(session, unique, now, result)
+    return record_portably(session, unique, now, result)
 
+
+def record_portably(
+    session: Session, unique: dict[str, DeliveryEvent], now: datetime, result: TrackingResult
+) -> TrackingResult:
+    """Events by dedupe key, matched (by our id, or the provider's id and recipient), stored
+    and applied with the rules of ``_advance``: SQLite, and events without our id. On
+    PostgreSQL it must leave the rows ``record_in_one_statement`` leaves (a test compares)."""
     messages = _lock_messages(session, list(unique.values()))
     matched = {key: _match(event, messages) for key, event in unique.items()}
     rows = _rows(unique, matched, now)
@@ -150,7 +158,7 @@ def storable_json(value: Any) -> Any:
     return value
 
 
-def _record_in_one_statement(
+def record_in_one_statement(
     session: Session, unique: dict[str, DeliveryEvent], now: datetime, result: TrackingResult
 ) -> TrackingResult:
     """PostgreSQL, events that name our message: match, store and apply in one statement.
@@ -224,7 +232,7 @@ _RECORD_AND_APPLY = text(
             min(occurred_at) FILTER (WHERE type IN ({_FAILED})) AS failed_at,
             (array_agg(coalesce(error_code, type) ORDER BY occurred_at DESC)
                 FILTER (WHERE type IN ({_FAILED})))[1] AS error_code,
-            (array_agg(left(description, 2000) ORDER BY occurred_at DESC)
+            (array_agg(nullif(left(description, 2000), '') ORDER BY occurred_at DESC)
                 FILTER (WHERE type IN ({_FAILED})))[1] AS error_message,
             bool_or(type IN ({_FAILED})) AS failed
         FROM ins WHERE message_id IS NOT NULL GROUP BY message_id

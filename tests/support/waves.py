@@ -15,13 +15,17 @@ from tests.support import factories
 from tests.support.adapters import RecordingAdapter
 
 
-def planned_wave(db: Database, students: int = 3, **wave: object) -> int:
+def planned_wave(
+    db: Database, students: int = 3, *, term: str | None = None, **wave: object
+) -> int:
     """A launched campaign's one wave (email unless told), planned for ``students`` new
-    students; its id."""
+    students (of ``term``, which then is the campaign's whole audience); its id."""
     now = utcnow()
     with db.session() as session:
-        session.add_all([factories.student() for _ in range(students)])
-        campaign = factories.campaign(session, [dict(wave)], now=now)
+        extra = {} if term is None else {"graduation_term": term}
+        session.add_all([factories.student(**extra) for _ in range(students)])
+        audience = None if term is None else {"graduation_terms": [term]}
+        campaign = factories.campaign(session, [dict(wave)], audience=audience, now=now)
         wave_id = campaign.waves[0].id
     with db.session() as session:
         plan_wave(session, wave_id, now=now)
