@@ -339,12 +339,16 @@ class ChannelAdapter(ABC):
                     stop = None  # this request's content was refused: the next may be fine
         ids = {m.id for m in chunk}
         for result in answered:
-            if result.message_id in ids:
-                results[result.message_id] = _result(result.message_id, result)
+            message_id = result.message_id
+            if message_id in ids:
+                # Accepted, the common case, as it is; an error that may have arrived: Unknown.
+                accepted = type(result) is Accepted
+                results[message_id] = result if accepted else _result(message_id, result)
         if stop is None:
             for message in chunk:
-                missing = OutcomeUnknownError(f"{self.name}: no result", code="no-result")
-                results.setdefault(message.id, Unknown(message.id, missing))
+                if message.id not in results:
+                    missing = OutcomeUnknownError(f"{self.name}: no result", code="no-result")
+                    results[message.id] = Unknown(message.id, missing)
             return None
         if isinstance(stop, ConfigurationError):
             if not any(isinstance(r, Accepted) for r in results.values()):

@@ -32,6 +32,7 @@ from channels.webhooks import (
     WebhookReceiver,
     WebhookRejected,
     WebhookRequest,
+    required_secret,
 )
 
 PROVIDER = "sendgrid"
@@ -175,10 +176,7 @@ class SendGridEventReceiver(WebhookReceiver):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Self:
-        key = (env.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or "").strip()
-        if not key:
-            raise ConfigurationError("SENDGRID_WEBHOOK_PUBLIC_KEY is not set")
-        return cls(key)
+        return cls(required_secret(env, "SENDGRID_WEBHOOK_PUBLIC_KEY"))
 
     def receive(self, request: WebhookRequest, now: float) -> Received:
         signature = request.headers.get(SIGNATURE_HEADER.lower(), "")

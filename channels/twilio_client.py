@@ -389,6 +389,9 @@ MessageParams = Callable[[OutboundMessage], Mapping[str, Any]]
 class TwilioAdapter(ChannelAdapter):
     """What the SMS and WhatsApp adapters share: a sender, its prices, closing it."""
 
+    # One request per message, many in flight: a chunk only bounds a send call, and a short
+    # one would leave the requests idle at its tail.
+    max_batch = 1000
     receivers = (TwilioStatusReceiver, TwilioInboundReceiver)
     capabilities = frozenset(
         {

@@ -41,7 +41,6 @@ class TwilioSmsAdapter(TwilioAdapter):
 
     name = "twilio-sms"
     channels = frozenset({Channel.SMS})
-    max_batch = 200
 
     def __init__(
         self,

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
-from channels.base import MAX_MESSAGE_ID, Channel, ConfigurationError, DeliveryEvent, EventType
+from channels.base import MAX_MESSAGE_ID, Channel, DeliveryEvent, EventType
 from channels.webhooks import (
     InboundMessage,
     Received,
@@ -29,6 +29,7 @@ from channels.webhooks import (
     WebhookRejected,
     WebhookRequest,
     keyword_of,
+    required_secret,
 )
 
 PROVIDER = "twilio"
@@ -149,10 +150,7 @@ class _TwilioReceiver(WebhookReceiver):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Self:
-        token = (env.get("TWILIO_AUTH_TOKEN") or "").strip()
-        if not token:
-            raise ConfigurationError("TWILIO_AUTH_TOKEN is not set")
-        return cls(token)
+        return cls(required_secret(env, "TWILIO_AUTH_TOKEN"))
 
     def _form(self, request: WebhookRequest) -> dict[str, str]:
         # Twilio posts url-encoded forms; parsed directly, which is several times cheaper

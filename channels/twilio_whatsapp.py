@@ -46,7 +46,6 @@ class TwilioWhatsAppAdapter(TwilioAdapter):
 
     name = "twilio-whatsapp"
     channels = frozenset({Channel.WHATSAPP})
-    max_batch = 200
     requires_template = frozenset({Channel.WHATSAPP})
 
     def __init__(

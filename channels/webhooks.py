@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Self
 
-from channels.base import Channel, DeliveryEvent
+from channels.base import Channel, ConfigurationError, DeliveryEvent
 
 Keyword = Literal["stop", "start"]
 
@@ -110,6 +110,14 @@ class WebhookReceiver(ABC):
         """The answer once ``received`` is stored; ``texts`` are the product's answers to
         inbound messages that need one (an acknowledged STOP)."""
         return Reply()
+
+
+def required_secret(env: Mapping[str, str], variable: str) -> str:
+    """The secret a receiver verifies with; ``ConfigurationError`` when it is not set."""
+    value = (env.get(variable) or "").strip()
+    if not value:
+        raise ConfigurationError(f"{variable} is not set")
+    return value
 
 
 def keyword_of(body: str) -> Keyword | None:

@@ -198,7 +198,7 @@ def test_adapters_declare_their_channels() -> None:
         "twilio-whatsapp",
         {Channel.WHATSAPP},
     )
-    assert TwilioSmsAdapter.max_batch == TwilioWhatsAppAdapter.max_batch == 200
+    assert TwilioSmsAdapter.max_batch == TwilioWhatsAppAdapter.max_batch == 1000
 
 
 # --- SMS --------------------------------------------------------------------------------------
