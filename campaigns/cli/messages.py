@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from campaigns.cli import context
 from campaigns.cli.output import TableFormat, TableOutput, console, emit_json, emit_table
+from campaigns.core.actors import Actor
 from campaigns.core.models import Message, MessageStatus, Student, Wave
-from campaigns.delivery.recovery import requeue_unknown
+from campaigns.delivery.recovery import requeue
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -55,7 +56,7 @@ def list_unknown(
 
 
 @app.command("requeue")
-def requeue(
+def requeue_command(
     campaign_id: Annotated[int, typer.Argument(help="Kampanya / campaign id.")],
     ids: Annotated[
         list[int] | None, typer.Option("--id", help="Yalnız bu mesajlar / only these ids.")
@@ -64,7 +65,7 @@ def requeue(
     """Sonucu belirsiz mesajları yeniden gönder / send messages in ``unknown`` again, after
     checking with the provider that it did not get them."""
     with context.db().session() as session:
-        result = requeue_unknown(session, campaign_id, ids or None)
+        result = requeue(session, Actor.operator(), campaign_id, ids or None)
     console.print(f"{result.requeued} mesaj yeniden kuyrukta / messages queued again")
     if result.refused:
         console.print(

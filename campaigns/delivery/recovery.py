@@ -17,6 +17,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from campaigns.access import scopes
+from campaigns.core import audit
+from campaigns.core.actors import Actor
 from campaigns.core.db import lock_in_order
 from campaigns.core.models import (
     Campaign,
@@ -138,6 +141,23 @@ class Requeued:
 
     requeued: int
     refused: int
+
+
+def requeue(
+    session: Session, actor: Actor, campaign_id: int, ids: list[int] | None = None
+) -> Requeued:
+    """``requeue_unknown`` for ``actor``: a campaign in their scope, audited with how many
+    were queued again and refused (a person decided to send again: the log says who)."""
+    scopes.get_campaign(session, actor, campaign_id)
+    result = requeue_unknown(session, campaign_id, ids)
+    audit.record(
+        session,
+        actor.name,
+        audit.MESSAGES_REQUEUE,
+        audit.campaign_target(campaign_id),
+        {"requeued": result.requeued, "refused": result.refused, "chosen": len(ids or [])},
+    )
+    return result
 
 
 def requeue_unknown(session: Session, campaign_id: int, ids: list[int] | None = None) -> Requeued:

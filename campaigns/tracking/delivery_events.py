@@ -191,9 +191,15 @@ def record_in_one_statement(
     return result
 
 
-def _cases(column: str, mapping: dict[str, Any], default: str = "NULL") -> str:
-    whens = " ".join(f"WHEN '{key}' THEN {value}" for key, value in mapping.items())
+def _cases(column: str, mapping: Mapping[str | int, Any], default: str = "NULL") -> str:
+    """``CASE column WHEN key THEN value … END``: text keys quoted, numbers as they are."""
+    whens = " ".join(f"WHEN {_literal(key)} THEN {value}" for key, value in mapping.items())
     return f"CASE {column} {whens} ELSE {default} END"
+
+
+def _literal(key: str | int) -> str:
+    # Keys are this module's own enum values and ranks, never input.
+    return str(key) if isinstance(key, int) else f"'{key}'"
 
 
 def _types(target: MessageStatus | tuple[MessageStatus, ...]) -> str:
@@ -203,14 +209,7 @@ def _types(target: MessageStatus | tuple[MessageStatus, ...]) -> str:
 
 _STATUS_RANK = _cases("m.status", {s.value: r for s, r in RANK.items()})
 _EVENT_RANK = _cases("type", {t.value: RANK[s] for t, s in TARGET.items()})
-_STATUS_OF_RANK = (
-    _cases(
-        "agg.top",
-        {str(RANK[s]): f"'{s.value}'" for s in set(TARGET.values())},
-    )
-    .replace("WHEN '", "WHEN ")
-    .replace("' THEN", " THEN")
-)
+_STATUS_OF_RANK = _cases("agg.top", {RANK[s]: f"'{s.value}'" for s in set(TARGET.values())})
 _FAILED = _types(MessageStatus.FAILED)
 _RECORD_AND_APPLY = text(
     f"""

@@ -6,13 +6,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
+from campaigns.core.actors import Actor
 from campaigns.core.db import Database
-from campaigns.core.models import CampaignStatus, Message, MessageStatus, Wave, WaveStatus, utcnow
+from campaigns.core.errors import NotFoundError
+from campaigns.core.models import (
+    AuditEntry,
+    CampaignStatus,
+    Message,
+    MessageStatus,
+    Role,
+    Wave,
+    WaveStatus,
+    utcnow,
+)
 from campaigns.core.settings import Settings
 from campaigns.delivery.adapter_pool import AdapterPool
-from campaigns.delivery.recovery import recover_stale, requeue_unknown
+from campaigns.delivery.recovery import recover_stale, requeue, requeue_unknown
 from channels.base import Channel, InFlight
 from tests.support.adapters import RecordingAdapter
 from tests.support.waves import planned_wave
@@ -105,3 +117,32 @@ def test_requeue_sends_unknown_again_but_refuses_what_the_provider_has(
         assert wave is not None
         # Reopened, so the scheduler sends them.
         assert (wave.status, wave.campaign.status) == (WaveStatus.SENDING, CampaignStatus.ACTIVE)
+
+
+def test_a_person_sending_again_is_in_scope_and_audited(db: Database, settings: Settings) -> None:
+    wave_id, ids = stuck(db, 2, claimed_minutes_ago=30)
+    with db.session() as session:
+        for row in session.scalars(select(Message)):
+            row.status = MessageStatus.UNKNOWN
+        wave = session.get(Wave, wave_id)
+        assert wave is not None
+        wave.campaign.scope_advisor = "baska.danisman@universite.example.edu.tr"
+        campaign_id = wave.campaign_id
+    outsider = Actor(
+        "danisman@universite.example.edu.tr",
+        Role.ADVISOR,
+        email="danisman@universite.example.edu.tr",
+    )
+    with pytest.raises(NotFoundError), db.session() as session:
+        requeue(session, outsider, campaign_id)
+    with db.session() as session:
+        assert requeue(session, Actor.operator(), campaign_id, [ids[0]]).requeued == 1
+    with db.session() as session:
+        entry = session.scalars(select(AuditEntry)).one()
+    assert (entry.actor, entry.action, entry.target) == (
+        Actor.operator().name,
+        "messages.requeue",
+        f"campaign:{campaign_id}",
+    )
+    assert entry.details == {"requeued": 1, "refused": 0, "chosen": 1}
+    assert [s for s, _ in outcomes(db)] == [MessageStatus.PENDING, MessageStatus.UNKNOWN]
