@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import logging
 import re
 import threading
@@ -60,6 +61,7 @@ from channels.base import (
 from channels.ratelimit import AsyncRateLimiter
 from channels.settings import AdapterSettings, HttpUrl
 from channels.twilio_webhooks import TwilioInboundReceiver, TwilioStatusReceiver
+from channels.webhooks import callback_url
 
 log = logging.getLogger(__name__)
 
@@ -272,12 +274,9 @@ def status_url_for(env: Mapping[str, str], callbacks: CallbackUrls | None) -> Ca
     ``CAMPAIGNS_PUBLIC_URL`` as the host would."""
     if callbacks is None:
         base = env.get("CAMPAIGNS_WEBHOOK_URL_BASE") or env.get("CAMPAIGNS_PUBLIC_URL") or ""
-        base = base.strip().rstrip("/")
-        if not base:
+        if not base.strip():
             raise ConfigurationError("CAMPAIGNS_PUBLIC_URL is not set (Twilio status callbacks)")
-
-        def callbacks(path: str, message_id: int) -> str:
-            return f"{base}/webhooks/{path}?m={message_id}"
+        callbacks = functools.partial(callback_url, base.strip())
 
     def status_url(message_id: int) -> str:
         return callbacks(TwilioStatusReceiver.path, message_id)

@@ -26,6 +26,17 @@ STOP_KEYWORDS = frozenset(
 START_KEYWORDS = frozenset({"start", "basla", "unstop", "yes"})
 
 
+def mount_path(path: str) -> str:
+    """Where the host mounts the receiver at ``path``."""
+    return f"/webhooks/{path}"
+
+
+def callback_url(base_url: str, path: str, message_id: int) -> str:
+    """The public URL of the receiver at ``path`` for one of our messages, under the host's
+    public ``base_url``: what a provider is told to call back."""
+    return f"{base_url.rstrip('/')}{mount_path(path)}?m={message_id}"
+
+
 class RejectReason(enum.StrEnum):
     """Why a request was refused, the same for every provider."""
 
@@ -51,8 +62,8 @@ class WebhookRejected(Exception):
 @dataclass(frozen=True, slots=True)
 class WebhookRequest:
     """A provider's request as the host received it: ``url`` as the provider called it (the
-    public scheme, host and path, query included), headers with lower-case names, the raw
-    body, and the query parameters."""
+    public scheme, host and path, query included), its headers (looked up by lower-case
+    name), the raw body, and the query parameters."""
 
     url: str
     headers: Mapping[str, str]

@@ -110,6 +110,18 @@ class ConversionReport:
         }
 
 
+def earliest_reports(
+    entries: Iterable[ConversionInput],
+) -> dict[tuple[str, ConversionStage], ConversionInput]:
+    """The earliest report per student and stage: the time a conversion is recorded at."""
+    earliest: dict[tuple[str, ConversionStage], ConversionInput] = {}
+    for entry in entries:
+        key = (entry.student_no, entry.stage)
+        if key not in earliest or entry.occurred_at < earliest[key].occurred_at:
+            earliest[key] = entry
+    return earliest
+
+
 def record_conversions(
     session: Session,
     entries: Iterable[ConversionInput],
@@ -118,11 +130,7 @@ def record_conversions(
     window: timedelta = DEFAULT_WINDOW,
 ) -> ConversionReport:
     """Store conversions in bulk; a later report of an earlier time moves the time back."""
-    earliest: dict[tuple[str, ConversionStage], ConversionInput] = {}
-    for entry in entries:
-        key = (entry.student_no, entry.stage)
-        if key not in earliest or entry.occurred_at < earliest[key].occurred_at:
-            earliest[key] = entry
+    earliest = earliest_reports(entries)
     if not earliest:
         return ConversionReport()
     if session.get_bind().dialect.name == "postgresql":

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dotenv import dotenv_values
 
 from campaigns.core.settings import Settings
+from channels import webhooks
 from channels.base import Channel, ChannelAdapter, ConfigurationError
 from channels.registry import load
 
@@ -67,10 +68,10 @@ class AdapterPool:
         return adapter
 
     def callback_url(self, path: str, message_id: int) -> str:
-        """The public URL of the webhook receiver mounted at ``/webhooks/<path>``, for a
-        message (adapters never know the host's routes)."""
-        base = (self.settings.webhook_url_base or self.settings.public_url).rstrip("/")
-        return f"{base}/webhooks/{path}?m={message_id}"
+        """The public URL of the webhook receiver at ``path``, for a message (adapters
+        never know the host's routes)."""
+        base = self.settings.webhook_url_base or self.settings.public_url
+        return webhooks.callback_url(base, path, message_id)
 
     def unavailable(self, channel: Channel) -> str | None:
         """Why ``channel`` cannot send now (its adapter cannot be built, or its provider

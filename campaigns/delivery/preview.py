@@ -114,6 +114,18 @@ def preview_for(
     )
 
 
+def wave_named(campaign: Campaign, name: str) -> Wave:
+    """The campaign's wave called ``name``; ``NotFoundError`` naming the waves it has."""
+    wave = next((w for w in campaign.waves if w.name == name), None)
+    if wave is None:
+        names = ", ".join(w.name for w in campaign.waves) or "—"
+        raise NotFoundError(
+            f"dalga bulunamadı / wave not found: {name!r}; "
+            f"bu kampanyanın dalgaları / this campaign's waves: {names}"
+        )
+    return wave
+
+
 def preview_wave(
     session: Session, settings: Settings, *, campaign_id: int, wave_name: str, student_no: str
 ) -> WavePreview:
@@ -125,13 +137,7 @@ def preview_wave(
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFoundError(f"kampanya bulunamadı / campaign not found: {campaign_id}")
-    wave = next((w for w in campaign.waves if w.name == wave_name), None)
-    if wave is None:
-        names = ", ".join(w.name for w in campaign.waves) or "—"
-        raise NotFoundError(
-            f"dalga bulunamadı / wave not found: {wave_name!r}; "
-            f"bu kampanyanın dalgaları / this campaign's waves: {names}"
-        )
+    wave = wave_named(campaign, wave_name)
     student = session.scalars(select(Student).where(Student.student_no == student_no)).first()
     if student is None:
         raise NotFoundError(f"öğrenci bulunamadı / student not found: {student_no}")

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from campaigns.access import scopes
 from campaigns.core import audit
 from campaigns.core.actors import Actor
-from campaigns.core.errors import CampaignsError, NotFoundError
-from campaigns.core.models import Campaign, Wave
+from campaigns.core.errors import CampaignsError
 from campaigns.core.rendering import DEFAULT_LANGUAGE, TemplateRenderError
 from campaigns.core.settings import Settings
 from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.delivery.composing import Composer
+from campaigns.delivery.preview import wave_named
 from channels.base import (
     Accepted,
     Channel,
@@ -77,7 +77,7 @@ def prepare_trial(
     The channel is the wave's first unless one of its other channels is asked for.
     """
     campaign = scopes.get_campaign(session, actor, campaign_id)
-    wave = _wave(campaign, wave_name)
+    wave = wave_named(campaign, wave_name)
     chosen = channel or Channel(wave.channels[0])
     if chosen.value not in wave.channels:
         raise TrialChannelError(
@@ -147,10 +147,3 @@ def send_trial(adapters: AdapterPool, trial: TrialMessage) -> TrialResult:
         provider=adapter.name,
         provider_message_id=result.provider_message_id,
     )
-
-
-def _wave(campaign: Campaign, name: str) -> Wave:
-    wave = next((w for w in campaign.waves if w.name == name), None)
-    if wave is None:
-        raise NotFoundError(f"dalga bulunamadı / wave not found: {name!r}")
-    return wave

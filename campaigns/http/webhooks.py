@@ -28,6 +28,7 @@ from channels.webhooks import (
     WebhookReceiver,
     WebhookRejected,
     WebhookRequest,
+    mount_path,
 )
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def routes(env: Mapping[str, str]) -> list[Route]:
         except ConfigurationError as exc:
             log.info("webhook %s not configured: %s", path, exc)
             receiver = None
-        mounted.append(Route(f"/webhooks/{path}", _endpoint(receiver), methods=["POST"]))
+        mounted.append(Route(mount_path(path), _endpoint(receiver), methods=["POST"]))
     return mounted
 
 
@@ -64,10 +65,7 @@ def _endpoint(receiver: WebhookReceiver | None) -> Endpoint:
         query = request.scope["query_string"].decode("latin-1")
         called = WebhookRequest(
             url=deps.public_url_of(request),
-            headers={
-                k.decode("latin-1").lower(): v.decode("latin-1")
-                for k, v in request.scope["headers"]
-            },
+            headers=request.headers,  # case-insensitive, decoded only when looked up
             body=await request.body(),
             query=dict(parse_qsl(query)),
         )

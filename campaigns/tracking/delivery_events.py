@@ -72,13 +72,18 @@ def dedupe_key(event: DeliveryEvent) -> str:
     return storable(f"{event.provider}:{subject}:{event.type.value}", 200)
 
 
-def record_events(session: Session, events: Sequence[DeliveryEvent]) -> TrackingResult:
-    """Store new events and apply them to their messages, in the caller's transaction."""
-    result = TrackingResult()
+def by_dedupe_key(events: Iterable[DeliveryEvent]) -> dict[str, DeliveryEvent]:
+    """Each event once: the first of those sharing a dedupe key."""
     unique: dict[str, DeliveryEvent] = {}
     for event in events:
         unique.setdefault(dedupe_key(event), event)
-    result.duplicates = len(events) - len(unique)
+    return unique
+
+
+def record_events(session: Session, events: Sequence[DeliveryEvent]) -> TrackingResult:
+    """Store new events and apply them to their messages, in the caller's transaction."""
+    unique = by_dedupe_key(events)
+    result = TrackingResult(duplicates=len(events) - len(unique))
     if not unique:
         return result
 

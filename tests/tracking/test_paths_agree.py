@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from campaigns.conversions.recording import (
     ConversionInput,
     ConversionReport,
+    earliest_reports,
     record_in_one_statement,
     record_portably,
 )
@@ -31,7 +32,7 @@ from campaigns.core.models import (
 from campaigns.core.models import DeliveryEvent as StoredEvent
 from campaigns.tracking import clicks
 from campaigns.tracking.clicks import Click
-from campaigns.tracking.delivery_events import TrackingResult, dedupe_key
+from campaigns.tracking.delivery_events import TrackingResult, by_dedupe_key
 from campaigns.tracking.delivery_events import record_in_one_statement as events_in_one
 from campaigns.tracking.delivery_events import record_portably as events_portably
 from campaigns.tracking.links import message_token
@@ -123,9 +124,7 @@ def run(
             )
             for e in batch
         ]
-        unique: dict[str, DeliveryEvent] = {}
-        for event in events:
-            unique.setdefault(dedupe_key(event), event)
+        unique = by_dedupe_key(events)
         result = TrackingResult(duplicates=len(events) - len(unique))
         with db.session() as session:
             done = path(session, unique, utcnow(), result)
@@ -256,12 +255,10 @@ def convert(
     known = [*numbers, f"{numbers[0]}-0"]
     reports = []
     for batch in spec:
-        earliest: dict[tuple[str, ConversionStage], ConversionInput] = {}
-        for who, stage, after in batch:
-            entry = ConversionInput(known[who], T0 + timedelta(minutes=after), stage)
-            key = (entry.student_no, stage)
-            if key not in earliest or entry.occurred_at < earliest[key].occurred_at:
-                earliest[key] = entry
+        earliest = earliest_reports(
+            ConversionInput(known[who], T0 + timedelta(minutes=after), stage)
+            for who, stage, after in batch
+        )
         with db.session() as session:
             report = path(session, earliest, "test", timedelta(days=3))
         outcomes = sorted((known.index(n), s, o) for (n, s), o in report.outcomes.items())
