@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
@@ -111,12 +112,24 @@ def lower_tr(value: object) -> str:
     return turkish_lower(soft_str(value))
 
 
+class _MessageEnvironment(SandboxedEnvironment):
+    """The sandbox with each template's globals flattened into one dict when it is loaded.
+
+    Jinja keeps them as a ``ChainMap`` over the environment's globals and iterates it twice
+    per render (a third of the time of rendering a short SMS); nothing here changes globals
+    after loading, which is the case Jinja's documentation asks for.
+    """
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
+
+
 class Renderer:
     """Renders the parts of message templates; each template file is compiled once."""
 
     def __init__(self, templates_dir: Path) -> None:
         self.templates_dir = templates_dir
-        self.environment = SandboxedEnvironment(
+        self.environment = _MessageEnvironment(
             loader=FileSystemLoader(templates_dir, encoding="utf-8"),
             undefined=StrictUndefined,
             autoescape=is_html_template,

@@ -277,6 +277,23 @@ def test_each_template_file_is_loaded_once(tmp_path: Path) -> None:
     assert renderer.template("reminder", "sms", "tr") is renderer.template("reminder", "sms", "tr")
 
 
+def test_jinja_globals_and_template_variables_are_both_there(tmp_path: Path) -> None:
+    # Globals are flattened per template for speed: the builtins stay available and each
+    # render sees its own variables.
+    files = {
+        "sms.tr.j2": "{% set ns = namespace(n=0) %}{% for i in range(3) %}"
+        "{% set ns.n = ns.n + i %}{% endfor %}{{ ns.n }} {{ first_name }} {{ dict(a=1)|length }}"
+    }
+    renderer = Renderer(write_template(tmp_path, files))
+
+    texts = [
+        renderer.render("reminder", Channel.SMS, "tr", context(first_name=name)).text
+        for name in ("Ayşe", "İlker")
+    ]
+
+    assert texts == ["3 Ayşe 1", "3 İlker 1"]
+
+
 def test_turkish_case_filters(tmp_path: Path) -> None:
     files = {"sms.tr.j2": "{{ first_name|upper_tr }} {{ last_name|lower_tr }}"}
     renderer = Renderer(write_template(tmp_path, files))
