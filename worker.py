@@ -76,13 +76,13 @@ def tick() -> dict[str, int]:
 
 
 @app.task(name=SEND_TASK)
-def send_batch(wave_id: int) -> dict[str, int]:
-    """Send one batch of a wave; continue the chain while full batches remain."""
+def send_batch(wave_id: int, after: int | None = None) -> dict[str, int]:
+    """Send one batch of a wave; continue the chain (from its cursor) while rows remain."""
     rt = runtime()
-    outcome = rt.sender.send_batch(wave_id)
+    outcome = rt.sender.send_batch(wave_id, after=after)
     dispatcher = CeleryDispatcher(rt.settings, client=app)
     if outcome.more:
-        dispatcher.send_batch(wave_id)
+        dispatcher.send_batch(wave_id, after=outcome.after)
     elif outcome.retry_at is not None:
         # Retries start when due. Countdowns stay well below the broker's visibility
         # timeout (a longer one would run several times); the tick covers longer waits.

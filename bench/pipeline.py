@@ -13,7 +13,7 @@ import argparse
 import secrets
 import time
 
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import func, select, text
 
 from bench.common import (
     REDIS_URL,
@@ -27,7 +27,7 @@ from bench.common import (
 )
 from campaigns.core.db import Database
 from campaigns.core.dispatch import CeleryDispatcher, celery_client
-from campaigns.core.models import Message, MessageStatus, utcnow
+from campaigns.core.models import Message, MessageStatus, open_messages, utcnow
 from campaigns.core.settings import Settings
 from campaigns.planning.plan_wave import plan_wave
 
@@ -89,10 +89,7 @@ def run_wave(
     assert result.pending == students, result
 
     sampler = RssSampler(sampler_pid[0])
-    open_rows = exists().where(
-        Message.wave_id == wave_id,
-        Message.status.in_([MessageStatus.PENDING, MessageStatus.SENDING]),
-    )
+    open_rows = open_messages(wave_id)
 
     def finished() -> bool:
         with db.session() as session:

@@ -33,8 +33,9 @@ class InlineDispatcher:
         self.sender = sender
 
     def send_wave(self, wave_id: int) -> None:
-        while self.sender.send_batch(wave_id).more:
-            pass
+        outcome = self.sender.send_batch(wave_id)
+        while outcome.more:
+            outcome = self.sender.send_batch(wave_id, after=outcome.after)
 
 
 class CeleryDispatcher:
@@ -48,9 +49,16 @@ class CeleryDispatcher:
         for _ in range(self.settings.send_parallelism):
             self.send_batch(wave_id)
 
-    def send_batch(self, wave_id: int, countdown: float | None = None) -> None:
+    def send_batch(
+        self, wave_id: int, countdown: float | None = None, *, after: int | None = None
+    ) -> None:
+        """One send task; ``after`` is the chain's cursor (see ``WaveSender.send_batch``)."""
         self.client.send_task(
-            SEND_TASK, args=[wave_id], queue=self.settings.queue, countdown=countdown
+            SEND_TASK,
+            args=[wave_id],
+            kwargs={"after": after} if after is not None else {},
+            queue=self.settings.queue,
+            countdown=countdown,
         )
 
     def tick(self) -> None:

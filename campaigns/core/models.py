@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    ColumnElement,
     DateTime,
     Dialect,
     Enum,
@@ -24,6 +25,9 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    exists,
+    literal_column,
+    or_,
 )
 from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import JSONB
@@ -278,6 +282,19 @@ class Message(Base):
     delivered_at: Mapped[stamp]
     read_at: Mapped[stamp]
     failed_at: Mapped[stamp]
+
+
+def open_messages(wave_id: Any) -> ColumnElement[bool]:
+    """The wave (an id, or a column such as ``Wave.id``) still has a message ``pending`` or
+    ``sending``: one test per status with the value written into the SQL, so that each is
+    answered from its partial index. An ``IN`` over both can use neither and walks every
+    row already sent: at a million rows that took 0.1-0.2 s per call."""
+    return or_(
+        *(
+            exists().where(Message.wave_id == wave_id, Message.status == literal_column(f"'{s}'"))
+            for s in (MessageStatus.PENDING, MessageStatus.SENDING)
+        )
+    )
 
 
 class Conversion(Base):

@@ -240,10 +240,6 @@ def _redact(message: str, context: Mapping[str, object]) -> str:
     return message
 
 
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
-
-
 def message_context(
     student: object,
     *,
@@ -253,19 +249,34 @@ def message_context(
     link: str,
     alumni_office_email: str,
 ) -> dict[str, str]:
-    """Exactly the ``CONTEXT_VARIABLES`` for one student (any object with ``Student``'s
-    attribute names); values are trimmed and NFC-normalised, ``None`` becomes ``""``."""
-    # Stored values were cleaned on import; this runs for every message sent.
-    context = {name: _text(getattr(student, name)) for name in STUDENT_ATTRIBUTES}
-    context["full_name"] = f"{context['first_name']} {context['last_name']}".strip()
-    context.update(
-        campaign_name=campaign_name,
-        wave_name=wave_name,
-        goal_url=goal_url,
-        link=link,
-        alumni_office_email=alumni_office_email,
+    """Exactly the ``CONTEXT_VARIABLES`` for one student (a mapping, such as a result row's
+    ``_mapping``, or any object with ``Student``'s attribute names); values are as stored
+    (trimmed and NFC-normalised on import), ``None`` becomes ``""``."""
+    # This runs for every message sent: a mapping is read without attribute lookups.
+    if isinstance(student, Mapping):
+        values = [student[name] for name in STUDENT_ATTRIBUTES]
+    else:
+        values = [getattr(student, name) for name in STUDENT_ATTRIBUTES]
+    no, first, last, faculty, department, degree, advisor, advisor_email, term = (
+        "" if value is None else str(value) for value in values
     )
-    return {name: context[name] for name in CONTEXT_VARIABLES}
+    return {
+        "student_no": no,
+        "first_name": first,
+        "last_name": last,
+        "full_name": f"{first} {last}".strip(),
+        "faculty": faculty,
+        "department": department,
+        "degree": degree,
+        "advisor_name": advisor,
+        "advisor_email": advisor_email,
+        "graduation_term": term,
+        "campaign_name": campaign_name,
+        "wave_name": wave_name,
+        "goal_url": goal_url,
+        "link": link,
+        "alumni_office_email": alumni_office_email,
+    }
 
 
 def whatsapp_variables(context: Mapping[str, str], mapping: Mapping[str, str]) -> dict[str, str]:

@@ -23,9 +23,11 @@ from sqlalchemy import (
     Integer,
     Numeric,
     Row,
+    RowMapping,
     Select,
     String,
     Table,
+    any_,
     bindparam,
     case,
     exists,
@@ -82,9 +84,11 @@ messages = cast(Table, Message.__table__)
 
 @dataclass(slots=True)
 class BatchOutcome:
-    """What one ``send_batch`` call did. ``more`` means a full batch was claimed: call again.
-    ``unknown`` counts messages the provider may have (they are reconciled, not resent);
-    ``retry_at`` is when the wave's next retry is due, if it has one waiting."""
+    """What one ``send_batch`` call did. ``more`` means call again, with ``after`` as the
+    cursor: the last id claimed (a full batch: the chain goes on from there), or ``None``
+    (start from the wave's first due row). ``unknown`` counts messages the provider may have
+    (they are reconciled, not resent); ``retry_at`` is when the wave's next retry is due, if
+    it has one waiting."""
 
     claimed: int = 0
     sent: int = 0
@@ -93,6 +97,7 @@ class BatchOutcome:
     skipped: int = 0
     unknown: int = 0
     more: bool = False
+    after: int | None = None
     retry_at: datetime | None = None
     idle: str | None = None
 
@@ -106,7 +111,7 @@ class Claimed:
     address: str
     secret: str | None
     attempts: int
-    student: Row[Any]
+    student: RowMapping
     language: str
     consent: bool
     suppressed: bool
@@ -120,7 +125,7 @@ class Claimed:
             row.address,
             row.secret,
             row.attempts,
-            row,
+            row._mapping,
             row.language,
             bool(row.consent),
             bool(row.suppressed),
@@ -145,17 +150,32 @@ class WaveSender:
         self.composer = Composer(settings, renderer)
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
 
-    def send_batch(self, wave_id: int, *, now: datetime | None = None) -> BatchOutcome:
-        """Claim up to one batch of the wave's due messages and send them."""
+    def send_batch(
+        self, wave_id: int, *, now: datetime | None = None, after: int | None = None
+    ) -> BatchOutcome:
+        """Claim up to one batch of the wave's due messages (of ids above ``after``, the
+        chain's cursor) and send them.
+
+        The cursor keeps each claim from walking past the rows already sent, which the
+        planner's statistics, taken when every row was pending, would otherwise do on every
+        batch of a large wave. Rows below the cursor (a retry that fell due) are not lost: a
+        chain whose cursor reaches the end starts once more from the first row.
+        """
         now = now or utcnow()
-        started = self.db.run(lambda session: self._claim(session, wave_id, now))
+        started = self.db.run(lambda session: self._claim(session, wave_id, now, after))
         if isinstance(started, BatchOutcome):
             return started
         wave, campaign, claimed = started
-        outcome = BatchOutcome(claimed=len(claimed), more=len(claimed) >= self.settings.batch_size)
+        full = len(claimed) >= self.settings.batch_size
+        outcome = BatchOutcome(
+            claimed=len(claimed),
+            more=full or after is not None,
+            after=claimed[-1].id if full else None,
+        )
         if not claimed:
-            outcome.idle = "nothing_due"
-            outcome.retry_at = self.next_retry(wave_id, now)
+            if after is None:
+                outcome.idle = "nothing_due"
+                outcome.retry_at = self.next_retry(wave_id, now)
             return outcome
 
         skips: dict[int, SkipReason] = {}
@@ -215,7 +235,7 @@ class WaveSender:
         return outcome
 
     def _claim(
-        self, session: Session, wave_id: int, now: datetime
+        self, session: Session, wave_id: int, now: datetime, after: int | None
     ) -> tuple[Wave, Campaign, list[Claimed]] | BatchOutcome:
         """The wave, its campaign and a claimed batch; or why there is nothing to send."""
         wave = session.get(Wave, wave_id)
@@ -233,7 +253,7 @@ class WaveSender:
                 held[Channel(name)] = reason
         if held or wave.hold_reason is not None:
             _hold(session, wave.id, held)
-        claimed = claim(session, wave, self.settings.batch_size, now, skip=set(held))
+        claimed = claim(session, wave, self.settings.batch_size, now, skip=set(held), after=after)
         if held and not claimed:
             return BatchOutcome(idle="held")
         return wave, campaign, claimed
@@ -372,10 +392,18 @@ class WaveSender:
 
 
 def claim(
-    session: Session, wave: Wave, limit: int, now: datetime, *, skip: set[Channel] | None = None
+    session: Session,
+    wave: Wave,
+    limit: int,
+    now: datetime,
+    *,
+    skip: set[Channel] | None = None,
+    after: int | None = None,
 ) -> list[Claimed]:
-    """Atomically move up to ``limit`` due pending rows to ``sending`` (none of a channel in
-    ``skip``), commit, and return them with what rendering and the send-time checks need."""
+    """Atomically move up to ``limit`` due pending rows with ids above ``after`` to
+    ``sending`` (none of a channel in ``skip``), commit, and return them with what rendering
+    and the send-time checks need."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
     due = (
         select(messages.c.id)
         .where(
@@ -383,14 +411,17 @@ def claim(
             messages.c.status == MessageStatus.PENDING.value,
             or_(messages.c.next_attempt_at.is_(None), messages.c.next_attempt_at <= now),
             messages.c.channel.not_in([c.value for c in skip]) if skip else true(),
+            messages.c.id > after if after is not None else true(),
         )
         .order_by(messages.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-    )
+    ).scalar_subquery()
     claiming = (
         update(messages)
-        .where(messages.c.id.in_(due.scalar_subquery()))
+        # ``= ANY(ARRAY(…))`` on PostgreSQL: an ``IN (…)`` here is planned as a hash join
+        # over a scan of the whole table, for every batch.
+        .where(messages.c.id == any_(func.array(due)) if postgresql else messages.c.id.in_(due))
         .values(
             status=MessageStatus.SENDING.value,
             claimed_at=now,
@@ -400,7 +431,7 @@ def claim(
         )
         .returning(*(messages.c[name] for name in _CLAIMED_COLUMNS))
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if postgresql:
         # One round trip: the claiming UPDATE feeds the context query as a CTE.
         rows = session.execute(_with_context(claiming.cte("claimed"), wave)).all()
     else:

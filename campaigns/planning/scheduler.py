@@ -24,6 +24,7 @@ from campaigns.core.models import (
     MessageStatus,
     Wave,
     WaveStatus,
+    open_messages,
     utcnow,
 )
 from campaigns.core.settings import Settings
@@ -134,13 +135,9 @@ def _waves_to_start(db: Database, settings: Settings, now: datetime) -> list[int
 
 def _finish(session: Session, now: datetime) -> tuple[list[int], list[int]]:
     """Waves with nothing left to send are done; campaigns whose waves are all done too."""
-    open_message = exists().where(
-        Message.wave_id == Wave.id,
-        Message.status.in_([MessageStatus.PENDING, MessageStatus.SENDING]),
-    )
     waves = session.scalars(
         update(Wave)
-        .where(Wave.status == WaveStatus.SENDING, not_(open_message))
+        .where(Wave.status == WaveStatus.SENDING, not_(open_messages(Wave.id)))
         .values(status=WaveStatus.DONE, finished_at=now)
         .returning(Wave.id)
         .execution_options(synchronize_session=False)

@@ -375,6 +375,24 @@ def test_message_context_turns_missing_values_into_empty_strings() -> None:
     assert values["full_name"] == "Ayşe"
 
 
+def test_message_context_reads_a_mapping_like_an_object() -> None:
+    # The sender passes a result row's mapping; previews pass a ``Student``.
+    source = student(advisor_email=None)
+    links = {
+        "campaign_name": "c",
+        "wave_name": "w",
+        "goal_url": "g",
+        "link": "l",
+        "alumni_office_email": "m",
+    }
+
+    from_mapping = message_context(vars(source), **links)
+
+    assert from_mapping == message_context(source, **links)
+    assert from_mapping["advisor_email"] == ""
+    assert from_mapping["full_name"] == "Ayşe Yılmaz"
+
+
 def test_whatsapp_variables_fill_placeholders() -> None:
     values = context(first_name="Ayşe")
 

@@ -90,6 +90,40 @@ def test_batches_are_sized_by_settings_and_adapter(db: Database, settings: Setti
     assert adapter.calls == [2, 2, 1, 2]
 
 
+def test_a_chain_goes_on_from_its_cursor_and_starts_over_once_at_the_end(
+    db: Database, settings: Settings
+) -> None:
+    wave_id = planned_wave(db, students=7, channels=["sms"])
+    handed: list[int] = []
+
+    def first_fails_once(message: OutboundMessage) -> Exception | None:
+        handed.append(message.id)
+        return TransientError("HTTP 502") if len(handed) == 1 else None
+
+    adapter = RecordingAdapter(first_fails_once)
+    sender = sender_with(db, settings, adapter, batch_size=3, retry_base_seconds=60)
+    now = utcnow()
+    later = now + timedelta(seconds=61)
+
+    first = sender.send_batch(wave_id, now=now)
+    # The first message's retry falls due below the cursor: the chain does not see it...
+    second = sender.send_batch(wave_id, now=later, after=first.after)
+    third = sender.send_batch(wave_id, now=later, after=second.after)
+    # ...until its cursor reaches the end and it starts once more from the first row.
+    fourth = sender.send_batch(wave_id, now=later, after=third.after)
+
+    with db.session() as session:
+        ids = session.scalars(select(Message.id).order_by(Message.id)).all()
+    assert [ids.index(i) for i in handed] == [0, 1, 2, 3, 4, 5, 6, 0]
+    assert [(o.claimed, o.more, o.after) for o in (first, second, third, fourth)] == [
+        (3, True, ids[2]),
+        (3, True, ids[5]),
+        (1, True, None),
+        (1, False, None),
+    ]
+    assert statuses(db) == [("sent", None)] * 7
+
+
 def answer_by_index(errors: dict[int, Exception]) -> Callable[[object], Exception | None]:
     seen: list[object] = []
 

@@ -83,12 +83,22 @@ def test_outside_the_send_window_nothing_starts(db: Database, settings: Settings
 def test_done_waves_and_campaigns_are_finished(db: Database, settings: Settings) -> None:
     now = utcnow()
     with db.session() as session:
-        session.add(factories.student())
+        session.add_all([factories.student(), factories.student()])
         factories.campaign(session, [{}], window=(time(0), time(0)), now=now)
     tick(db, settings, AdapterPool(settings), Recorder(), now=now)
-    with db.session() as session:
-        for message in session.scalars(select(Message)):
-            message.status = MessageStatus.SENT
+
+    def set_statuses(*values: MessageStatus) -> None:
+        with db.session() as session:
+            rows = session.scalars(select(Message).order_by(Message.id)).all()
+            for message, status in zip(rows, values, strict=True):
+                message.status = status
+
+    # A message still waiting or still with a worker keeps its wave open.
+    for unfinished in (MessageStatus.PENDING, MessageStatus.SENDING):
+        set_statuses(MessageStatus.SENT, unfinished)
+        later = tick(db, settings, AdapterPool(settings), Recorder(), now=now)
+        assert later.finished_waves == []
+    set_statuses(MessageStatus.SENT, MessageStatus.FAILED)
     report = tick(db, settings, AdapterPool(settings), Recorder(), now=now + timedelta(minutes=1))
     assert (len(report.finished_waves), len(report.finished_campaigns)) == (1, 1)
     assert statuses(db) == ([WaveStatus.DONE], CampaignStatus.COMPLETED)
