@@ -19,10 +19,9 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from sqlalchemy import case, func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from campaigns.core.dialects import upsert
 from campaigns.core.models import (
     Conversion,
     ConversionStage,
@@ -289,8 +288,7 @@ _RECORD = text(
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert, or move an existing conversion back in time; never forward (concurrent
     writers converge on the earliest time)."""
-    dialect = session.get_bind().dialect.name
-    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(Conversion)
+    statement = upsert(session, Conversion)
     earlier = statement.excluded.occurred_at < Conversion.occurred_at
     # Executed for many rows: compiled once whatever the batch size.
     session.execute(

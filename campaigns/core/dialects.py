@@ -5,10 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import String
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
 
 SECRET_LENGTH = 16
+
+
+def upsert(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """An ``INSERT`` that can say what a conflict does (``ON CONFLICT``), for the session's
+    database: both spell it alike, each needs its own construct."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 class random_secret(FunctionElement[str]):

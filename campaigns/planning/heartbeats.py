@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from campaigns.core.dialects import upsert
 from campaigns.core.models import Heartbeat
 
 SCHEDULER: Final = "scheduler"
@@ -17,8 +16,7 @@ SCHEDULER: Final = "scheduler"
 
 def beat(session: Session, name: str, at: datetime, details: dict[str, Any] | None = None) -> None:
     """Record that ``name`` ran at ``at`` (later beats win; an earlier one is ignored)."""
-    upsert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = upsert(Heartbeat).values(name=name, at=at, details=details or {})
+    statement = upsert(session, Heartbeat).values(name=name, at=at, details=details or {})
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["name"],

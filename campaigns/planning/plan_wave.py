@@ -27,11 +27,9 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
-from campaigns.core.dialects import random_secret
+from campaigns.core.dialects import random_secret, upsert
 from campaigns.core.errors import NotFoundError
 from campaigns.core.models import (
     Campaign,
@@ -114,9 +112,8 @@ def plan_wave(session: Session, wave_id: int, *, now: datetime | None = None) ->
 
     rows = _plan_rows(wave, campaign_condition(session, campaign), now)
     # Re-planning inserts nothing: rows that exist for (wave, student) are kept.
-    upsert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
-        upsert(Message)
+        upsert(session, Message)
         .from_select(PLANNED_COLUMNS, rows)
         .on_conflict_do_nothing(index_elements=["wave_id", "student_id"])
     )

@@ -19,10 +19,10 @@ from datetime import datetime
 from typing import Any, cast, overload
 
 from sqlalchemy import Row, String, bindparam, or_, select, text, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from campaigns.core.db import among
+from campaigns.core.dialects import upsert
 from campaigns.core.models import DeliveryEvent as StoredEvent
 from campaigns.core.models import Message, MessageStatus, utcnow
 from campaigns.tracking.suppressions import lift, suppress
@@ -88,9 +88,7 @@ def record_events(session: Session, events: Sequence[DeliveryEvent]) -> Tracking
         return result
 
     now = utcnow()
-    if session.get_bind().dialect.name == "postgresql" and all(
-        e.message_id is not None for e in unique.values()
-    ):
+    if session.get_bind().dialect.name == "postgresql":
         return record_in_one_statement(session, unique, now, result)
     return record_portably(session, unique, now, result)
 
@@ -99,8 +97,8 @@ def record_portably(
     session: Session, unique: dict[str, DeliveryEvent], now: datetime, result: TrackingResult
 ) -> TrackingResult:
     """Events by dedupe key, matched (by our id, or the provider's id and recipient), stored
-    and applied with the rules of ``_advance``: SQLite, and events without our id. On
-    PostgreSQL it must leave the rows ``record_in_one_statement`` leaves (a test compares)."""
+    and applied with the rules of ``_advance`` (SQLite). On PostgreSQL it must leave the
+    rows ``record_in_one_statement`` leaves (a test compares)."""
     messages = _lock_messages(session, list(unique.values()))
     matched = {key: _match(event, messages) for key, event in unique.items()}
     rows = _rows(unique, matched, now)
@@ -177,16 +175,17 @@ def _without_nul(value: Any) -> Any:
 def record_in_one_statement(
     session: Session, unique: dict[str, DeliveryEvent], now: datetime, result: TrackingResult
 ) -> TrackingResult:
-    """PostgreSQL, events that name our message: match, store and apply in one statement.
+    """PostgreSQL: match, store and apply in one statement.
 
-    The busiest path (a status callback per message) then costs one round trip. The
+    The busiest path (a status callback per message, which names our message) then costs
+    one round trip; events without our id are matched by the provider's id first. The
     status rules are the same as ``_advance``'s, written as SQL from the same tables. Locks
     are taken in one order everywhere (messages by id, then events by dedupe key: the sorted
     join must read every locked row before the first insert), so concurrent batches over
     the same messages wait for each other and never deadlock; the ``UPDATE`` then applies
     on the newest row, so statuses still only move forward.
     """
-    rows = _rows(unique, {k: e.message_id for k, e in unique.items()}, now)
+    rows = _rows(unique, _our_ids(session, unique), now)
     stored = session.execute(_RECORD_AND_APPLY, {"rows": json.dumps(rows, default=str)}).all()
     result.stored = len(stored)
     result.duplicates += len(unique) - len(stored)
@@ -194,6 +193,25 @@ def record_in_one_statement(
     fresh = {row.dedupe_key for row in stored}
     _suppress(session, [e for k, e in unique.items() if k in fresh])
     return result
+
+
+def _our_ids(session: Session, unique: dict[str, DeliveryEvent]) -> dict[str, int | None]:
+    """Our message id for each event: the one it names, else the one found by the
+    provider's id and recipient (read without a lock: a message's provider id, once
+    recorded, never changes; the statement then locks the message as for any event)."""
+    ids = {key: event.message_id for key, event in unique.items()}
+    wanted = {e.provider_message_id for e in unique.values() if e.message_id is None}
+    wanted.discard(None)
+    if not wanted:
+        return ids
+    candidates = session.execute(
+        select(*_STATE).where(among(session, Message.provider_message_id, wanted, String()))
+    )
+    messages = {row.id: cast(Row[Any], row) for row in candidates}
+    for key, event in unique.items():
+        if event.message_id is None:
+            ids[key] = _match(event, messages)
+    return ids
 
 
 def _cases(column: str, mapping: Mapping[str | int, Any], default: str = "NULL") -> str:
@@ -273,28 +291,12 @@ _RECORD_AND_APPLY = text(
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     """Insert the events not stored yet; the dedupe keys of those inserted."""
-    if session.get_bind().dialect.name != "postgresql":
-        statement = (
-            sqlite_insert(StoredEvent)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(StoredEvent.dedupe_key)
-        )
-        return set(session.scalars(statement, rows))
-    # PostgreSQL: the rows as one JSON document expanded by the server, in a statement whose
-    # text never changes (nothing sized by the batch is compiled, nothing escaped per value).
-    return set(session.scalars(_INSERT_EVENTS, {"rows": json.dumps(rows, default=str)}))
-
-
-_INSERT_EVENTS = text(
-    "INSERT INTO delivery_events (message_id, provider, type, dedupe_key, provider_message_id,"
-    " error_code, description, occurred_at, received_at, raw)"
-    " SELECT message_id, provider, type, dedupe_key, provider_message_id, error_code,"
-    " description, occurred_at, received_at, raw FROM jsonb_to_recordset(CAST(:rows AS jsonb))"
-    " AS v(message_id bigint, provider text, type text, dedupe_key text,"
-    " provider_message_id text, error_code text, description text, occurred_at timestamptz,"
-    " received_at timestamptz, raw jsonb)"
-    " ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key"
-)
+    statement = (
+        upsert(session, StoredEvent)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(StoredEvent.dedupe_key)
+    )
+    return set(session.scalars(statement, rows))
 
 
 def _lock_messages(session: Session, events: list[DeliveryEvent]) -> dict[int, Row[Any]]:
@@ -362,12 +364,7 @@ def _apply(
         values = _advance(state, sorted(message_events, key=lambda e: e.occurred_at))
         if values is not None:
             changes.append({"b_id": message_id, **values})
-    if not changes:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        rows = [{k.removeprefix("b_"): v for k, v in change.items()} for change in changes]
-        session.execute(_UPDATE_MANY, {"rows": json.dumps(rows, default=str)})
-    else:
+    if changes:
         session.execute(_UPDATE, changes)
 
 
@@ -396,14 +393,6 @@ def _advance(row: dict[str, Any], events: Iterable[DeliveryEvent]) -> dict[str, 
     return {f"b_{k}": v for k, v in state.items() if k != "id"}
 
 
-_UPDATE_MANY = text(
-    "UPDATE messages SET status = v.status, sent_at = v.sent_at, delivered_at = v.delivered_at,"
-    " read_at = v.read_at, failed_at = v.failed_at, error_code = v.error_code,"
-    " error_message = v.error_message FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS"
-    " v(id bigint, status text, sent_at timestamptz, delivered_at timestamptz,"
-    " read_at timestamptz, failed_at timestamptz, error_code text, error_message text)"
-    " WHERE messages.id = v.id"
-)
 _UPDATE = (
     update(Message.__table__)  # type: ignore[arg-type]
     .where(Message.__table__.c.id == bindparam("b_id"))

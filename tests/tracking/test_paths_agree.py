@@ -1,5 +1,5 @@
 """Delivery events, clicks and conversions each have a fast path on PostgreSQL and a portable
-one (SQLite; events without our id). Random sequences run through both on PostgreSQL over
+one (SQLite). Random sequences run through both on PostgreSQL over
 identical messages must leave identical rows: a rule changed in one path only fails here."""
 
 from __future__ import annotations
@@ -63,6 +63,9 @@ event_spec = st.fixed_dictionaries(
         "code": st.sampled_from([None, "30003", "550", "blocked"]),
         "description": st.sampled_from([None, "", "mailbox full", "x" * 2100]),
         "event_id": st.sampled_from([None, "e1", "e2", "e3"]),
+        # Named by the provider's id only (no id of ours came back), or by nothing we sent.
+        "by_provider_id": st.booleans(),
+        "unknown": st.booleans(),
     }
 )
 batches = st.lists(st.lists(event_spec, min_size=1, max_size=6), min_size=1, max_size=4)
@@ -111,18 +114,20 @@ def run(
 ) -> list[tuple[int, int, int]]:
     results = []
     for batch in spec:
+        # An unknown message: an id beyond every message of the test, and no provider id of ours.
+        named = [ids[e["message"]] + (10**9 if e.get("unknown") else 0) for e in batch]
         events = [
             DeliveryEvent(
                 type=e["type"],
                 provider="p",
                 occurred_at=T0 + timedelta(seconds=e["at"]),
-                provider_message_id=f"SM{ids[e['message']]}",
-                message_id=ids[e["message"]],
+                provider_message_id=f"SM{message_id}",
+                message_id=None if e.get("by_provider_id") else message_id,
                 event_id=None if e["event_id"] is None else f"{ids[e['message']]}-{e['event_id']}",
                 error_code=e["code"],
                 description=e["description"],
             )
-            for e in batch
+            for e, message_id in zip(batch, named, strict=True)
         ]
         unique = by_dedupe_key(events)
         result = TrackingResult(duplicates=len(events) - len(unique))
