@@ -368,7 +368,10 @@ class WaveSender:
                 )
                 if decision.suppress:
                     suppressed.append((message, decision.code))
-        _record_sent(session, sent, now)
+        if session.get_bind().dialect.name == "postgresql":
+            record_sent_in_one_statement(session, sent, now)
+        else:
+            record_sent_portably(session, sent, now)
         _execute_many(session, _FAILED, failed, now)
         _execute_many(session, _RETRY, retry, now)
         _execute_many(
@@ -595,10 +598,18 @@ _RECONCILE = (
 )
 
 
-def _record_sent(session: Session, rows: list[dict[str, Any]], now: datetime) -> None:
-    """The common case, in one statement on PostgreSQL (arrays unnested into a join)."""
-    if not rows or session.get_bind().dialect.name != "postgresql":
-        _execute_many(session, _SENT, rows, now)
+def record_sent_portably(session: Session, rows: list[dict[str, Any]], now: datetime) -> None:
+    """Acceptances, one execution per row (SQLite). On PostgreSQL it must leave the rows
+    ``record_sent_in_one_statement`` leaves (a test compares)."""
+    _execute_many(session, _SENT, rows, now)
+
+
+def record_sent_in_one_statement(
+    session: Session, rows: list[dict[str, Any]], now: datetime
+) -> None:
+    """Acceptances on PostgreSQL, the common case of every batch: one statement (arrays
+    unnested into a join), with the values of ``_accepted_values`` as the portable path."""
+    if not rows:
         return
     values = select(
         func.unnest(bindparam("ids", type_=ARRAY(BigInteger))).label("id"),

@@ -1,5 +1,5 @@
-"""Delivery events, clicks and conversions each have a fast path on PostgreSQL and a portable
-one (SQLite). Random sequences run through both on PostgreSQL over
+"""Delivery events, clicks, conversions and acceptances each have a fast path on PostgreSQL
+and a portable one (SQLite). Random sequences run through both on PostgreSQL over
 identical messages must leave identical rows: a rule changed in one path only fails here."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
@@ -30,6 +31,7 @@ from campaigns.core.models import (
     utcnow,
 )
 from campaigns.core.models import DeliveryEvent as StoredEvent
+from campaigns.delivery.sending import record_sent_in_one_statement, record_sent_portably
 from campaigns.tracking import clicks
 from campaigns.tracking.clicks import Click
 from campaigns.tracking.delivery_events import TrackingResult, by_dedupe_key
@@ -304,3 +306,109 @@ def test_conversion_paths_record_and_attribute_alike(
         pg_db, portable, spec, record_portably
     )
     assert conversions(pg_db, fast_ids, fast) == conversions(pg_db, portable_ids, portable)
+
+
+# --- acceptances (the sent update) -------------------------------------------------------------
+
+ACCEPTED_COLUMNS = (
+    "status",
+    "provider",
+    "provider_message_id",
+    "segments",
+    "cost",
+    "cost_estimated",
+    "sent_at",
+    "next_attempt_at",
+    "error_code",
+    "error_message",
+)
+acceptance = st.fixed_dictionaries(
+    {
+        "message": st.integers(0, MESSAGES - 1),
+        "pid": st.sampled_from([None, "SM-a", "SM-b"]),
+        "segments": st.sampled_from([None, 1, 3]),
+        "cost": st.sampled_from([None, Decimal("0"), Decimal("0.04210")]),
+        "estimated": st.booleans(),
+    }
+)
+# A batch names each message once (one result per message); batches may repeat messages.
+acceptance_batches = st.lists(
+    st.lists(acceptance, min_size=1, max_size=MESSAGES, unique_by=lambda a: a["message"]),
+    min_size=1,
+    max_size=3,
+)
+any_state = st.lists(
+    st.sampled_from([*STATES, MessageStatus.DELIVERED, MessageStatus.READ]),
+    min_size=MESSAGES,
+    max_size=MESSAGES,
+)
+
+
+def in_states(db: Database, starts: list[MessageStatus], sent: list[bool]) -> list[int]:
+    """Messages in ``starts``, some already sent at ``T0``, each with an earlier error."""
+    ids = messages_of(db, starts)
+    with db.session() as session:
+        for message_id, was_sent in zip(ids, sent, strict=True):
+            session.execute(
+                update(Message)
+                .where(Message.id == message_id)
+                .values(
+                    sent_at=T0 if was_sent else None,
+                    provider_message_id="SM-old",
+                    next_attempt_at=T0,
+                    error_code="timeout",
+                    error_message="earlier attempt",
+                )
+            )
+    return ids
+
+
+def accept(
+    db: Database,
+    ids: list[int],
+    spec: list[list[dict[str, Any]]],
+    path: Callable[[Any, list[dict[str, Any]], datetime], None],
+) -> list[tuple[Any, ...]]:
+    for number, batch in enumerate(spec):
+        rows = [
+            {
+                "b_id": ids[a["message"]],
+                "b_provider": "p",
+                "b_pid": a["pid"],
+                "b_segments": a["segments"],
+                "b_cost": a["cost"],
+                "b_estimated": a["estimated"],
+            }
+            for a in batch
+        ]
+        with db.session() as session:
+            path(session, rows, T0 + timedelta(minutes=number + 1))
+    with db.session() as session:
+        return [
+            tuple(row)
+            for row in session.execute(
+                select(*(getattr(Message, c) for c in ACCEPTED_COLUMNS))
+                .where(Message.id.in_(ids))
+                .order_by(Message.id)
+            )
+        ]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    starts=any_state,
+    sent=st.lists(st.booleans(), min_size=MESSAGES, max_size=MESSAGES),
+    spec=acceptance_batches,
+)
+def test_acceptance_paths_leave_the_same_rows(
+    pg_db: Database,
+    starts: list[MessageStatus],
+    sent: list[bool],
+    spec: list[list[dict[str, Any]]],
+) -> None:
+    fast, portable = in_states(pg_db, starts, sent), in_states(pg_db, starts, sent)
+    assert accept(pg_db, fast, spec, record_sent_in_one_statement) == accept(
+        pg_db, portable, spec, record_sent_portably
+    )
