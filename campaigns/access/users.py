@@ -16,6 +16,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.access.sign_in import end_sessions_of
 from campaigns.core import audit
 from campaigns.core.actors import Actor
 from campaigns.core.errors import CampaignsError, NotAllowedError, NotFoundError
@@ -120,12 +121,14 @@ def get_user(session: Session, email: str) -> User:
 
 
 def revoke(session: Session, actor: Actor, email: str) -> User:
-    """Refuse the user's token from now on (the account stays, for the audit log)."""
+    """Refuse the user's token from now on and end their web sessions everywhere (the
+    account stays, for the audit log)."""
     _require_admin(actor)
     user = get_user(session, email)
     if user.revoked_at is None:
         user.revoked_at = utcnow()
         session.flush()
+    end_sessions_of(session, user, now=user.revoked_at)
     audit.record(session, actor.name, audit.USER_REVOKE, f"user:{user.email}")
     return user
 

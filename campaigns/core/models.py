@@ -388,6 +388,52 @@ class User(Base):
     revoked_at: Mapped[stamp]
 
 
+class SignInLink(Base):
+    """A one-time sign-in link sent to a user's email: only its digest is stored."""
+
+    __tablename__ = "sign_in_links"
+
+    id: Mapped[pk]
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[created]
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[stamp]
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a random token, the database its digest, so a
+    session ends everywhere the moment it is ended here (sign-out, revocation, inactivity)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[pk]
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[created]
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[stamp]
+
+
+class SignInAttempt(Base):
+    """A request for a sign-in link, kept to limit them per address and per client: both
+    are keyed digests, never the address or the client's IP."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (
+        Index("ix_sign_in_attempts_address_at", "address_key", "at"),
+        Index("ix_sign_in_attempts_client_at", "client_key", "at"),
+    )
+
+    id: Mapped[pk]
+    at: Mapped[created]
+    address_key: Mapped[str] = mapped_column(String(64))
+    client_key: Mapped[str] = mapped_column(String(64))
+
+
 class AuditEntry(Base):
     """Who changed what, when."""
 

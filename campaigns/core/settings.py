@@ -89,6 +89,18 @@ class Settings(BaseSettings):
         description="A long random secret for keyed fingerprints (audit log); keep it private "
         "and stable.",
     )
+    sign_in_link_minutes: int = Field(
+        default=15, gt=0, le=24 * 60, description="How long a sign-in link sent by email works."
+    )
+    session_idle_minutes: int = Field(
+        default=60, gt=0, description="A web session ends after this long without a request."
+    )
+    sign_in_requests_per_address: int = Field(
+        default=5, gt=0, description="Sign-in links one address may ask for in 15 minutes."
+    )
+    sign_in_requests_per_client: int = Field(
+        default=20, gt=0, description="Sign-in links one client (IP) may ask for in 15 minutes."
+    )
     goal_hosts: str = Field(
         default="",
         description="Hosts a campaign's goal URL may point to, comma-separated; by default "

@@ -11,7 +11,14 @@ from dotenv import dotenv_values
 
 from campaigns.core.settings import Settings
 from channels import webhooks
-from channels.base import Channel, ChannelAdapter, ConfigurationError
+from channels.base import (
+    Accepted,
+    Channel,
+    ChannelAdapter,
+    ConfigurationError,
+    OutboundMessage,
+    PermanentError,
+)
 from channels.registry import load
 
 
@@ -66,6 +73,19 @@ class AdapterPool:
         if channel not in adapter.channels:
             raise ConfigurationError(f"adapter {name!r} cannot send {channel.value}")
         return adapter
+
+    def send_one(self, message: OutboundMessage) -> tuple[str, Accepted]:
+        """Hand one message that has no row (a test send, a sign-in link) to its channel's
+        adapter: the adapter's name and its acceptance; ``DeliveryError`` if it is refused
+        or its fate is unknown (``ConfigurationError`` if the adapter cannot run)."""
+        adapter = self.for_channel(message.channel)
+        results = adapter.send([message])
+        result = next((r for r in results if r.message_id == message.id), None)
+        if result is None:
+            raise PermanentError(f"{adapter.name}: sonuç yok / no result returned")
+        if not isinstance(result, Accepted):
+            raise result.error
+        return adapter.name, result
 
     def callback_url(self, path: str, message_id: int) -> str:
         """The public URL of the webhook receiver at ``path``, for a message (adapters

@@ -20,10 +20,8 @@ from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.delivery.composing import Composer
 from campaigns.delivery.preview import wave_named
 from channels.base import (
-    Accepted,
     Channel,
     OutboundMessage,
-    PermanentError,
 )
 
 
@@ -130,13 +128,7 @@ def send_trial(adapters: AdapterPool, trial: TrialMessage) -> TrialResult:
     """Hand a prepared test message to the channel's adapter; ``DeliveryError`` if it is
     refused (``ConfigurationError`` if the adapter cannot run)."""
     message = trial.message
-    adapter = adapters.for_channel(message.channel)
-    results = adapter.send([message])
-    result = next((r for r in results if r.message_id == message.id), None)
-    if result is None:
-        raise PermanentError(f"{adapter.name}: sonuç yok / no result returned")
-    if not isinstance(result, Accepted):
-        raise result.error
+    provider, accepted = adapters.send_one(message)
     return TrialResult(
         campaign_id=trial.campaign_id,
         wave=trial.wave,
@@ -144,6 +136,6 @@ def send_trial(adapters: AdapterPool, trial: TrialMessage) -> TrialResult:
         student_no=trial.student_no,
         to=message.to,
         audit_id=-message.id,
-        provider=adapter.name,
-        provider_message_id=result.provider_message_id,
+        provider=provider,
+        provider_message_id=accepted.provider_message_id,
     )
