@@ -212,6 +212,9 @@ def end_sessions_of(session: Session, user: User, *, now: datetime | None = None
     return len(ended.all())
 
 
-def csrf_matches(active: ActiveSession, submitted: str | None) -> bool:
-    """A form's CSRF token is the session's own (compared in constant time)."""
-    return bool(submitted) and hmac.compare_digest(active.csrf_token, submitted or "")
+def csrf_matches(expected: str | None, submitted: str | None) -> bool:
+    """A form's CSRF token is the one expected (compared in constant time; none never
+    matches)."""
+    if not expected or not submitted:
+        return False
+    return hmac.compare_digest(expected.encode(), submitted.encode())

@@ -22,6 +22,7 @@ from campaigns.http.deps import Services, services
 from campaigns.http.limits import BodyLimit
 from campaigns.planning.heartbeats import SCHEDULER, last_beat
 from campaigns.planning.preflight import STALE_TICKS
+from campaigns.web import routes as web_routes
 
 
 def create_app(settings: Settings | None = None, env: Mapping[str, str] | None = None) -> FastAPI:
@@ -60,6 +61,10 @@ def create_app(settings: Settings | None = None, env: Mapping[str, str] | None =
         [*webhooks.routes(env), *links.routes, *conversions.routes, *unsubscribe.routes]
     )
     app.include_router(api.router)
+    # The people's web app: its pages and its own assets (no CDN: campuses run this on
+    # internal networks).
+    app.include_router(web_routes.router)
+    app.mount("/static", web_routes.STATIC, name="static")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz(deps: Annotated[Services, Depends(services)]) -> JSONResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
+from functools import cached_property
 from typing import TypeVar
 
 from fastapi import Request
@@ -14,6 +15,7 @@ from campaigns.conversions.recording import ConversionInput, ConversionReport, r
 from campaigns.core.db import Database
 from campaigns.core.models import utcnow
 from campaigns.core.settings import Settings
+from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.http.batching import Batcher
 from campaigns.tracking.clicks import Click, follow
 from campaigns.tracking.delivery_events import TrackingResult, record_events
@@ -51,6 +53,11 @@ class Services:
                 lambda session, requests: _record_together(session, requests, window)
             )
         )
+
+    @cached_property
+    def adapters(self) -> AdapterPool:
+        """The channel adapters, for messages sent on a request (sign-in links)."""
+        return AdapterPool(self.settings, env=self.env)
 
     def _in_transaction(
         self, work: Callable[[Session, Sequence[In]], Sequence[Out]]

@@ -47,9 +47,11 @@ def test_a_link_opens_one_session_once(db: Database, settings: Settings, advisor
         active = sign_in.resume(session, opened.token, settings=settings)
         assert active is not None
         assert active.user.email == advisor
-        assert sign_in.csrf_matches(active, opened.csrf_token)
-        assert not sign_in.csrf_matches(active, None)
-        assert not sign_in.csrf_matches(active, opened.csrf_token[:-1] + "x")
+        assert sign_in.csrf_matches(active.csrf_token, opened.csrf_token)
+        assert not sign_in.csrf_matches(active.csrf_token, None)
+        assert not sign_in.csrf_matches(active.csrf_token, opened.csrf_token[:-1] + "x")
+        assert not sign_in.csrf_matches(None, None)
+        assert not sign_in.csrf_matches("", "")
     with db.session() as session, pytest.raises(sign_in.InvalidLinkError, match="kullanılmış"):
         sign_in.redeem(session, token)
     # Only digests are stored: neither token can be read back from the database.

@@ -1,0 +1,40 @@
+"""Page text in message catalogs: English message ids in the templates and code, Turkish
+(the default) and English shown. Catalogs are read from their ``.po`` files when the app
+starts, so there is no build step to forget."""
+
+from __future__ import annotations
+
+import gettext
+import io
+from functools import cache
+from pathlib import Path
+from typing import Final
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALES: Final = Path(__file__).parent / "locales"
+LANGUAGES: Final = ("tr", "en")
+DEFAULT: Final = "tr"
+COOKIE: Final = "lang"
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The catalog of ``language``; English is the message ids themselves."""
+    if language == "en":
+        return gettext.NullTranslations()
+    with (LOCALES / language / "LC_MESSAGES" / "messages.po").open("rb") as source:
+        catalog = read_po(source, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def language_of(cookie: str | None, query: str | None = None) -> str:
+    """The language asked for in the query (a switch), else the cookie, else Turkish."""
+    for choice in (query, cookie):
+        if choice in LANGUAGES:
+            return choice
+    return DEFAULT

@@ -1,0 +1,62 @@
+"""Pages: Jinja2 templates with autoescaping everywhere, the reader's language, who is signed
+in and the form's CSRF token passed to every template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Final
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from campaigns.web import i18n
+
+TEMPLATES: Final = Path(__file__).parent / "templates"
+
+_environment = Environment(
+    loader=FileSystemLoader(TEMPLATES, encoding="utf-8"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,
+)
+
+
+def percent(share: float | None, language: str) -> str:
+    """A rate as people write it: ``%42`` in Turkish, ``42%`` in English; ``—`` for none."""
+    if share is None:
+        return "—"
+    value = f"{share * 100:.0f}"
+    return f"%{value}" if language == "tr" else f"{value}%"
+
+
+def number(value: int, language: str) -> str:
+    """Thousands grouped: ``12.345`` in Turkish, ``12,345`` in English."""
+    grouped = f"{value:,}"
+    return grouped.replace(",", ".") if language == "tr" else grouped
+
+
+def render(
+    request: Request,
+    name: str,
+    *,
+    language: str,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """The page ``name`` in ``language``; ``context`` may use ``_`` (gettext)."""
+    catalog = i18n.translations(language)
+    template = _environment.get_template(name)
+    html = template.render(
+        request=request,
+        language=language,
+        other_language="en" if language == "tr" else "tr",
+        _=catalog.gettext,
+        percent=lambda share: percent(share, language),
+        number=lambda value: number(value, language),
+        **context,
+    )
+    headers = {"Content-Language": language, "Cache-Control": "no-store"}
+    return HTMLResponse(html, status_code=status, headers=headers)

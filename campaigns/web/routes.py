@@ -1,0 +1,185 @@
+"""The web app's pages. Each parses the request, calls one use case and renders a page; the
+rules (scopes, limits, audit) live in the use cases, as for the CLI and the API."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from campaigns.access import sign_in
+from campaigns.access.sign_in_email import send_link
+from campaigns.http.deps import services_of
+from campaigns.reports.cohort_board import cohort_board
+from campaigns.web import i18n, sessions
+from campaigns.web.page_rendering import render
+from channels.base import DeliveryError
+
+log = logging.getLogger(__name__)
+
+STATIC: Final = StaticFiles(packages=[("campaigns.web", "static")])
+router = APIRouter(include_in_schema=False)
+
+
+def language(request: Request) -> str:
+    return i18n.language_of(request.cookies.get(i18n.COOKIE))
+
+
+def to_sign_in() -> RedirectResponse:
+    return RedirectResponse("/giris", status_code=303)
+
+
+def message_page(request: Request, title: str, text: str, status: int) -> Response:
+    """A page that says what happened and what to do next."""
+    return render(
+        request,
+        "message.html",
+        language=language(request),
+        status=status,
+        visitor=None,
+        title=title,
+        text=text,
+    )
+
+
+@router.get("/")
+async def board(request: Request) -> Response:
+    visitor = await sessions.visitor(request)
+    if visitor is None:
+        return to_sign_in()
+    rows = await services_of(request).transaction(
+        lambda session: cohort_board(session, visitor.actor)
+    )
+    return render(request, "board.html", language=language(request), visitor=visitor, rows=rows)
+
+
+@router.get("/giris")
+async def sign_in_form(request: Request) -> Response:
+    if await sessions.visitor(request) is not None:
+        return RedirectResponse("/", status_code=303)
+    token = sessions.form_token(request)
+    response = render(
+        request, "sign_in.html", language=language(request), visitor=None, form_token=token
+    )
+    sessions.remember_form_token(response, request, token)
+    return response
+
+
+@router.post("/giris")
+async def ask_for_link(request: Request) -> Response:
+    form = await request.form()
+    if not sessions.form_token_matches(request, _text(form.get(sessions.CSRF_FIELD))):
+        return _expired_form(request)
+    address = _text(form.get("email"))[:320]
+    services = services_of(request)
+    client = request.client.host if request.client else "unknown"
+
+    def ask(session: Session) -> sign_in.LinkRequest:
+        return sign_in.request_link(session, address, client, settings=services.settings)
+
+    try:
+        asked = await services.transaction(ask)
+    except sign_in.TooManyRequestsError:
+        _ = i18n.translations(language(request)).gettext
+        return message_page(
+            request,
+            _("Too many requests"),
+            _("Too many sign-in links were asked for. Try again in 15 minutes."),
+            429,
+        )
+    if asked.user is not None and asked.link is not None:
+        try:
+            await run_in_threadpool(
+                send_link, services.adapters, asked.user.email, asked.link, services.settings
+            )
+        except DeliveryError as exc:
+            log.warning("sign-in link not sent: %s", type(exc).__name__)
+    return render(request, "sign_in_sent.html", language=language(request), visitor=None)
+
+
+@router.get("/giris/{token}")
+async def confirm_sign_in(request: Request, token: str) -> Response:
+    # Mail scanners open links: only the button below (a POST) uses the link up.
+    form_token = sessions.form_token(request)
+    response = render(
+        request,
+        "sign_in_confirm.html",
+        language=language(request),
+        visitor=None,
+        link_token=token,
+        form_token=form_token,
+    )
+    sessions.remember_form_token(response, request, form_token)
+    return response
+
+
+@router.post("/giris/{token}")
+async def complete_sign_in(request: Request, token: str) -> Response:
+    form = await request.form()
+    if not sessions.form_token_matches(request, _text(form.get(sessions.CSRF_FIELD))):
+        return _expired_form(request)
+    try:
+        opened = await services_of(request).transaction(
+            lambda session: sign_in.redeem(session, token)
+        )
+    except sign_in.InvalidLinkError:
+        _ = i18n.translations(language(request)).gettext
+        return message_page(
+            request,
+            _("This link cannot be used"),
+            _("The sign-in link is not valid, was used already or has expired. Ask for a new one."),
+            400,
+        )
+    response = RedirectResponse("/", status_code=303)
+    sessions.set_session_cookie(response, request, opened.token)
+    return response
+
+
+@router.post("/cikis")
+async def sign_out(request: Request) -> Response:
+    visitor = await sessions.visitor(request)
+    form = await request.form()
+    if visitor is None:
+        return to_sign_in()
+    if not visitor.sent(_text(form.get(sessions.CSRF_FIELD))):
+        return _expired_form(request)
+    cookie = request.cookies.get(sessions.SESSION_COOKIE)
+    await services_of(request).transaction(lambda session: sign_in.sign_out(session, cookie))
+    response = to_sign_in()
+    response.delete_cookie(sessions.SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/dil/{code}")
+async def switch_language(request: Request, code: str, sonra: str = "/") -> Response:
+    """Switch the page language; ``sonra`` (next) is a path on this site."""
+    path = sonra.replace("\\", "/")
+    target = urlsplit(path)
+    local = path.startswith("/") and not path.startswith("//") and not target.netloc
+    response = RedirectResponse(path if local and not target.scheme else "/", status_code=303)
+    if code in i18n.LANGUAGES:
+        response.set_cookie(
+            i18n.COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", path="/", httponly=True
+        )
+    return response
+
+
+def _expired_form(request: Request) -> Response:
+    _ = i18n.translations(language(request)).gettext
+    return message_page(
+        request,
+        _("The form has expired"),
+        _("For your security this form can no longer be sent. Open the page again and retry."),
+        403,
+    )
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""

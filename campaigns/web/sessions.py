@@ -1,0 +1,77 @@
+"""The browser's side of signing in: the session cookie, the signed-in user of a request,
+and CSRF checks (the session's own token on signed-in forms; a double-submit cookie on the
+sign-in form, before there is a session)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from campaigns.access.sign_in import csrf_matches, resume
+from campaigns.core.actors import Actor
+from campaigns.http.deps import services_of
+
+SESSION_COOKIE: Final = "mbs_session"
+FORM_COOKIE: Final = "mbs_form"
+CSRF_FIELD: Final = "csrf_token"
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """Who is signed in on this request, and the token their forms carry."""
+
+    actor: Actor
+    name: str
+    csrf_token: str
+
+    def sent(self, submitted: str | None) -> bool:
+        """A form came with this session's CSRF token."""
+        return csrf_matches(self.csrf_token, submitted)
+
+
+async def visitor(request: Request) -> Visitor | None:
+    """The signed-in user the request's session cookie names, or None."""
+    services = services_of(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+
+    def look_up(session: Session) -> Visitor | None:
+        active = resume(session, token, settings=services.settings)
+        if active is None:
+            return None
+        return Visitor(Actor.of(active.user), active.user.email, active.csrf_token)
+
+    return await services.transaction(look_up)
+
+
+def secure(request: Request) -> bool:
+    """Cookies are ``Secure`` when the service is reached over https."""
+    return services_of(request).settings.public_url.startswith("https://")
+
+
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=secure(request), path="/"
+    )
+
+
+def form_token(request: Request) -> str:
+    """The sign-in form's CSRF token: the one its cookie holds, or a new one."""
+    return request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(32)
+
+
+def remember_form_token(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(
+        FORM_COOKIE, token, httponly=True, samesite="strict", secure=secure(request), path="/"
+    )
+
+
+def form_token_matches(request: Request, submitted: str | None) -> bool:
+    """The sign-in form came back with the token of its own cookie."""
+    return csrf_matches(request.cookies.get(FORM_COOKIE), submitted)
