@@ -53,3 +53,12 @@ def demo(
         ".venv/bin/activate' it runs from anywhere)",
         highlight=False,
     )
+    console.print(
+        "Web uygulamasını açmak için / to open the web app:\n"
+        f"  CAMPAIGNS_DATABASE_URL=sqlite:///{escape(str(database))} "
+        f"CAMPAIGNS_OUTBOX_DIR={escape(str(workdir / 'outbox'))} {escape(program)} serve\n"
+        f"  ve 15 dakika içinde açın / and within 15 minutes open: {result.sign_in_link}\n"
+        f"  (danışman / advisor {result.advisor}; yeni bağlantı / a new link: /giris)",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
+from campaigns.access import sign_in, users
 from campaigns.conversions.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from campaigns.core.actors import Actor
 from campaigns.core.db import Database
@@ -39,7 +40,7 @@ from campaigns.core.tabular_files import read_table
 from campaigns.definitions import drafts
 from campaigns.definitions.campaign_file import parse_toml
 from campaigns.delivery.adapter_pool import adapter_env
-from campaigns.demo.cohort import synthetic_cohort, write_cohort
+from campaigns.demo.cohort import ADVISORS, synthetic_cohort, write_cohort
 from campaigns.demo.stage import Stage, provider_stage
 from campaigns.planning import launching
 from campaigns.reports.funnel import Dimension, Report, campaign_report
@@ -63,6 +64,8 @@ class DemoResult:
     accepted_by_providers: int
     callbacks: int
     seconds: float
+    advisor: str
+    sign_in_link: str
 
 
 def demo_settings(workdir: Path) -> Settings:
@@ -151,6 +154,7 @@ def run_demo(
         currency = settings.cost_currency
         by_wave = campaign_report(session, campaign_id, Dimension.wave, currency=currency)
         by_channel = campaign_report(session, campaign_id, Dimension.channel, currency=currency)
+    advisor, link = _demo_advisor(db, workdir)
     db.dispose()
     return DemoResult(
         workdir,
@@ -161,7 +165,25 @@ def run_demo(
         sum(entry["count"] for entry in ledger["accepted"]),
         ledger["callbacks_sent"],
         time.perf_counter() - started,
+        advisor,
+        link,
     )
+
+
+WEB_URL = "http://127.0.0.1:8000"
+"""Where ``campaigns serve`` answers by default: the demo's sign-in link points there."""
+
+
+def _demo_advisor(db: Database, workdir: Path) -> tuple[str, str]:
+    """The cohort's first advisor as a web app user, and a sign-in link for them."""
+    _, handle = ADVISORS[0]
+    address = f"{handle}@universite.example.edu.tr"
+    web = demo_settings(workdir).model_copy(update={"public_url": WEB_URL})
+    with db.session() as session:
+        users.add_user(session, DEMO_ACTOR, email=address, role=Role.ADVISOR)
+        requested = sign_in.request_link(session, address, "demo", settings=web)
+    assert requested.link is not None
+    return address, requested.link
 
 
 def _finished_waves(db: Database, campaign_id: int) -> set[int]:

@@ -1,7 +1,8 @@
 """Access log lines without personal data (KVKK).
 
 - A tracked link or an unsubscribe link carries the student's token, which opens the link
-  and unsubscribes them: ``/r/<token>`` and ``/u/<token>`` are logged as ``/r/…``, ``/u/…``.
+  and unsubscribes them, and a sign-in link signs its user in: ``/r/<token>``,
+  ``/u/<token>`` and ``/giris/<token>`` are logged as ``/r/…``, ``/u/…``, ``/giris/…``.
 - API filters such as ``advisor_email`` or ``q`` carry email addresses and names: the query
   string of ``/api/v1/…`` paths is cut off.
 """
@@ -14,7 +15,7 @@ from typing import Final
 
 ACCESS_LOGGER: Final = "uvicorn.access"
 API_PREFIX: Final = "/api/v1/"
-_TOKEN_PATH = re.compile(r"^/([ru])/.*", re.DOTALL)
+_TOKEN_PATH = re.compile(r"^/(r|u|giris)/.*", re.DOTALL)
 
 
 def redact(path: str) -> str:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from campaigns.access import sign_in
+from campaigns.core.actors import Actor
 from campaigns.core.db import Database
 from campaigns.core.models import Message, Student
 from campaigns.demo import run_demo, synthetic_cohort
+from campaigns.demo.run import WEB_URL
 from campaigns.http import access_log
+from campaigns.reports.cohort_board import cohort_board
 from campaigns.tracking.links import message_token
 
 
@@ -48,6 +52,23 @@ def test_demo_runs_three_waves_and_the_funnel_adds_up(tmp_path: Path) -> None:
     assert sent_per_wave[0] > sent_per_wave[1] > sent_per_wave[2]
     assert result.imported.rejected == 1  # the flawed row without a student number
     assert any("kaydoldu" in line for line in messages)
+
+    # The demo's advisor can sign in to the web app with the printed link, and sees their
+    # own students on the board.
+    assert result.sign_in_link.startswith(f"{WEB_URL}/giris/mbg_")
+    database = Database(f"sqlite:///{tmp_path / 'demo.db'}")
+    with database.session() as session:
+        opened = sign_in.redeem(session, result.sign_in_link.rpartition("/")[2])
+        board = cohort_board(session, Actor.of(opened.user))
+        theirs = session.scalar(
+            select(func.count()).where(
+                Student.advisor_email == result.advisor, Student.purged_at.is_(None)
+            )
+        )
+    database.dispose()
+    assert opened.user.email == result.advisor
+    assert sum(row.graduating for row in board) == theirs
+    assert theirs
 
 
 class Collected(logging.Handler):

@@ -241,11 +241,15 @@ def test_personal_data_stays_out_of_the_access_log(
         access.info(
             '%s - "%s %s HTTP/%s" %d', "10.0.0.1:5000", "GET", "/r/1abcDEF0123456789", "1.1", 302
         )
+        access.info(
+            '%s - "%s %s HTTP/%s" %d', "10.0.0.1:5000", "POST", "/giris/mbg_secret", "1.1", 303
+        )
         access.info('%s - "%s %s HTTP/%s" %d', "10.0.0.1:5000", "GET", "/healthz", "1.1", 200)
-    # Link tokens open the link and unsubscribe the student: never logged.
+    # Link tokens open the link and unsubscribe the student, or sign a user in: never logged.
     assert [record.getMessage() for record in caplog.records] == [
         '10.0.0.1:5000 - "GET /api/v1/students?… HTTP/1.1" 200',
         '10.0.0.1:5000 - "GET /u/… HTTP/1.1" 200',
         '10.0.0.1:5000 - "GET /r/… HTTP/1.1" 302',
+        '10.0.0.1:5000 - "POST /giris/… HTTP/1.1" 303',
         '10.0.0.1:5000 - "GET /healthz HTTP/1.1" 200',
     ]
