@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from campaigns.access.scopes import student_condition
 from campaigns.core.actors import Actor
-from campaigns.core.models import Conversion, ConversionStage, Student, Suppression
+from campaigns.core.models import ConversionStage, Student, Suppression
+from campaigns.students.search import converted
 from campaigns.students.terms import InvalidTermError, parse_term
 from channels.base import Channel
 
@@ -29,10 +30,6 @@ class CohortRow:
     def rate(self, count: int) -> float | None:
         """``count`` as a share of the graduating students (None for an empty term)."""
         return count / self.graduating if self.graduating else None
-
-
-def _converted(stage: ConversionStage) -> ColumnElement[bool]:
-    return exists().where(Conversion.student_no == Student.student_no, Conversion.stage == stage)
 
 
 def _reachable() -> ColumnElement[bool]:
@@ -73,8 +70,8 @@ def cohort_board(session: Session, actor: Actor) -> list[CohortRow]:
         select(
             Student.graduation_term,
             func.count(),
-            _count(_converted(ConversionStage.REGISTERED)),
-            _count(_converted(ConversionStage.FORM_SUBMITTED)),
+            _count(converted(ConversionStage.REGISTERED)),
+            _count(converted(ConversionStage.FORM_SUBMITTED)),
             _count(not_(_reachable())),
             _count(_opted_out()),
         )

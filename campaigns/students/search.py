@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, not_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from campaigns.core.models import Student
+from campaigns.core.models import Conversion, ConversionStage, Student
 from campaigns.core.turkish_text import clean, fold
 from campaigns.students.contact_details import normalise_degree
 
@@ -32,6 +32,8 @@ def search_students(
     degree: str | None = None,
     advisor_email: str | None = None,
     consent: bool | None = None,
+    registered: bool | None = None,
+    form_submitted: bool | None = None,
     q: str | None = None,
     limit: int | None = 50,
     offset: int = 0,
@@ -41,7 +43,9 @@ def search_students(
     Text filters ignore case, Turkish letters and accents, as ``campaigns students list``
     does; an advisor email ignores case; a degree may be given in any spelling the importer
     understands ("YL", "master"). ``q`` is the start of a student number, a first name, a
-    last name or a full name. ``limit`` None: every match.
+    last name or a full name. ``registered`` and ``form_submitted``: whether the student
+    has that conversion (True), or has not yet (False: the worklist). ``limit`` None: every
+    match.
     """
     conditions: list[ColumnElement[bool]] = [scope]
     for column, wanted in (
@@ -56,11 +60,23 @@ def search_students(
         conditions.append(func.lower(Student.advisor_email) == clean(advisor_email).lower())
     if consent is not None:
         conditions.append(Student.contact_consent.is_(consent))
+    for stage, wanted_stage in (
+        (ConversionStage.REGISTERED, registered),
+        (ConversionStage.FORM_SUBMITTED, form_submitted),
+    ):
+        if wanted_stage is not None:
+            reached = converted(stage)
+            conditions.append(reached if wanted_stage else not_(reached))
     if q and clean(q):
         conditions.append(_prefix(clean(q)))
     total = session.scalar(select(func.count()).select_from(Student).where(*conditions)) or 0
     query = select(Student).where(*conditions).order_by(Student.student_no)
     return StudentPage(total, session.scalars(query.limit(limit).offset(offset)).all())
+
+
+def converted(stage: ConversionStage) -> ColumnElement[bool]:
+    """The student has reached ``stage`` (registered, handed in the form)."""
+    return exists().where(Conversion.student_no == Student.student_no, Conversion.stage == stage)
 
 
 def _folded_match(

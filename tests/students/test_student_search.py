@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import true
 
 from campaigns.core.db import Database
-from campaigns.core.models import Student
+from campaigns.core.models import Conversion, ConversionStage, Student, utcnow
 from campaigns.students.search import search_key, search_students
 from tests.support.api import ADVISOR_A, SCIENCE, add_cohort
 
@@ -47,3 +47,21 @@ def test_pages_keep_the_total_and_the_scope_holds(db: Database) -> None:
     science = Student.faculty == SCIENCE
     assert numbers(db, scope=science, q="1") == (0, [])
     assert numbers(db, scope=science) == (1, ["2001"])
+
+
+def test_the_worklist_is_who_has_not_registered_or_handed_in_the_form(db: Database) -> None:
+    with db.session() as session:
+        now = utcnow()
+        session.add_all(
+            Conversion(student_no=number, stage=stage, occurred_at=now, source="test")
+            for number, stage in (
+                ("1001", ConversionStage.REGISTERED),
+                ("1001", ConversionStage.FORM_SUBMITTED),
+                ("1002", ConversionStage.REGISTERED),
+            )
+        )
+    everyone = numbers(db)[1]
+    assert numbers(db, registered=True) == (2, ["1001", "1002"])
+    assert numbers(db, registered=False)[1] == [n for n in everyone if n not in ("1001", "1002")]
+    assert numbers(db, registered=True, form_submitted=False) == (1, ["1002"])
+    assert numbers(db, form_submitted=True) == (1, ["1001"])
