@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import enum
-import io
 import json
 import re
 import sys
@@ -21,11 +19,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from campaigns.core.settings import get_settings
+from campaigns.core.spreadsheets import csv_text, xlsx_bytes
 
 console = Console()
 err_console = Console(stderr=True)
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _FIGURE = re.compile(r"-?[\d.,]+%?|—")
 
 
@@ -74,12 +72,6 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(to_json(data) + "\n")
 
 
-def excel_safe(value: Any) -> str:
-    """A CSV cell that Excel will not evaluate as a formula (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 def emit_file(
     output: ListFormat, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]
 ) -> None:
@@ -91,45 +83,22 @@ def emit_file(
 
 
 def emit_xlsx(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
-    """Rows as an XLSX workbook on standard output, which must go to a file: Excel opens it
-    with Turkish letters intact, whatever its language (CSV depends on it)."""
-    from openpyxl import Workbook
-
+    """Rows as an XLSX workbook on standard output, which must go to a file."""
     if sys.stdout.isatty():
         raise typer.BadParameter(
             "XLSX ekrana yazılamaz; bir dosyaya yönlendirin: > liste.xlsx / XLSX cannot be shown "
             "on screen: redirect it to a file: > list.xlsx",
             param_hint="--format",
         )
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("liste")
-    sheet.append([FIELD_HEADINGS.get(c, c).replace("\n", " / ") for c in columns])
-    for row in rows:
-        sheet.append([_xlsx_value(row.get(c)) for c in columns])
-    buffer = io.BytesIO()
-    book.save(buffer)
+    headings = [FIELD_HEADINGS.get(c, c).replace("\n", " / ") for c in columns]
+    workbook = xlsx_bytes(headings, columns, rows, get_settings().zone)
     sys.stdout.flush()
-    sys.stdout.buffer.write(buffer.getvalue())
+    sys.stdout.buffer.write(workbook)
     sys.stdout.buffer.flush()
 
 
-def _xlsx_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(get_settings().zone).replace(tzinfo=None)
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, str):
-        return excel_safe(value)
-    return value
-
-
 def emit_csv(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([excel_safe(_default_cell(row.get(c))) for c in columns])
+    sys.stdout.write(csv_text(columns, columns, rows))
 
 
 def _default_cell(value: Any) -> Any:

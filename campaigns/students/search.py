@@ -74,6 +74,20 @@ def search_students(
     return StudentPage(total, session.scalars(query.limit(limit).offset(offset)).all())
 
 
+def stages_of(session: Session, numbers: Sequence[str]) -> dict[str, set[ConversionStage]]:
+    """Which stages each of these students has reached (registered, form handed in)."""
+    reached: dict[str, set[ConversionStage]] = {number: set() for number in numbers}
+    if numbers:
+        rows = session.execute(
+            select(Conversion.student_no, Conversion.stage).where(
+                Conversion.student_no.in_(list(numbers))
+            )
+        )
+        for number, stage in rows:
+            reached[number].add(stage)
+    return reached
+
+
 def converted(stage: ConversionStage) -> ColumnElement[bool]:
     """The student has reached ``stage`` (registered, handed in the form)."""
     return exists().where(Conversion.student_no == Student.student_no, Conversion.stage == stage)

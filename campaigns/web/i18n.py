@@ -12,6 +12,7 @@ from typing import Final
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from starlette.requests import Request
 
 LOCALES: Final = Path(__file__).parent / "locales"
 LANGUAGES: Final = ("tr", "en")
@@ -30,6 +31,11 @@ def translations(language: str) -> gettext.NullTranslations:
     write_mo(compiled, catalog)
     compiled.seek(0)
     return gettext.GNUTranslations(compiled)
+
+
+def for_request(request: Request) -> str:
+    """The language the reader chose (its cookie), else Turkish."""
+    return language_of(request.cookies.get(COOKIE))
 
 
 def language_of(cookie: str | None, query: str | None = None) -> str:

@@ -18,7 +18,7 @@ from campaigns.access import sign_in
 from campaigns.access.sign_in_email import send_link
 from campaigns.http.deps import services_of
 from campaigns.reports.cohort_board import cohort_board
-from campaigns.web import i18n, sessions
+from campaigns.web import i18n, sessions, students_pages
 from campaigns.web.page_rendering import render
 from channels.base import DeliveryError
 
@@ -28,20 +28,12 @@ STATIC: Final = StaticFiles(packages=[("campaigns.web", "static")])
 router = APIRouter(include_in_schema=False)
 
 
-def language(request: Request) -> str:
-    return i18n.language_of(request.cookies.get(i18n.COOKIE))
-
-
-def to_sign_in() -> RedirectResponse:
-    return RedirectResponse("/giris", status_code=303)
-
-
 def message_page(request: Request, title: str, text: str, status: int) -> Response:
     """A page that says what happened and what to do next."""
     return render(
         request,
         "message.html",
-        language=language(request),
+        language=i18n.for_request(request),
         status=status,
         visitor=None,
         title=title,
@@ -53,11 +45,28 @@ def message_page(request: Request, title: str, text: str, status: int) -> Respon
 async def board(request: Request) -> Response:
     visitor = await sessions.visitor(request)
     if visitor is None:
-        return to_sign_in()
+        return sessions.to_sign_in()
     rows = await services_of(request).transaction(
         lambda session: cohort_board(session, visitor.actor)
     )
-    return render(request, "board.html", language=language(request), visitor=visitor, rows=rows)
+    return render(
+        request, "board.html", language=i18n.for_request(request), visitor=visitor, rows=rows
+    )
+
+
+@router.get("/ogrenciler")
+async def students(request: Request) -> Response:
+    return await students_pages.students_page(request)
+
+
+@router.get("/ogrenciler.xlsx")
+async def students_xlsx(request: Request) -> Response:
+    return await students_pages.students_export(request, "xlsx")
+
+
+@router.get("/ogrenciler.csv")
+async def students_csv(request: Request) -> Response:
+    return await students_pages.students_export(request, "csv")
 
 
 @router.get("/giris")
@@ -66,7 +75,7 @@ async def sign_in_form(request: Request) -> Response:
         return RedirectResponse("/", status_code=303)
     token = sessions.form_token(request)
     response = render(
-        request, "sign_in.html", language=language(request), visitor=None, form_token=token
+        request, "sign_in.html", language=i18n.for_request(request), visitor=None, form_token=token
     )
     sessions.remember_form_token(response, request, token)
     return response
@@ -87,7 +96,7 @@ async def ask_for_link(request: Request) -> Response:
     try:
         asked = await services.transaction(ask)
     except sign_in.TooManyRequestsError:
-        _ = i18n.translations(language(request)).gettext
+        _ = i18n.translations(i18n.for_request(request)).gettext
         return message_page(
             request,
             _("Too many requests"),
@@ -101,7 +110,7 @@ async def ask_for_link(request: Request) -> Response:
             )
         except DeliveryError as exc:
             log.warning("sign-in link not sent: %s", type(exc).__name__)
-    return render(request, "sign_in_sent.html", language=language(request), visitor=None)
+    return render(request, "sign_in_sent.html", language=i18n.for_request(request), visitor=None)
 
 
 @router.get("/giris/{token}")
@@ -111,7 +120,7 @@ async def confirm_sign_in(request: Request, token: str) -> Response:
     response = render(
         request,
         "sign_in_confirm.html",
-        language=language(request),
+        language=i18n.for_request(request),
         visitor=None,
         link_token=token,
         form_token=form_token,
@@ -130,7 +139,7 @@ async def complete_sign_in(request: Request, token: str) -> Response:
             lambda session: sign_in.redeem(session, token)
         )
     except sign_in.InvalidLinkError:
-        _ = i18n.translations(language(request)).gettext
+        _ = i18n.translations(i18n.for_request(request)).gettext
         return message_page(
             request,
             _("This link cannot be used"),
@@ -147,12 +156,12 @@ async def sign_out(request: Request) -> Response:
     visitor = await sessions.visitor(request)
     form = await request.form()
     if visitor is None:
-        return to_sign_in()
+        return sessions.to_sign_in()
     if not visitor.sent(_text(form.get(sessions.CSRF_FIELD))):
         return _expired_form(request)
     cookie = request.cookies.get(sessions.SESSION_COOKIE)
     await services_of(request).transaction(lambda session: sign_in.sign_out(session, cookie))
-    response = to_sign_in()
+    response = sessions.to_sign_in()
     response.delete_cookie(sessions.SESSION_COOKIE, path="/")
     return response
 
@@ -172,7 +181,7 @@ async def switch_language(request: Request, code: str, sonra: str = "/") -> Resp
 
 
 def _expired_form(request: Request) -> Response:
-    _ = i18n.translations(language(request)).gettext
+    _ = i18n.translations(i18n.for_request(request)).gettext
     return message_page(
         request,
         _("The form has expired"),

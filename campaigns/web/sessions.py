@@ -10,7 +10,7 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from campaigns.access.sign_in import csrf_matches, resume
 from campaigns.core.actors import Actor
@@ -48,6 +48,11 @@ async def visitor(request: Request) -> Visitor | None:
         return Visitor(Actor.of(active.user), active.user.email, active.csrf_token)
 
     return await services.transaction(look_up)
+
+
+def to_sign_in() -> RedirectResponse:
+    """Where a page sends a reader who is not signed in."""
+    return RedirectResponse("/giris", status_code=303)
 
 
 def secure(request: Request) -> bool:

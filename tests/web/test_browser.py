@@ -66,6 +66,16 @@ def test_an_advisor_signs_in_reads_the_board_and_signs_out(
     expect(row.get_by_role("cell").first).to_have_text("4")
     assert serious_accessibility_problems(page) == []
 
+    # One click from the board to the worklist of who has not registered yet.
+    page.get_by_role("link", name="Henüz kim kaydolmadı").click()
+    expect(page.get_by_role("heading", name="Öğrenciler")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("4 öğrenci")
+    expect(page.get_by_label("Kaydoldu")).to_have_value("hayir")
+    assert serious_accessibility_problems(page) == []
+    page.get_by_label("Numara ya da ad").fill("nobody")
+    page.get_by_role("button", name="Göster").click()
+    expect(page.get_by_text("Bu süzgeçlere uyan öğrenci yok.")).to_be_visible()
+
     # A form posted without the session's token (as another site would) is refused.
     forged = page.request.post(site + "/cikis", form={"csrf_token": "forged"})
     assert forged.status == 403

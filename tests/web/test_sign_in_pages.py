@@ -3,8 +3,6 @@ sign out; every form refuses a request without its CSRF token."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -20,11 +18,10 @@ from campaigns.core.models import AuditEntry, Role, SignInAttempt
 from campaigns.core.settings import Settings
 from campaigns.http.app import create_app
 from campaigns.web.sessions import FORM_COOKIE, SESSION_COOKIE
-from tests.support import factories
+from tests.support import factories, web
+from tests.support.web import csrf_of, link_in, sign_in_through_pages
 
 EMAIL = "kemal.isik@universite.example.edu.tr"
-LINK = re.compile(r"https://kampanya\.example\.edu\.tr/giris/(mbg_[A-Za-z0-9_-]+)")
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -38,40 +35,12 @@ def client(db: Database, settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def csrf_of(html: str) -> str:
-    match = CSRF.search(html)
-    assert match is not None
-    return match[1]
+def signed_in(client: TestClient, settings: Settings) -> str:
+    return sign_in_through_pages(client, settings.outbox_dir, EMAIL)
 
 
 def last_email(settings: Settings) -> EmailMessage:
-    raw = (settings.outbox_dir / "email" / "0.eml").read_bytes()
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    return message
-
-
-def link_in(message: EmailMessage) -> str:
-    body = message.get_body(("plain",))
-    assert body is not None
-    match = LINK.search(body.get_content())
-    assert match is not None
-    return match[1]
-
-
-def signed_in(client: TestClient, settings: Settings) -> str:
-    """Sign in as the advisor through the pages; the board's HTML."""
-    form = client.get("/giris")
-    asked = client.post("/giris", data={"email": EMAIL, "csrf_token": csrf_of(form.text)})
-    assert asked.status_code == 200
-    token = link_in(last_email(settings))
-    confirm = client.get(f"/giris/{token}")
-    done = client.post(f"/giris/{token}", data={"csrf_token": csrf_of(confirm.text)})
-    assert done.status_code == 303
-    assert done.headers["location"] == "/"
-    board = client.get("/")
-    assert board.status_code == 200
-    return board.text
+    return web.last_email(settings.outbox_dir)
 
 
 def test_sign_in_by_link_then_the_board_then_sign_out(
@@ -87,7 +56,9 @@ def test_sign_in_by_link_then_the_board_then_sign_out(
     # In Turkish, the advisor's own three students only (not the other advisor's).
     assert '<html lang="tr">' in board
     assert "Mezun olacak öğrenciler" in board
-    assert re.search(r'<th scope="row">2019-2020 Bahar</th>\s*<td class="num">3</td>', board)
+    assert re.search(
+        r'<th scope="row">2019-2020 Bahar</th>\s*<td class="num"><a href="[^"]+">3</a></td>', board
+    )
     assert "Çıkış yap" in board
 
     # Signing out needs the session's CSRF token; then the cookie opens nothing.
