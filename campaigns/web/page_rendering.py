@@ -3,13 +3,16 @@ in and the form's CSRF token passed to every template."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from campaigns.http.deps import services_of
 from campaigns.web import i18n
 
 TEMPLATES: Final = Path(__file__).parent / "templates"
@@ -38,6 +41,11 @@ def number(value: int, language: str) -> str:
     return grouped.replace(",", ".") if language == "tr" else grouped
 
 
+def when(moment: datetime | None, zone: ZoneInfo) -> str:
+    """A time on the service's clock, as ``30.11.2026 14:05``."""
+    return "—" if moment is None else moment.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+
+
 def render(
     request: Request,
     name: str,
@@ -56,6 +64,7 @@ def render(
         _=catalog.gettext,
         percent=lambda share: percent(share, language),
         number=lambda value: number(value, language),
+        when=lambda moment: when(moment, services_of(request).settings.zone),
         **context,
     )
     headers = {"Content-Language": language, "Cache-Control": "no-store"}

@@ -16,9 +16,11 @@ from starlette.staticfiles import StaticFiles
 
 from campaigns.access import sign_in
 from campaigns.access.sign_in_email import send_link
+from campaigns.core.errors import NotFoundError
 from campaigns.http.deps import services_of
 from campaigns.reports.cohort_board import cohort_board
-from campaigns.web import i18n, sessions, students_pages
+from campaigns.reports.student_profile import student_profile
+from campaigns.web import i18n, labels, sessions, students_pages
 from campaigns.web.page_rendering import render
 from channels.base import DeliveryError
 
@@ -57,6 +59,29 @@ async def board(request: Request) -> Response:
 @router.get("/ogrenciler")
 async def students(request: Request) -> Response:
     return await students_pages.students_page(request)
+
+
+@router.get("/ogrenciler/{student_no}")
+async def student(request: Request, student_no: str) -> Response:
+    visitor = await sessions.visitor(request)
+    if visitor is None:
+        return sessions.to_sign_in()
+    language = i18n.for_request(request)
+    try:
+        profile = await services_of(request).transaction(
+            lambda session: student_profile(session, visitor.actor, student_no[:32])
+        )
+    except NotFoundError:
+        _ = i18n.translations(language).gettext
+        return message_page(
+            request,
+            _("Student not found"),
+            _("None of your students has this number. Search the students list."),
+            404,
+        )
+    return render(
+        request, "student.html", language=language, visitor=visitor, profile=profile, labels=labels
+    )
 
 
 @router.get("/ogrenciler.xlsx")

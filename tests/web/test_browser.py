@@ -72,6 +72,11 @@ def test_an_advisor_signs_in_reads_the_board_and_signs_out(
     expect(page.get_by_role("status")).to_contain_text("4 öğrenci")
     expect(page.get_by_label("Kaydoldu")).to_have_value("hayir")
     assert serious_accessibility_problems(page) == []
+    page.get_by_role("row").nth(1).get_by_role("link").click()
+    expect(page.get_by_role("heading", name="Kayıt")).to_be_visible()
+    expect(page.get_by_text("Henüz Mezun Bilgi Sistemi'ne kaydolmadı.")).to_be_visible()
+    assert serious_accessibility_problems(page) == []
+    page.go_back()
     page.get_by_label("Numara ya da ad").fill("nobody")
     page.get_by_role("button", name="Göster").click()
     expect(page.get_by_text("Bu süzgeçlere uyan öğrenci yok.")).to_be_visible()

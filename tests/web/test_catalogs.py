@@ -17,9 +17,9 @@ def test_every_page_text_is_translated_to_turkish_and_none_is_left_over() -> Non
     texts = page_texts()
     catalog = i18n.translations("tr")
     assert len(texts) > 20
-    untranslated = sorted(t for t in texts if catalog.gettext(t) == t)
-    assert untranslated == []
+    # Compiled catalogs hold only translated entries (some, such as "SMS", stay as they are).
     translated = set(catalog._catalog) - {""}  # type: ignore[attr-defined]
+    assert sorted(texts - translated) == []
     assert translated - texts == set()
 
 

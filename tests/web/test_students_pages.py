@@ -22,7 +22,7 @@ from tests.support import factories
 from tests.support.web import sign_in_through_pages
 
 EMAIL = "kemal.isik@universite.example.edu.tr"
-ROW = re.compile(r"<tr>\s*<td>(\d+)</td>")
+ROW = re.compile(r"<tr>\s*<td><a href=\"[^\"]+\">(\d+)</a></td>")
 
 
 @pytest.fixture

@@ -1,0 +1,43 @@
+"""Words for the product's codes (statuses, channels, stages, reasons) as pages show them;
+marked here for the catalogs and translated when a page is rendered."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from campaigns.core.models import ConversionStage, MessageStatus, SkipReason
+from channels.base import Channel
+
+
+def _(text: str) -> str:
+    """Marks ``text`` for the message catalogs; pages translate it when they show it."""
+    return text
+
+
+STATUS: Final = {
+    MessageStatus.SKIPPED: _("not sent"),
+    MessageStatus.PENDING: _("waiting"),
+    MessageStatus.SENDING: _("being sent"),
+    MessageStatus.SENT: _("sent"),
+    MessageStatus.DELIVERED: _("delivered"),
+    MessageStatus.READ: _("read"),
+    MessageStatus.FAILED: _("failed"),
+    MessageStatus.UNKNOWN: _("outcome unknown"),
+    MessageStatus.CANCELLED: _("cancelled"),
+}
+SKIP: Final = {
+    SkipReason.NO_CONSENT: _("no consent to contact"),
+    SkipReason.UNREACHABLE: _("no address for the wave's channels"),
+    SkipReason.CONVERTED: _("had already registered"),
+    SkipReason.SUPPRESSED: _("opted out or address blocked"),
+    SkipReason.NOT_YET: _("had not reached the wave's stage yet"),
+}
+CHANNEL: Final = {
+    Channel.EMAIL: _("Email"),
+    Channel.SMS: _("SMS"),
+    Channel.WHATSAPP: _("WhatsApp"),
+}
+STAGE: Final = {
+    ConversionStage.REGISTERED: _("Registered in the alumni system"),
+    ConversionStage.FORM_SUBMITTED: _("Membership form handed in"),
+}

@@ -1,0 +1,67 @@
+"""A student's page: who they are, how to reach them (masked), every message with its
+timeline; another advisor's student is a 404 like a number that does not exist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from campaigns.access import users
+from campaigns.core.actors import Actor
+from campaigns.core.db import Database
+from campaigns.core.models import Message, MessageStatus, Role, utcnow
+from campaigns.core.settings import Settings
+from campaigns.http.app import create_app
+from campaigns.planning.plan_wave import plan_wave
+from tests.support import factories
+from tests.support.web import sign_in_through_pages
+
+EMAIL = "kemal.isik@universite.example.edu.tr"
+
+
+@pytest.fixture
+def client(db: Database, settings: Settings) -> Iterator[TestClient]:
+    now = utcnow()
+    with db.session() as session:
+        users.add_user(session, Actor.operator(), email=EMAIL, role=Role.ADVISOR)
+        session.add(factories.student(student_no="7001", first_name="İpek", last_name="Işık"))
+        session.add(factories.student(student_no="7002", advisor_email="baska@example.edu.tr"))
+        campaign = factories.campaign(session, [{"channels": ["sms"]}], now=now)
+        campaign.scope_advisor = EMAIL  # a campaign the advisor may open
+        wave_id = campaign.waves[0].id
+    with db.session() as session:
+        plan_wave(session, wave_id, now=now)
+        session.execute(
+            update(Message).values(status=MessageStatus.DELIVERED, sent_at=now, delivered_at=now)
+        )
+    with TestClient(
+        create_app(settings), base_url="https://testserver", follow_redirects=False
+    ) as client:
+        sign_in_through_pages(client, settings.outbox_dir, EMAIL)
+        yield client
+
+
+def test_the_page_tells_the_students_story_in_turkish(client: TestClient, db: Database) -> None:
+    page = client.get("/ogrenciler/7001")
+
+    assert page.status_code == 200
+    assert "<h1>İpek Işık</h1>" in page.text
+    assert "Henüz Mezun Bilgi Sistemi&#39;ne kaydolmadı." in page.text
+    assert "teslim edildi" in page.text
+    # Addresses are masked: the page never shows one whole.
+    with db.session() as session:
+        phone = session.scalars(select(Message.address).where(Message.address.is_not(None))).first()
+    assert phone is not None
+    assert phone not in page.text
+    assert "7001@stu.universite.example.edu.tr" not in page.text
+    assert "7…@stu.universite.example.edu.tr" in page.text
+
+
+def test_another_advisors_student_is_not_found(client: TestClient) -> None:
+    theirs, nobody = client.get("/ogrenciler/7002"), client.get("/ogrenciler/0000")
+    assert theirs.status_code == nobody.status_code == 404
+    assert theirs.text.replace("7002", "0000") == nobody.text
+    assert "Öğrenci bulunamadı" in theirs.text
