@@ -68,7 +68,10 @@ class Actor:
     @property
     def scope(self) -> Scope | None:
         """The students this actor may reach (an advisor's own when no other role matches);
-        None for a coordinator without a faculty, who reaches nobody."""
+        None for a coordinator without a faculty, and for the desk, who reach nobody: the
+        desk only looks students up by number (``conversions.desk``)."""
+        if self.role is Role.DESK:
+            return None
         if self.role is Role.ADMIN:
             return Scope()
         if self.role is Role.COORDINATOR:

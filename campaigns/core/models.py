@@ -371,10 +371,13 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     COORDINATOR = "coordinator"
     ADVISOR = "advisor"
+    DESK = "desk"
+    """Student Affairs: looks a student up by number and records the membership form."""
 
 
 class User(Base):
-    """Someone using the API: the alumni office (admin), a faculty coordinator, an advisor."""
+    """Someone using the service: the alumni office (admin), a faculty coordinator, an
+    advisor, or the Student Affairs desk."""
 
     __tablename__ = "users"
 

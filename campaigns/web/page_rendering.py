@@ -69,3 +69,27 @@ def render(
     )
     headers = {"Content-Language": language, "Cache-Control": "no-store"}
     return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def message_page(request: Request, title: str, text: str, status: int) -> HTMLResponse:
+    """A page that says what happened and what to do next."""
+    return render(
+        request,
+        "message.html",
+        language=i18n.for_request(request),
+        status=status,
+        visitor=None,
+        title=title,
+        text=text,
+    )
+
+
+def expired_form(request: Request) -> HTMLResponse:
+    """A form came without its CSRF token (or another session's): nothing was done."""
+    _ = i18n.translations(i18n.for_request(request)).gettext
+    return message_page(
+        request,
+        _("The form has expired"),
+        _("For your security this form can no longer be sent. Open the page again and retry."),
+        403,
+    )

@@ -17,11 +17,12 @@ from starlette.staticfiles import StaticFiles
 from campaigns.access import sign_in
 from campaigns.access.sign_in_email import send_link
 from campaigns.core.errors import NotFoundError
+from campaigns.core.models import Role
 from campaigns.http.deps import services_of
 from campaigns.reports.cohort_board import cohort_board
 from campaigns.reports.student_profile import student_profile
-from campaigns.web import i18n, labels, sessions, students_pages
-from campaigns.web.page_rendering import render
+from campaigns.web import desk_pages, i18n, labels, sessions, students_pages
+from campaigns.web.page_rendering import expired_form, message_page, render
 from channels.base import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -30,30 +31,29 @@ STATIC: Final = StaticFiles(packages=[("campaigns.web", "static")])
 router = APIRouter(include_in_schema=False)
 
 
-def message_page(request: Request, title: str, text: str, status: int) -> Response:
-    """A page that says what happened and what to do next."""
-    return render(
-        request,
-        "message.html",
-        language=i18n.for_request(request),
-        status=status,
-        visitor=None,
-        title=title,
-        text=text,
-    )
-
-
 @router.get("/")
 async def board(request: Request) -> Response:
     visitor = await sessions.visitor(request)
     if visitor is None:
         return sessions.to_sign_in()
+    if visitor.actor.role is Role.DESK:
+        return RedirectResponse("/masa", status_code=303)
     rows = await services_of(request).transaction(
         lambda session: cohort_board(session, visitor.actor)
     )
     return render(
         request, "board.html", language=i18n.for_request(request), visitor=visitor, rows=rows
     )
+
+
+@router.get("/masa")
+async def desk(request: Request) -> Response:
+    return await desk_pages.desk_page(request)
+
+
+@router.post("/masa/form")
+async def desk_form_received(request: Request) -> Response:
+    return await desk_pages.form_received(request)
 
 
 @router.get("/ogrenciler")
@@ -110,7 +110,7 @@ async def sign_in_form(request: Request) -> Response:
 async def ask_for_link(request: Request) -> Response:
     form = await request.form()
     if not sessions.form_token_matches(request, _text(form.get(sessions.CSRF_FIELD))):
-        return _expired_form(request)
+        return expired_form(request)
     address = _text(form.get("email"))[:320]
     services = services_of(request)
     client = request.client.host if request.client else "unknown"
@@ -158,7 +158,7 @@ async def confirm_sign_in(request: Request, token: str) -> Response:
 async def complete_sign_in(request: Request, token: str) -> Response:
     form = await request.form()
     if not sessions.form_token_matches(request, _text(form.get(sessions.CSRF_FIELD))):
-        return _expired_form(request)
+        return expired_form(request)
     try:
         opened = await services_of(request).transaction(
             lambda session: sign_in.redeem(session, token)
@@ -183,7 +183,7 @@ async def sign_out(request: Request) -> Response:
     if visitor is None:
         return sessions.to_sign_in()
     if not visitor.sent(_text(form.get(sessions.CSRF_FIELD))):
-        return _expired_form(request)
+        return expired_form(request)
     cookie = request.cookies.get(sessions.SESSION_COOKIE)
     await services_of(request).transaction(lambda session: sign_in.sign_out(session, cookie))
     response = sessions.to_sign_in()
@@ -203,16 +203,6 @@ async def switch_language(request: Request, code: str, sonra: str = "/") -> Resp
             i18n.COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", path="/", httponly=True
         )
     return response
-
-
-def _expired_form(request: Request) -> Response:
-    _ = i18n.translations(i18n.for_request(request)).gettext
-    return message_page(
-        request,
-        _("The form has expired"),
-        _("For your security this form can no longer be sent. Open the page again and retry."),
-        403,
-    )
 
 
 def _text(value: object) -> str:

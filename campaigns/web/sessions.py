@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from campaigns.access.sign_in import csrf_matches, resume
 from campaigns.core.actors import Actor
+from campaigns.core.models import Role
 from campaigns.http.deps import services_of
 
 SESSION_COOKIE: Final = "mbs_session"
@@ -28,6 +29,11 @@ class Visitor:
     actor: Actor
     name: str
     csrf_token: str
+
+    @property
+    def desk(self) -> bool:
+        """The Student Affairs desk, whose only page is the desk's."""
+        return self.actor.role is Role.DESK
 
     def sent(self, submitted: str | None) -> bool:
         """A form came with this session's CSRF token."""

@@ -115,3 +115,11 @@ def test_every_api_operation_requires_a_token(pg_db: Database, client: TestClien
         assert response.status_code == 401, (method, path)
         assert response.headers["www-authenticate"] == "Bearer"
         assert "Traceback" not in response.text
+
+
+def test_the_desk_is_refused_by_the_api(pg_db: Database, client: TestClient) -> None:
+    token = add_user(pg_db, "masa@universite.example.edu.tr", Role.DESK)
+    for path in ("/api/v1/me", "/api/v1/students", "/api/v1/campaigns"):
+        response = client.get(path, headers=bearer(token))
+        assert response.status_code == 403
+        assert "web" in response.json()["detail"]

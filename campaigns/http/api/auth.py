@@ -31,6 +31,12 @@ async def current_user(
             detail="geçerli bir erişim anahtarı gerekli / a valid bearer token is required",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    if user.role is Role.DESK:
+        raise HTTPException(
+            403,
+            detail="Öğrenci İşleri masası web uygulamasını kullanır / the Student Affairs desk "
+            "works in the web app, not the API",
+        )
     return user
 
 
