@@ -68,7 +68,7 @@ async def form_received(request: Request) -> Response:
 
 
 def not_found(request: Request) -> Response:
-    _ = i18n.translations(i18n.for_request(request)).gettext
+    _ = i18n.gettext_for(request)
     return message_page(
         request, _("Page not found"), _("There is nothing here for you. Go to the start page."), 404
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Final
@@ -36,6 +37,11 @@ def translations(language: str) -> gettext.NullTranslations:
 def for_request(request: Request) -> str:
     """The language the reader chose (its cookie), else Turkish."""
     return language_of(request.cookies.get(COOKIE))
+
+
+def gettext_for(request: Request) -> Callable[[str], str]:
+    """The reader's ``gettext``, for text a page's code writes."""
+    return translations(for_request(request)).gettext
 
 
 def language_of(cookie: str | None, query: str | None = None) -> str:

@@ -86,7 +86,7 @@ def message_page(request: Request, title: str, text: str, status: int) -> HTMLRe
 
 def expired_form(request: Request) -> HTMLResponse:
     """A form came without its CSRF token (or another session's): nothing was done."""
-    _ = i18n.translations(i18n.for_request(request)).gettext
+    _ = i18n.gettext_for(request)
     return message_page(
         request,
         _("The form has expired"),

@@ -4,7 +4,7 @@ rules (scopes, limits, audit) live in the use cases, as for the CLI and the API.
 from __future__ import annotations
 
 import logging
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
@@ -98,12 +98,7 @@ async def students_csv(request: Request) -> Response:
 async def sign_in_form(request: Request) -> Response:
     if await sessions.visitor(request) is not None:
         return RedirectResponse("/", status_code=303)
-    token = sessions.form_token(request)
-    response = render(
-        request, "sign_in.html", language=i18n.for_request(request), visitor=None, form_token=token
-    )
-    sessions.remember_form_token(response, request, token)
-    return response
+    return anonymous_form(request, "sign_in.html")
 
 
 @router.post("/giris")
@@ -121,7 +116,7 @@ async def ask_for_link(request: Request) -> Response:
     try:
         asked = await services.transaction(ask)
     except sign_in.TooManyRequestsError:
-        _ = i18n.translations(i18n.for_request(request)).gettext
+        _ = i18n.gettext_for(request)
         return message_page(
             request,
             _("Too many requests"),
@@ -141,17 +136,7 @@ async def ask_for_link(request: Request) -> Response:
 @router.get("/giris/{token}")
 async def confirm_sign_in(request: Request, token: str) -> Response:
     # Mail scanners open links: only the button below (a POST) uses the link up.
-    form_token = sessions.form_token(request)
-    response = render(
-        request,
-        "sign_in_confirm.html",
-        language=i18n.for_request(request),
-        visitor=None,
-        link_token=token,
-        form_token=form_token,
-    )
-    sessions.remember_form_token(response, request, form_token)
-    return response
+    return anonymous_form(request, "sign_in_confirm.html", link_token=token)
 
 
 @router.post("/giris/{token}")
@@ -164,7 +149,7 @@ async def complete_sign_in(request: Request, token: str) -> Response:
             lambda session: sign_in.redeem(session, token)
         )
     except sign_in.InvalidLinkError:
-        _ = i18n.translations(i18n.for_request(request)).gettext
+        _ = i18n.gettext_for(request)
         return message_page(
             request,
             _("This link cannot be used"),
@@ -202,6 +187,22 @@ async def switch_language(request: Request, code: str, sonra: str = "/") -> Resp
         response.set_cookie(
             i18n.COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", path="/", httponly=True
         )
+    return response
+
+
+def anonymous_form(request: Request, template: str, **context: Any) -> Response:
+    """A page with a form for someone not signed in yet: its CSRF token is also a cookie's
+    (double submit), as there is no session to hold it."""
+    token = sessions.form_token(request)
+    response = render(
+        request,
+        template,
+        language=i18n.for_request(request),
+        visitor=None,
+        form_token=token,
+        **context,
+    )
+    sessions.remember_form_token(response, request, token)
     return response
 
 
