@@ -8,7 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from campaigns import __version__
@@ -48,7 +49,8 @@ def create_app(settings: Settings | None = None, env: Mapping[str, str] | None =
         lifespan=lifespan,
         title="Mezun Bilgi Sistemi kampanyaları / alumni campaigns",
         version=__version__,
-        docs_url="/api/v1/docs",
+        # The explorer is served below with its assets from this app, not a CDN.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
@@ -65,6 +67,18 @@ def create_app(settings: Settings | None = None, env: Mapping[str, str] | None =
     # internal networks).
     app.include_router(web_routes.router)
     app.mount("/static", web_routes.STATIC, name="static")
+
+    @app.get("/api/v1/docs", include_in_schema=False)
+    async def explorer() -> HTMLResponse:
+        """The OpenAPI explorer, every file from this app (campuses run it on internal
+        networks)."""
+        return get_swagger_ui_html(
+            openapi_url="/api/v1/openapi.json",
+            title="Mezun kampanyaları API / alumni campaigns API",
+            swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+        )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz(deps: Annotated[Services, Depends(services)]) -> JSONResponse:
@@ -88,6 +102,7 @@ def create_app(settings: Settings | None = None, env: Mapping[str, str] | None =
 
 # FastAPI's answer when a JSON body cannot be parsed at all, whatever the cause.
 _UNPARSED = "There was an error parsing the body"
+SWAGGER = "/static/swagger-ui-5.35.0"
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -105,3 +105,13 @@ def test_the_pages_switch_to_english(browser: Browser, site: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.get_by_role("link", name="Türkçe").click()
     expect(page.get_by_role("heading", name="Giriş yap")).to_be_visible()
+
+
+def test_the_api_explorer_renders_from_the_apps_own_files(browser: Browser, site: str) -> None:
+    page = browser.new_page()
+    elsewhere: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(site) else elsewhere.append(r.url))
+    page.goto(site + "/api/v1/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("alumni campaigns")
+    expect(page.get_by_text("/api/v1/students").first).to_be_visible()
+    assert elsewhere == []
