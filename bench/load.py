@@ -21,10 +21,16 @@ class LoadResult:
     requests: int
     seconds: float
     statuses: dict[int, int]
+    latencies: tuple[float, ...] = ()
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds
+
+    def percentile(self, share: float) -> float:
+        """Seconds within which ``share`` of the responses came (e.g. 0.95)."""
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def http_request(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
@@ -52,7 +58,9 @@ class _Feed:
         return request
 
 
-async def _connection(port: int, feed: _Feed, stop: float, statuses: Counter[int]) -> int:
+async def _connection(
+    port: int, feed: _Feed, stop: float, statuses: Counter[int], latencies: list[float]
+) -> int:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     done = 0
     try:
@@ -60,6 +68,7 @@ async def _connection(port: int, feed: _Feed, stop: float, statuses: Counter[int
             request = feed.take()
             if request is None:
                 break
+            sent = time.perf_counter()
             writer.write(request)
             status_line = await reader.readline()
             length = 0
@@ -72,6 +81,7 @@ async def _connection(port: int, feed: _Feed, stop: float, statuses: Counter[int
             if length:
                 await reader.readexactly(length)
             statuses[int(status_line.split(b" ", 2)[1])] += 1
+            latencies.append(time.perf_counter() - sent)
             done += 1
     finally:
         writer.close()
@@ -82,13 +92,15 @@ async def _drive(
     port: int, requests: Sequence[bytes], connections: int, seconds: float, repeat: bool
 ) -> LoadResult:
     statuses: Counter[int] = Counter()
+    latencies: list[float] = []
     feed = _Feed(requests, repeat)
     start = time.perf_counter()
     stop = start + seconds
     counts = await asyncio.gather(
-        *(_connection(port, feed, stop, statuses) for _ in range(connections))
+        *(_connection(port, feed, stop, statuses, latencies) for _ in range(connections))
     )
-    return LoadResult(sum(counts), time.perf_counter() - start, dict(statuses))
+    elapsed = time.perf_counter() - start
+    return LoadResult(sum(counts), elapsed, dict(statuses), tuple(latencies))
 
 
 def _run(
