@@ -121,6 +121,10 @@ def _search_key_sql(column: ColumnElement[str] | InstrumentedAttribute[str]) -> 
 
 
 def _prefix(text: str) -> ColumnElement[bool]:
+    if text[:1].isdigit():
+        # A number: no name starts with a digit, so the names (folded in SQL, row by row)
+        # need not be looked at.
+        return Student.student_no.startswith(text, autoescape=True)
     key = search_key(text)
     full_name = Student.first_name + " " + Student.last_name
     return or_(
