@@ -5,21 +5,34 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from campaigns.access import users
 from campaigns.core.actors import Actor
 from campaigns.core.db import Database
-from campaigns.core.models import Role
+from campaigns.core.models import Conversion, ConversionStage, Role, utcnow
 from tests.support import factories
 from tests.support.browser import chromium, serious_accessibility_problems, served
+from tests.support.paths import ROOT
 
 EMAIL = "kemal.isik@universite.example.edu.tr"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def screenshot(page: Page, name: str) -> None:
+    """The README's pictures, taken on the way so they stay true: written to
+    ``docs/screenshots`` when ``CAMPAIGNS_SCREENSHOTS=1``, and checked to be images always."""
+    picture = page.screenshot(full_page=True)
+    assert picture.startswith(b"\x89PNG")
+    if os.environ.get("CAMPAIGNS_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / f"{name}.png").write_bytes(picture)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +45,14 @@ def browser() -> Iterator[Browser]:
 def site(pg_db: Database, tmp_path: Path) -> Iterator[str]:
     with pg_db.session() as session:
         users.add_user(session, Actor.operator(), email=EMAIL, role=Role.ADVISOR)
-        session.add_all([factories.student() for _ in range(4)])
+        cohort = [factories.student() for _ in range(4)]
+        session.add_all(cohort)
+        session.add_all(
+            Conversion(
+                student_no=cohort[0].student_no, stage=stage, occurred_at=utcnow(), source="test"
+            )
+            for stage in ConversionStage
+        )
         session.add(factories.student(advisor_email="baska@universite.example.edu.tr"))
     with served(pg_db.url, tmp_path) as base:
         yield base
@@ -65,17 +85,20 @@ def test_an_advisor_signs_in_reads_the_board_and_signs_out(
     row = page.get_by_role("row", name=re.compile("2019-2020 Bahar"))
     expect(row.get_by_role("cell").first).to_have_text("4")
     assert serious_accessibility_problems(page) == []
+    screenshot(page, "board")
 
     # One click from the board to the worklist of who has not registered yet.
     page.get_by_role("link", name="Henüz kim kaydolmadı").click()
     expect(page.get_by_role("heading", name="Öğrenciler")).to_be_visible()
-    expect(page.get_by_role("status")).to_contain_text("4 öğrenci")
+    expect(page.get_by_role("status")).to_contain_text("3 öğrenci")
     expect(page.get_by_label("Kaydoldu")).to_have_value("hayir")
     assert serious_accessibility_problems(page) == []
+    screenshot(page, "worklist")
     page.get_by_role("row").nth(1).get_by_role("link").click()
     expect(page.get_by_role("heading", name="Kayıt")).to_be_visible()
     expect(page.get_by_text("Henüz Mezun Bilgi Sistemi'ne kaydolmadı.")).to_be_visible()
     assert serious_accessibility_problems(page) == []
+    screenshot(page, "student")
     page.go_back()
     page.get_by_label("Numara ya da ad").fill("nobody")
     page.get_by_role("button", name="Göster").click()
