@@ -110,7 +110,8 @@ def request_link(
             "Çok fazla giriş bağlantısı istendi; 15 dakika sonra yeniden deneyin. / Too many "
             "sign-in links were requested; try again in 15 minutes."
         )
-    user = session.scalars(select(User).where(func.lower(User.email) == email.lower())).first()
+    # Stored addresses are lower case (``users.add_user``): the unique index answers.
+    user = session.scalars(select(User).where(User.email == email.lower())).first()
     if user is None or user.revoked_at is not None:
         audit.record(session, "web", "sign_in.unknown_address", None, {"address": address_key})
         return LinkRequest(None, None)

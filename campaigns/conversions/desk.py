@@ -3,7 +3,7 @@ the printed membership form (P1.3.FR.0058). Nothing else is open to the desk."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -31,8 +31,13 @@ class DeskCard:
     form_received_at: datetime | None
 
 
+def allowed(actor: Actor) -> bool:
+    """The desk's page is open to ``actor``."""
+    return actor.role in DESK_ROLES
+
+
 def _require_desk(actor: Actor) -> None:
-    if actor.role not in DESK_ROLES:
+    if not allowed(actor):
         raise NotAllowedError(
             "yalnızca Öğrenci İşleri masası ve Mezunlar Ofisi / only the Student Affairs desk "
             "and the alumni office may do this"
@@ -77,12 +82,14 @@ def record_form_received(
     """Record the form as received now (an earlier record stays: the first time counts),
     credited to the messages before it like any conversion, and audited."""
     card = look_up(session, actor, student_no)
-    if card.form_received_at is None:
-        record_conversions(
-            session,
-            [ConversionInput(card.student_no, now or utcnow(), ConversionStage.FORM_SUBMITTED)],
-            source="desk",
-            window=window,
-        )
-        audit.record(session, actor.name, "conversion.form_received", f"student:{card.student_no}")
-    return look_up(session, actor, student_no)
+    if card.form_received_at is not None:
+        return card
+    received = now or utcnow()
+    record_conversions(
+        session,
+        [ConversionInput(card.student_no, received, ConversionStage.FORM_SUBMITTED)],
+        source="desk",
+        window=window,
+    )
+    audit.record(session, actor.name, "conversion.form_received", f"student:{card.student_no}")
+    return replace(card, form_received_at=received)

@@ -20,7 +20,7 @@ async def desk_page(request: Request) -> Response:
     if visitor is None:
         return sessions.to_sign_in()
     language = i18n.for_request(request)
-    number = request.query_params.get("no", "").strip()[:32]
+    number = request.query_params.get("no", "")
     card, missing = None, False
     if number:
         try:
@@ -31,14 +31,14 @@ async def desk_page(request: Request) -> Response:
             missing = True
         except NotAllowedError:
             return not_found(request)
-    elif visitor.actor.role not in desk.DESK_ROLES:
+    elif not desk.allowed(visitor.actor):
         return not_found(request)
     return render(
         request,
         "desk.html",
         language=language,
         visitor=visitor,
-        asked=number,
+        asked=number.strip(),
         card=card,
         missing=missing,
         recorded=request.query_params.get("kaydedildi") == "1",
@@ -54,16 +54,16 @@ async def form_received(request: Request) -> Response:
     if not visitor.sent(submitted if isinstance(submitted, str) else None):
         return expired_form(request)
     raw = form.get("no")
-    number = raw.strip()[:32] if isinstance(raw, str) else ""
+    number = raw if isinstance(raw, str) else ""
     services = services_of(request)
     window = services.settings.attribution_window
     try:
-        await services.transaction(
+        card = await services.transaction(
             lambda session: desk.record_form_received(session, visitor.actor, number, window=window)
         )
     except (NotFoundError, NotAllowedError):
         return not_found(request)
-    query = urlencode({"no": number, "kaydedildi": "1"})
+    query = urlencode({"no": card.student_no, "kaydedildi": "1"})
     return RedirectResponse(f"/masa?{query}", status_code=303)
 
 

@@ -17,7 +17,6 @@ from starlette.staticfiles import StaticFiles
 from campaigns.access import sign_in
 from campaigns.access.sign_in_email import send_link
 from campaigns.core.errors import NotFoundError
-from campaigns.core.models import Role
 from campaigns.http.deps import services_of
 from campaigns.reports.cohort_board import cohort_board
 from campaigns.reports.student_profile import student_profile
@@ -36,7 +35,7 @@ async def board(request: Request) -> Response:
     visitor = await sessions.visitor(request)
     if visitor is None:
         return sessions.to_sign_in()
-    if visitor.actor.role is Role.DESK:
+    if visitor.desk:
         return RedirectResponse("/masa", status_code=303)
     rows = await services_of(request).transaction(
         lambda session: cohort_board(session, visitor.actor)
@@ -66,19 +65,19 @@ async def student(request: Request, student_no: str) -> Response:
     visitor = await sessions.visitor(request)
     if visitor is None:
         return sessions.to_sign_in()
-    language = i18n.for_request(request)
     try:
         profile = await services_of(request).transaction(
             lambda session: student_profile(session, visitor.actor, student_no[:32])
         )
     except NotFoundError:
-        _ = i18n.translations(language).gettext
+        _ = i18n.gettext_for(request)
         return message_page(
             request,
             _("Student not found"),
             _("None of your students has this number. Search the students list."),
             404,
         )
+    language = i18n.for_request(request)
     return render(
         request, "student.html", language=language, visitor=visitor, profile=profile, labels=labels
     )

@@ -3,7 +3,6 @@ same list as XLSX or CSV; always within the signed-in user's scope."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -36,18 +35,6 @@ EXPORT_COLUMNS: Final = (
     "registered",
     "form_submitted",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Listed:
-    """A student as the list shows them."""
-
-    student_no: str
-    name: str
-    department: str
-    advisor: str
-    registered: bool
-    form_submitted: bool
 
 
 def chosen(request: Request) -> dict[str, str]:
@@ -117,17 +104,7 @@ async def students_page(request: Request) -> Response:
         visitor=visitor,
         filters=filters,
         total=total,
-        students=[
-            Listed(
-                r["student_no"],
-                r["name"],
-                r["department"],
-                r["advisor_name"],
-                r["registered"],
-                r["form_submitted"],
-            )
-            for r in rows
-        ],
+        students=rows,
         page=number,
         last_page=last,
         previous=page_link(number - 1) if number > 1 else None,
@@ -142,7 +119,7 @@ async def students_export(request: Request, kind: str) -> Response:
     if visitor is None:
         return sessions.to_sign_in()
     language = i18n.for_request(request)
-    _ = i18n.translations(language).gettext
+    _ = i18n.gettext_for(request)
     filters = chosen(request)
     services = services_of(request)
     _total, rows = await services.transaction(
