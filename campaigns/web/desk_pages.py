@@ -12,7 +12,7 @@ from campaigns.conversions import desk
 from campaigns.core.errors import NotAllowedError, NotFoundError
 from campaigns.http.deps import services_of
 from campaigns.web import i18n, sessions
-from campaigns.web.page_rendering import expired_form, message_page, render
+from campaigns.web.page_rendering import not_found, render
 
 
 async def desk_page(request: Request) -> Response:
@@ -46,15 +46,11 @@ async def desk_page(request: Request) -> Response:
 
 
 async def form_received(request: Request) -> Response:
-    visitor = await sessions.visitor(request)
-    if visitor is None:
-        return sessions.to_sign_in()
-    form = await request.form()
-    submitted = form.get(sessions.CSRF_FIELD)
-    if not visitor.sent(submitted if isinstance(submitted, str) else None):
-        return expired_form(request)
-    raw = form.get("no")
-    number = raw if isinstance(raw, str) else ""
+    posted = await sessions.posted_form(request)
+    if isinstance(posted, Response):
+        return posted
+    visitor, form = posted
+    number = sessions.field(form, "no", 32)
     services = services_of(request)
     window = services.settings.attribution_window
     try:
@@ -65,10 +61,3 @@ async def form_received(request: Request) -> Response:
         return not_found(request)
     query = urlencode({"no": card.student_no, "kaydedildi": "1"})
     return RedirectResponse(f"/masa?{query}", status_code=303)
-
-
-def not_found(request: Request) -> Response:
-    _ = i18n.gettext_for(request)
-    return message_page(
-        request, _("Page not found"), _("There is nothing here for you. Go to the start page."), 404
-    )

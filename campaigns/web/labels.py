@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Final
 
-from campaigns.core.models import ConversionStage, MessageStatus, SkipReason
+from campaigns.core.models import (
+    CampaignStatus,
+    ConversionStage,
+    MessageStatus,
+    SkipReason,
+    WaveStatus,
+)
+from campaigns.reports.funnel import Dimension
 from channels.base import Channel
 
 
@@ -40,4 +47,37 @@ CHANNEL: Final = {
 STAGE: Final = {
     ConversionStage.REGISTERED: _("Registered in the alumni system"),
     ConversionStage.FORM_SUBMITTED: _("Membership form handed in"),
+}
+CAMPAIGN_STATUS: Final = {
+    CampaignStatus.DRAFT: _("draft"),
+    CampaignStatus.ACTIVE: _("sending"),
+    CampaignStatus.PAUSED: _("paused"),
+    CampaignStatus.CANCELLED: _("cancelled"),
+    CampaignStatus.COMPLETED: _("completed"),
+}
+WAVE_STATUS: Final = {
+    WaveStatus.WAITING: _("waiting"),
+    WaveStatus.SENDING: _("sending"),
+    WaveStatus.DONE: _("done"),
+    WaveStatus.CANCELLED: _("cancelled"),
+}
+DIMENSION: Final = {
+    Dimension.wave: _("Wave"),
+    Dimension.channel: _("Channel"),
+    Dimension.faculty: _("Faculty"),
+    Dimension.department: _("Department"),
+    Dimension.advisor: _("Advisor"),
+}
+REPORT_COLUMN: Final = {
+    "audience": _("Audience"),
+    "reached": _("Reached"),
+    "sent": _("Sent"),
+    "delivered": _("Delivered"),
+    "failed": _("Failed"),
+    "clicked": _("Clicked"),
+    "converted": _("Registered"),
+    "form_submitted": _("Form handed in"),
+    "conversion_rate": _("Registration rate"),
+    "median_hours_to_convert": _("Median hours to register"),
+    "cost": _("Cost"),
 }

@@ -4,6 +4,7 @@ in and the form's CSRF token passed to every template."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from campaigns.core.durations import format_duration
 from campaigns.http.deps import services_of
 from campaigns.web import i18n
 
@@ -41,6 +43,16 @@ def number(value: int, language: str) -> str:
     return grouped.replace(",", ".") if language == "tr" else grouped
 
 
+def money(amount: float | Decimal | None, currency: str, language: str) -> str:
+    """An amount with two decimals and its currency: ``12,50 TRY`` in Turkish."""
+    if amount is None:
+        return "—"
+    text = f"{amount:,.2f}"
+    if language == "tr":
+        text = text.replace(",", " ").replace(".", ",").replace(" ", ".")
+    return f"{text} {currency}".strip()
+
+
 def when(moment: datetime | None, zone: ZoneInfo) -> str:
     """A time on the service's clock, as ``30.11.2026 14:05``."""
     return "—" if moment is None else moment.astimezone(zone).strftime("%d.%m.%Y %H:%M")
@@ -65,6 +77,8 @@ def render(
         percent=lambda share: percent(share, language),
         number=lambda value: number(value, language),
         when=lambda moment: when(moment, services_of(request).settings.zone),
+        money=lambda amount, currency: money(amount, currency, language),
+        duration=format_duration,
         **context,
     )
     headers = {"Content-Language": language, "Cache-Control": "no-store"}
@@ -93,3 +107,18 @@ def expired_form(request: Request) -> HTMLResponse:
         _("For your security this form can no longer be sent. Open the page again and retry."),
         403,
     )
+
+
+def not_found(request: Request) -> HTMLResponse:
+    """Anything outside the reader's scope looks like a page that does not exist."""
+    _ = i18n.gettext_for(request)
+    return message_page(
+        request, _("Page not found"), _("There is nothing here for you. Go to the start page."), 404
+    )
+
+
+def refused(request: Request, reason: str) -> HTMLResponse:
+    """An action that does not fit the current state: nothing was done; ``reason`` is the
+    use case's own (bilingual) words."""
+    _ = i18n.gettext_for(request)
+    return message_page(request, _("This cannot be done now"), reason, 409)

@@ -20,8 +20,8 @@ from campaigns.core.errors import NotFoundError
 from campaigns.http.deps import services_of
 from campaigns.reports.cohort_board import cohort_board
 from campaigns.reports.student_profile import student_profile
-from campaigns.web import desk_pages, i18n, labels, sessions, students_pages
-from campaigns.web.page_rendering import expired_form, message_page, render
+from campaigns.web import campaign_pages, desk_pages, i18n, labels, sessions, students_pages
+from campaigns.web.page_rendering import expired_form, message_page, not_found, render
 from channels.base import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,40 @@ async def board(request: Request) -> Response:
     return render(
         request, "board.html", language=i18n.for_request(request), visitor=visitor, rows=rows
     )
+
+
+@router.get("/kampanyalar")
+async def campaigns_list(request: Request) -> Response:
+    return await campaign_pages.campaigns_page(request)
+
+
+@router.get("/kampanyalar/{campaign_id:int}")
+async def campaign(request: Request, campaign_id: int) -> Response:
+    return await campaign_pages.campaign_page(request, campaign_id)
+
+
+@router.get("/kampanyalar/{campaign_id:int}.toml")
+async def campaign_file(request: Request, campaign_id: int) -> Response:
+    return await campaign_pages.campaign_file(request, campaign_id)
+
+
+@router.get("/kampanyalar/{campaign_id:int}/rapor")
+async def campaign_report(request: Request, campaign_id: int) -> Response:
+    return await campaign_pages.campaign_page(request, campaign_id, fragment=True)
+
+
+@router.get("/kampanyalar/{campaign_id:int}/rapor.{kind}")
+async def campaign_report_file(request: Request, campaign_id: int, kind: str) -> Response:
+    if kind not in ("xlsx", "csv"):
+        return not_found(request)
+    return await campaign_pages.report_export(request, campaign_id, kind)
+
+
+@router.post("/kampanyalar/{campaign_id:int}/{action}")
+async def campaign_change(request: Request, campaign_id: int, action: str) -> Response:
+    if action not in ("duraklat", "surdur", "iptal"):
+        return not_found(request)
+    return await campaign_pages.change(request, campaign_id, action)
 
 
 @router.get("/masa")
@@ -162,12 +196,9 @@ async def complete_sign_in(request: Request, token: str) -> Response:
 
 @router.post("/cikis")
 async def sign_out(request: Request) -> Response:
-    visitor = await sessions.visitor(request)
-    form = await request.form()
-    if visitor is None:
-        return sessions.to_sign_in()
-    if not visitor.sent(_text(form.get(sessions.CSRF_FIELD))):
-        return expired_form(request)
+    posted = await sessions.posted_form(request)
+    if isinstance(posted, Response):
+        return posted
     cookie = request.cookies.get(sessions.SESSION_COOKIE)
     await services_of(request).transaction(lambda session: sign_in.sign_out(session, cookie))
     response = sessions.to_sign_in()

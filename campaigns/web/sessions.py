@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -16,6 +17,7 @@ from campaigns.access.sign_in import csrf_matches, resume
 from campaigns.core.actors import Actor
 from campaigns.core.models import Role
 from campaigns.http.deps import services_of
+from campaigns.web.page_rendering import expired_form
 
 SESSION_COOKIE: Final = "mbs_session"
 FORM_COOKIE: Final = "mbs_form"
@@ -54,6 +56,25 @@ async def visitor(request: Request) -> Visitor | None:
         return Visitor(Actor.of(active.user), active.user.email, active.csrf_token)
 
     return await services.transaction(look_up)
+
+
+async def posted_form(request: Request) -> tuple[Visitor, FormData] | Response:
+    """The signed-in visitor and the form they posted with their session's CSRF token; or
+    the response to give instead (sign in first; the form has expired)."""
+    found = await visitor(request)
+    if found is None:
+        return to_sign_in()
+    form = await request.form()
+    submitted = form.get(CSRF_FIELD)
+    if not found.sent(submitted if isinstance(submitted, str) else None):
+        return expired_form(request)
+    return found, form
+
+
+def field(form: FormData, name: str, limit: int = 200) -> str:
+    """A text field of a posted form, trimmed and cut to ``limit`` ("" when absent)."""
+    value = form.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
 
 
 def to_sign_in() -> RedirectResponse:

@@ -17,6 +17,7 @@ from campaigns.core.spreadsheets import csv_text, xlsx_bytes
 from campaigns.http.deps import services_of
 from campaigns.students.search import search_students, stages_of
 from campaigns.web import i18n, sessions
+from campaigns.web.downloads import download
 from campaigns.web.page_rendering import render
 
 PAGE_SIZE: Final = 50
@@ -143,16 +144,7 @@ async def students_export(request: Request, kind: str) -> Response:
     ]
     name = "ogrenciler" if language == "tr" else "students"
     if kind == "xlsx":
-        body: bytes | str = xlsx_bytes(headings, EXPORT_COLUMNS, rows, services.settings.zone)
-        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        body = "\ufeff" + csv_text(headings, EXPORT_COLUMNS, rows)  # Excel reads UTF-8 by its BOM
-        media = "text/csv; charset=utf-8"
-    return Response(
-        body,
-        media_type=media,
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}.{kind}"',
-            "Cache-Control": "no-store",
-        },
-    )
+        return download(
+            xlsx_bytes(headings, EXPORT_COLUMNS, rows, services.settings.zone), name, kind
+        )
+    return download(csv_text(headings, EXPORT_COLUMNS, rows), name, kind)

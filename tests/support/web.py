@@ -10,6 +10,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from campaigns.core.settings import Settings
+from campaigns.http.app import create_app
+
 LINK = re.compile(r"https?://[^/\s]+/giris/(mbg_[A-Za-z0-9_-]+)")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -51,3 +54,11 @@ def sign_in_through_pages(client: TestClient, outbox: Path, address: str) -> str
     board = client.get("/", follow_redirects=True)
     assert board.status_code == 200
     return board.text
+
+
+def client_as(settings: Settings, address: str) -> TestClient:
+    """A browser-like client of a new app, signed in as ``address`` (close it when done)."""
+    client = TestClient(create_app(settings), base_url="https://testserver", follow_redirects=False)
+    client.__enter__()
+    sign_in_through_pages(client, settings.outbox_dir, address)
+    return client

@@ -13,19 +13,11 @@ from campaigns.core.actors import Actor
 from campaigns.core.db import Database
 from campaigns.core.models import Role
 from campaigns.core.settings import Settings
-from campaigns.http.app import create_app
 from tests.support import factories
-from tests.support.web import csrf_of, sign_in_through_pages
+from tests.support.web import client_as, csrf_of
 
 DESK = "masa@universite.example.edu.tr"
 ADVISOR = "kemal.isik@universite.example.edu.tr"
-
-
-def client_as(settings: Settings, address: str) -> TestClient:
-    client = TestClient(create_app(settings), base_url="https://testserver", follow_redirects=False)
-    client.__enter__()
-    sign_in_through_pages(client, settings.outbox_dir, address)
-    return client
 
 
 @pytest.fixture
