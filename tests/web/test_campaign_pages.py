@@ -137,7 +137,9 @@ def test_another_advisors_campaign_is_not_there(
     settings: Settings, db: Database, campaign_id: int
 ) -> None:
     with db.session() as session:
-        session.execute(update(Campaign).values(scope_advisor="kemal.isik@universite.example.edu.tr"))
+        session.execute(
+            update(Campaign).values(scope_advisor="kemal.isik@universite.example.edu.tr")
+        )
     other = client_as(settings, OTHER)
     try:
         assert f"/kampanyalar/{campaign_id}" not in other.get("/kampanyalar").text
