@@ -69,6 +69,13 @@ def part_path(templates_dir: Path, template: str, part: str, language: str) -> P
     return templates_dir / template / f"{part}.{language}.j2"
 
 
+def template_names(templates_dir: Path) -> list[str]:
+    """The templates a wave can name: the folders of ``templates_dir``."""
+    if not templates_dir.is_dir():
+        return []
+    return sorted(p.name for p in templates_dir.iterdir() if p.is_dir() and p.name[0] != ".")
+
+
 def missing_parts(templates_dir: Path, template: str, channel: Channel) -> list[str]:
     """Parts of ``template`` that ``channel`` needs but that have no default-language file."""
     return [

@@ -12,15 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from campaigns.access import scopes
 from campaigns.core import audit
 from campaigns.core.actors import Actor
 from campaigns.core.errors import InvalidDefinitionError, NotFoundError, Problem
-from campaigns.core.models import Campaign
+from campaigns.core.models import Campaign, Student
 from campaigns.core.settings import Settings
 from campaigns.definitions import lifecycle
-from campaigns.students.audience import count_campaign_audience
+from campaigns.students.audience import audience_condition, count_campaign_audience
+from campaigns.students.choices import AudienceChoices, audience_choices
 
 Source = str | Mapping[str, Any]
 """A campaign file's text (TOML) or its keys as data (JSON)."""
@@ -74,3 +77,20 @@ def create(session: Session, actor: Actor, source: Source, *, settings: Settings
         {"name": campaign.name, "waves": len(campaign.waves)},
     )
     return campaign
+
+
+def audience_size(session: Session, actor: Actor, audience: Mapping[str, list[str]]) -> int:
+    """How many of ``actor``'s students an audience of stored values covers (the builder's
+    live count as its filters change)."""
+    within = scopes.student_condition(session, actor)
+    return (
+        session.scalar(
+            select(func.count()).select_from(Student).where(within, audience_condition(audience))
+        )
+        or 0
+    )
+
+
+def choices(session: Session, actor: Actor) -> AudienceChoices:
+    """The audience values ``actor`` can choose from."""
+    return audience_choices(session, scopes.student_condition(session, actor))

@@ -20,10 +20,15 @@ HEADER = (
 
 def campaign_toml(campaign: Campaign) -> str:
     """The campaign's definition as TOML text that ``load_definition`` reads back."""
+    return HEADER + tomli_w.dumps(_without_empty(local_document(campaign)))
+
+
+def local_document(campaign: Campaign) -> dict[str, Any]:
+    """The campaign's keys as stored, with start times read on the campaign's own clock."""
     document: dict[str, Any] = dict(campaign.definition)
     zone = ZoneInfo(campaign.timezone)
     document["waves"] = [_local_start(wave, zone) for wave in document.get("waves", [])]
-    return HEADER + tomli_w.dumps(_without_empty(document))
+    return document
 
 
 def _local_start(wave: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:

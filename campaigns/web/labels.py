@@ -81,3 +81,14 @@ REPORT_COLUMN: Final = {
     "median_hours_to_convert": _("Median hours to register"),
     "cost": _("Cost"),
 }
+AUDIENCE: Final = {
+    "graduation_terms": _("Graduation terms"),
+    "faculties": _("Faculties"),
+    "departments": _("Departments"),
+    "degrees": _("Degrees"),
+}
+WHO: Final = {
+    "everyone": _("everyone in the audience"),
+    "unregistered": _("only those not registered yet"),
+    "form_missing": _("registered, membership form not handed in"),
+}

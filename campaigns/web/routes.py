@@ -20,7 +20,16 @@ from campaigns.core.errors import NotFoundError
 from campaigns.http.deps import services_of
 from campaigns.reports.cohort_board import cohort_board
 from campaigns.reports.student_profile import student_profile
-from campaigns.web import campaign_pages, desk_pages, i18n, labels, sessions, students_pages
+from campaigns.web import (
+    builder_pages,
+    campaign_pages,
+    desk_pages,
+    i18n,
+    labels,
+    launch_pages,
+    sessions,
+    students_pages,
+)
 from campaigns.web.page_rendering import expired_form, message_page, not_found, render
 from channels.base import DeliveryError
 
@@ -50,6 +59,26 @@ async def campaigns_list(request: Request) -> Response:
     return await campaign_pages.campaigns_page(request)
 
 
+@router.get("/kampanyalar/yeni")
+async def new_campaign(request: Request) -> Response:
+    return await builder_pages.builder(request)
+
+
+@router.post("/kampanyalar/yeni")
+async def new_campaign_posted(request: Request) -> Response:
+    return await builder_pages.posted(request)
+
+
+@router.post("/kampanyalar/yeni/kitle")
+async def new_campaign_audience(request: Request) -> Response:
+    return await builder_pages.audience_count(request)
+
+
+@router.post("/kampanyalar/ice-aktar")
+async def import_campaign(request: Request) -> Response:
+    return await builder_pages.imported(request)
+
+
 @router.get("/kampanyalar/{campaign_id:int}")
 async def campaign(request: Request, campaign_id: int) -> Response:
     return await campaign_pages.campaign_page(request, campaign_id)
@@ -70,6 +99,16 @@ async def campaign_report_file(request: Request, campaign_id: int, kind: str) ->
     if kind not in ("xlsx", "csv"):
         return not_found(request)
     return await campaign_pages.report_export(request, campaign_id, kind)
+
+
+@router.get("/kampanyalar/{campaign_id:int}/baslat")
+async def launch_checklist(request: Request, campaign_id: int) -> Response:
+    return await launch_pages.checklist(request, campaign_id)
+
+
+@router.post("/kampanyalar/{campaign_id:int}/baslat")
+async def launch(request: Request, campaign_id: int) -> Response:
+    return await launch_pages.launch(request, campaign_id)
 
 
 @router.post("/kampanyalar/{campaign_id:int}/{action}")
