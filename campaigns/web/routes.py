@@ -27,6 +27,7 @@ from campaigns.web import (
     i18n,
     labels,
     launch_pages,
+    preview_pages,
     sessions,
     students_pages,
 )
@@ -99,6 +100,21 @@ async def campaign_report_file(request: Request, campaign_id: int, kind: str) ->
     if kind not in ("xlsx", "csv"):
         return not_found(request)
     return await campaign_pages.report_export(request, campaign_id, kind)
+
+
+@router.get("/kampanyalar/{campaign_id:int}/dalgalar/{wave}")
+async def wave_preview(request: Request, campaign_id: int, wave: str) -> Response:
+    return await preview_pages.preview_page(request, campaign_id, wave)
+
+
+@router.post("/kampanyalar/{campaign_id:int}/dalgalar/{wave}/deneme")
+async def wave_test_send(request: Request, campaign_id: int, wave: str) -> Response:
+    return await preview_pages.send_test(request, campaign_id, wave)
+
+
+@router.post("/sms-sayaci")
+async def sms_counter(request: Request) -> Response:
+    return await preview_pages.sms_counter(request)
 
 
 @router.get("/kampanyalar/{campaign_id:int}/baslat")

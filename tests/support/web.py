@@ -24,8 +24,9 @@ def csrf_of(html: str) -> str:
 
 
 def last_email(outbox: Path) -> EmailMessage:
-    """The newest email the ``outbox`` adapter wrote for a message without a row."""
-    raw = (outbox / "email" / "0.eml").read_bytes()
+    """The newest email the ``outbox`` adapter wrote."""
+    newest = max((outbox / "email").glob("*.eml"), key=lambda path: path.stat().st_mtime_ns)
+    raw = newest.read_bytes()
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     return message
