@@ -139,6 +139,15 @@ class Database:
                 session.rollback()
                 raise
 
+    def rehearse(self, work: Callable[[Session], T]) -> T:
+        """``work`` in a transaction that is always rolled back: what it would do, nothing
+        kept (a check page before an import)."""
+        with self.sessions() as session:
+            try:
+                return work(session)
+            finally:
+                session.rollback()
+
     def run(self, work: Callable[[Session], T], *, attempts: int = TRANSACTION_ATTEMPTS) -> T:
         """``work`` in a committed transaction, run again from the start when PostgreSQL
         rolled it back as a deadlock victim or a serialization failure: the work is never

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from campaigns.core import audit
 from campaigns.core.actors import Actor
 from campaigns.core.column_headers import ColumnMap, FieldSpec, map_columns, missing_columns_error
-from campaigns.core.errors import CampaignsError
+from campaigns.core.db import Database
+from campaigns.core.errors import CampaignsError, NotAllowedError
 from campaigns.core.models import Conversion, Student, utcnow
 from campaigns.core.tabular_files import Formula, Row, Severity, Table, as_text, formula_reason
 from campaigns.core.turkish_text import clean
@@ -424,8 +425,10 @@ def import_list(
     overrides: Mapping[str, str] | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """``import_students`` for ``actor``, audited with the file's name (``source``) and the
-    counts, in the same transaction."""
+    """``import_students`` for ``actor`` (an administrator: a list holds every faculty's
+    students), audited with the file's name (``source``) and the counts, in the same
+    transaction."""
+    may_import(actor)
     report = import_students(session, table, term=term, overrides=overrides, progress=progress)
     audit.record(
         session,
@@ -440,6 +443,40 @@ def import_list(
         },
     )
     return report
+
+
+def may_import(actor: Actor) -> None:
+    """Only administrators (the alumni office) import lists; ``NotAllowedError`` for others."""
+    if not actor.is_admin:
+        raise NotAllowedError(
+            "öğrenci listelerini Mezunlar Ofisi yükler / the alumni office imports student lists"
+        )
+
+
+def check_list(
+    db: Database,
+    actor: Actor,
+    table: Table,
+    *,
+    term: str | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> ImportReport:
+    """What ``import_list`` would do with ``table``, nothing stored: the import runs in a
+    transaction that is rolled back, so the counts and problems are the real ones."""
+    may_import(actor)
+    return db.rehearse(
+        lambda session: import_students(session, table, term=term, overrides=overrides)
+    )
+
+
+def mapped_columns(
+    table: Table, overrides: Mapping[str, str] | None = None
+) -> list[tuple[str, str | None]]:
+    """Each header of ``table`` and the field it is read as (None: not read); the check
+    page shows it. ``UnreadableFileError`` when a required column is missing."""
+    columns, _combined = _map_student_columns(table, overrides)
+    fields = {index: name for name, index in columns.columns.items()}
+    return [(header, fields.get(index)) for index, header in enumerate(table.headers)]
 
 
 def _map_student_columns(

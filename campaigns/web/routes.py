@@ -30,6 +30,7 @@ from campaigns.web import (
     preview_pages,
     sessions,
     students_pages,
+    upload_pages,
 )
 from campaigns.web.page_rendering import expired_form, message_page, not_found, render
 from channels.base import DeliveryError
@@ -132,6 +133,21 @@ async def campaign_change(request: Request, campaign_id: int, action: str) -> Re
     if action not in ("duraklat", "surdur", "iptal"):
         return not_found(request)
     return await campaign_pages.change(request, campaign_id, action)
+
+
+@router.get("/yukle")
+async def upload(request: Request) -> Response:
+    return await upload_pages.upload_page(request)
+
+
+@router.post("/yukle")
+async def upload_check(request: Request) -> Response:
+    return await upload_pages.check(request)
+
+
+@router.post("/yukle/onay")
+async def upload_confirm(request: Request) -> Response:
+    return await upload_pages.confirm(request)
 
 
 @router.get("/masa")
