@@ -57,7 +57,7 @@ def document_of(form: FormData) -> dict[str, Any]:
     document: dict[str, Any] = {
         "name": text("name", 200),
         "timezone": text("timezone", 64),
-        "send_window": f"{text('window-start', 5)}-{text('window-end', 5)}",
+        "send_window": _window(text("window-start", 5), text("window-end", 5)),
         "goal_url": text("goal-url"),
         "audience": {key: values for key, values in audience.items() if values},
         "waves": [],
@@ -67,6 +67,14 @@ def document_of(form: FormData) -> dict[str, Any]:
         if wave is not None:
             document["waves"].append(wave)
     return document
+
+
+def _window(start: str, end: str) -> str:
+    """The sending hours; from midnight to midnight is any time of day (``00:00-24:00``:
+    a time field cannot say 24:00)."""
+    if start == end == "00:00":
+        end = "24:00"
+    return f"{start}-{end}"
 
 
 def _text(form: FormData, name: str, limit: int) -> str:
@@ -112,6 +120,7 @@ def form_of(document: Mapping[str, Any], *, extra_wave: bool = False) -> dict[st
     every wave, and one blank row to add another when asked (or when there is none)."""
     window = str(document.get("send_window") or "09:00-20:00")
     start, _, end = window.partition("-")
+    end = "00:00" if end == "24:00" else end
     audience = document.get("audience") or {}
     waves = [_wave_form(wave) for wave in document.get("waves") or [] if isinstance(wave, Mapping)]
     if (extra_wave or not waves) and len(waves) < MAX_WAVES:

@@ -86,7 +86,8 @@ def _report(
 
 
 async def campaign_page(request: Request, campaign_id: int, *, fragment: bool = False) -> Response:
-    """A campaign with its report; ``fragment`` answers only the report (for htmx)."""
+    """A campaign with its report; ``fragment`` answers only the part that changes while
+    it sends (status, actions, waves, report: htmx asks for it every few seconds)."""
     visitor = await sessions.visitor(request)
     if visitor is None:
         return sessions.to_sign_in()
@@ -102,7 +103,7 @@ async def campaign_page(request: Request, campaign_id: int, *, fragment: bool = 
         return not_found(request)
     return render(
         request,
-        "campaign_report.html" if fragment else "campaign.html",
+        "campaign_live.html" if fragment else "campaign.html",
         language=i18n.for_request(request),
         visitor=visitor,
         campaign=campaign,

@@ -23,22 +23,45 @@ CHROMIUM = "/usr/bin/chromium"
 AXE = FIXTURES / "axe" / "axe-4.14.1.min.js"
 
 
-@contextmanager
-def served(database_url: str, workdir: Path) -> Iterator[str]:
-    """``campaigns serve`` on ``database_url`` until the block ends; yields its base URL."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+def campaigns_env(database_url: str, workdir: Path, base: str, **extra: str) -> dict[str, str]:
+    """The environment of a ``campaigns`` subprocess on ``database_url``, reached at ``base``."""
     env = {
         **os.environ,
         "CAMPAIGNS_DATABASE_URL": database_url,
         "CAMPAIGNS_OUTBOX_DIR": str(workdir / "outbox"),
         "CAMPAIGNS_PUBLIC_URL": base,
+        **extra,
     }
     env.pop("CAMPAIGNS_BROKER_URL", None)
-    log = (workdir / "serve.log").open("wb")
-    command = [sys.executable, "-m", "campaigns", "serve", "--port", str(port)]
+    return env
+
+
+@contextmanager
+def _subprocess(
+    arguments: list[str], env: dict[str, str], workdir: Path, log_name: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    log = (workdir / log_name).open("wb")
+    command = [sys.executable, "-m", "campaigns", *arguments]
     process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@contextmanager
+def served(
+    database_url: str, workdir: Path, *, port: int | None = None, **extra: str
+) -> Iterator[str]:
+    """``campaigns serve`` on ``database_url`` until the block ends; yields its base URL.
+    ``extra`` variables are added to its environment (provider settings)."""
+    port = port or free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = campaigns_env(database_url, workdir, base, **extra)
+    arguments = ["serve", "--port", str(port)]
+    with _subprocess(arguments, env, workdir, "serve.log") as process:
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -50,10 +73,14 @@ def served(database_url: str, workdir: Path) -> Iterator[str]:
                 raise RuntimeError((workdir / "serve.log").read_text(errors="replace"))
             time.sleep(0.1)
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+
+
+@contextmanager
+def scheduling(database_url: str, workdir: Path, base: str, **extra: str) -> Iterator[None]:
+    """``campaigns run`` (the scheduler and its sends, in one process) until the block ends."""
+    env = campaigns_env(database_url, workdir, base, CAMPAIGNS_TICK_SECONDS="0.5", **extra)
+    with _subprocess(["run"], env, workdir, "run.log"):
+        yield
 
 
 @contextmanager

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -18,7 +19,10 @@ from campaigns.core.actors import Actor
 from campaigns.core.db import Database
 from campaigns.core.models import Conversion, ConversionStage, Role, utcnow
 from tests.support import factories
-from tests.support.browser import chromium, serious_accessibility_problems, served
+from campaigns.demo.stage import provider_env
+from simulator.core import SimulatorConfig
+from simulator.server import free_port, simulator_in_background
+from tests.support.browser import chromium, scheduling, serious_accessibility_problems, served
 from tests.support.paths import ROOT
 
 EMAIL = "kemal.isik@universite.example.edu.tr"
@@ -56,6 +60,30 @@ def site(pg_db: Database, tmp_path: Path) -> Iterator[str]:
         session.add(factories.student(advisor_email="baska@universite.example.edu.tr"))
     with served(pg_db.url, tmp_path) as base:
         yield base
+
+
+@pytest.fixture
+def live_site(pg_db: Database, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The site with a scheduler sending through the real SDKs to the provider simulator,
+    which calls the site's webhooks back: reports fill as in production."""
+    with pg_db.session() as session:
+        users.add_user(session, Actor.operator(), email=EMAIL, role=Role.ADVISOR)
+        session.add_all([factories.student() for _ in range(4)])
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    config = SimulatorConfig(callback_delay=0.05, undelivered_rate=0.0, read_rate=0.0)
+    config.sendgrid_event_url = f"{base}/webhooks/sendgrid/events"
+    with simulator_in_background(config) as simulator:
+        env = {
+            **provider_env(config, simulator.url),
+            "CAMPAIGNS_EMAIL_ADAPTER": "sendgrid",
+            "CAMPAIGNS_SMS_ADAPTER": "twilio-sms",
+        }
+        with (
+            served(pg_db.url, tmp_path, port=port, **env),
+            scheduling(pg_db.url, tmp_path, base, **env),
+        ):
+            yield base, simulator.url
 
 
 def emailed_link(workdir: Path) -> str:
@@ -138,3 +166,82 @@ def test_the_api_explorer_renders_from_the_apps_own_files(browser: Browser, site
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("alumni campaigns")
     expect(page.get_by_text("/api/v1/students").first).to_be_visible()
     assert elsewhere == []
+
+
+def signed_in(browser: Browser, site: str, simulator: str) -> Page:
+    """Signed in by the link SendGrid (the simulator) was asked to deliver."""
+    page = browser.new_page()
+    page.goto(site + "/giris")
+    page.get_by_label("E-posta adresi").fill(EMAIL)
+    page.get_by_role("button", name="Bana giriş bağlantısı gönder").click()
+    expect(page.get_by_role("heading", name="E-postanızı kontrol edin")).to_be_visible()
+    sent = httpx.get(f"{simulator}/_simulator/sendgrid/last").text
+    link = re.search(r"http://127\.0\.0\.1:\d+/giris/mbg_[A-Za-z0-9_-]+", sent)
+    assert link is not None
+    page.goto(link[0])
+    page.get_by_role("button", name="Giriş yap").click()
+    expect(page.get_by_role("heading", name="Mezun olacak öğrenciler")).to_be_visible()
+    return page
+
+
+def test_a_campaign_is_built_previewed_tested_launched_and_reported(
+    browser: Browser, live_site: tuple[str, str]
+) -> None:
+    page = signed_in(browser, *live_site)
+    page.get_by_role("link", name="Kampanyalar", exact=True).click()
+    page.get_by_role("link", name="Yeni kampanya").click()
+    expect(page.get_by_role("heading", name="Yeni kampanya")).to_be_visible()
+
+    page.get_by_label("Kampanyanın adı").fill("Bahar mezunları hatırlatması")
+    # The audience is counted as it is chosen (htmx), within the advisor's students.
+    page.get_by_label("2019-2020 Bahar").check()
+    expect(page.locator("#audience-count")).to_have_text("4 öğrenci")
+    # Midnight to midnight: at any time of day (the test may run at night).
+    page.get_by_label("Mesajlar şu saatten").fill("00:00")
+    page.get_by_label("şu saate kadar gönderilebilir").fill("00:00")
+    page.get_by_label("Kayıt sayfası (mesajlardaki bağlantı)").fill(
+        "https://mezun.universite.example.edu.tr/kayit"
+    )
+    page.get_by_label("Dalganın adı").fill("hatirlatma")
+    page.get_by_label("Başlatmadan sonra").fill("0s")
+    page.get_by_label("İlk kanal").select_option("sms")
+    page.get_by_label("ulaşılamazsa").first.select_option("email")
+    page.get_by_label("Mesaj şablonu").select_option("registration_reminder")
+    assert serious_accessibility_problems(page) == []
+    screenshot(page, "builder")
+    page.get_by_role("button", name="Taslak olarak kaydet").click()
+
+    expect(page.get_by_role("heading", name="Bahar mezunları hatırlatması")).to_be_visible()
+    expect(page.locator(".status")).to_have_text("taslak")
+    page.get_by_role("link", name="Önizle ve dene").click()
+    expect(page.get_by_role("heading", name="Önizleme: hatirlatma")).to_be_visible()
+    # The SMS counter recounts as a wording is typed.
+    page.get_by_label("Metin", exact=True).fill("Kayıt için son gün yarın: ğüşıöç")
+    expect(page.locator("#try-count")).to_contain_text("UCS-2 · 32 karakter · 1 SMS")
+    page.get_by_label("Metin", exact=True).fill("a" * 161)
+    expect(page.locator("#try-count")).to_contain_text("GSM-7 · 161 karakter · 2 SMS")
+    assert serious_accessibility_problems(page) == []
+    screenshot(page, "preview")
+    page.get_by_role("region", name="E-posta").get_by_role(
+        "button", name="Bana deneme gönder"
+    ).click()
+    expect(page.get_by_role("status")).to_contain_text("Deneme mesajı kendi adresinize")
+
+    page.get_by_role("link", name="Kampanyaya dön").click()
+    page.get_by_role("link", name="Denetle ve başlat").click()
+    expect(page.get_by_role("heading", name="Denetimler")).to_be_visible()
+    assert serious_accessibility_problems(page) == []
+    page.get_by_role("button", name="Kampanyayı başlat").click()
+    expect(page.locator(".status")).to_have_text("gönderiliyor")
+    # The report fills by itself as the scheduler sends and the provider calls back.
+    expect(page.locator("#campaign")).to_have_attribute("hx-trigger", "every 5s")
+    funnel = page.get_by_role("row", name=re.compile("^Toplam"))
+    expect(funnel.get_by_role("cell").nth(1)).to_have_text("4", timeout=30_000)  # sent
+    expect(funnel.get_by_role("cell").nth(2)).to_have_text("4", timeout=30_000)  # delivered
+    assert serious_accessibility_problems(page) == []
+    screenshot(page, "report")
+    # Its one wave done, the campaign completes (the page shows it without a reload): no
+    # action is left, and the page stops asking.
+    expect(page.locator(".status")).to_have_text("tamamlandı", timeout=30_000)
+    expect(page.locator("#campaign")).not_to_have_attribute("hx-trigger", "every 5s")
+    expect(page.get_by_role("button", name="Duraklat")).to_have_count(0)

@@ -66,7 +66,7 @@ def test_the_report_is_a_chart_and_a_table_by_any_breakdown(
     assert '<th scope="row">hatirlatma</th>' in page.text
 
     by_department = admin.get(f"/kampanyalar/{campaign_id}/rapor", params={"kirilim": "bolum"})
-    assert by_department.text.lstrip().startswith('<section id="report"')
+    assert by_department.text.lstrip().startswith('<div id="campaign"')
     assert "<html" not in by_department.text
     assert '<th scope="row">Elektrik Mühendisliği</th>' in by_department.text
 
