@@ -18,10 +18,10 @@ from campaigns.access import users
 from campaigns.core.actors import Actor
 from campaigns.core.db import Database
 from campaigns.core.models import Conversion, ConversionStage, Role, utcnow
-from tests.support import factories
 from campaigns.demo.stage import provider_env
 from simulator.core import SimulatorConfig
 from simulator.server import free_port, simulator_in_background
+from tests.support import factories
 from tests.support.browser import chromium, scheduling, serious_accessibility_problems, served
 from tests.support.paths import ROOT
 
