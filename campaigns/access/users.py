@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from campaigns.access.sign_in import end_sessions_of
 from campaigns.core import audit
 from campaigns.core.actors import Actor
-from campaigns.core.errors import CampaignsError, NotAllowedError, NotFoundError
+from campaigns.core.errors import CampaignsError, NotFoundError
 from campaigns.core.models import Role, User, utcnow
 from campaigns.core.turkish_text import clean
 from campaigns.students.contact_details import normalise_email, normalise_phone
@@ -75,14 +75,7 @@ def add_user(
     sees their campaigns); administrators see every faculty. Only an administrator may."""
     _require_admin(actor)
     address = _email(email)
-    faculty = clean(faculty) or None
-    if role is Role.COORDINATOR and faculty is None:
-        raise CampaignsError("koordinatör için --faculty gerekli / a coordinator needs --faculty")
-    if role is Role.ADMIN and faculty is not None:
-        raise CampaignsError(
-            "yöneticiler her fakülteyi görür, --faculty verilmez / administrators see every "
-            "faculty: --faculty is not for them"
-        )
+    faculty = _faculty_for(role, faculty)
     if session.scalars(select(User.id).where(User.email == address)).first() is not None:
         raise CampaignsError(f"bu kullanıcı zaten var / user already exists: {address}")
     token = new_token()
@@ -104,6 +97,39 @@ def add_user(
         {"role": role.value, "faculty": user.faculty},
     )
     return IssuedToken(user, token)
+
+
+def change_user(
+    session: Session, actor: Actor, email: str, *, role: Role, faculty: str | None
+) -> User:
+    """Give a user another role or faculty (the same rules as adding one); it holds from
+    their next request, in the API and the web app alike."""
+    _require_admin(actor)
+    user = get_user(session, email)
+    before = {"role": user.role.value, "faculty": user.faculty}
+    user.role, user.faculty = role, _faculty_for(role, faculty)
+    session.flush()
+    audit.record(
+        session,
+        actor.name,
+        audit.USER_CHANGE,
+        f"user:{user.email}",
+        {"before": before, "role": role.value, "faculty": user.faculty},
+    )
+    return user
+
+
+def _faculty_for(role: Role, faculty: str | None) -> str | None:
+    """A coordinator needs a faculty, an administrator has none."""
+    faculty = clean(faculty) or None
+    if role is Role.COORDINATOR and faculty is None:
+        raise CampaignsError("koordinatör için --faculty gerekli / a coordinator needs --faculty")
+    if role is Role.ADMIN and faculty is not None:
+        raise CampaignsError(
+            "yöneticiler her fakülteyi görür, --faculty verilmez / administrators see every "
+            "faculty: --faculty is not for them"
+        )
+    return faculty
 
 
 def list_users(session: Session) -> Sequence[User]:
@@ -147,10 +173,9 @@ def reissue_token(session: Session, actor: Actor, email: str) -> IssuedToken:
 
 
 def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise NotAllowedError(
-            "kullanıcıları yalnızca yöneticiler yönetir / only administrators manage users"
-        )
+    actor.must_be_admin(
+        "kullanıcıları yalnızca yöneticiler yönetir / only administrators manage users"
+    )
 
 
 def _email(raw: str) -> str:

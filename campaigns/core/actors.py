@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 
+from campaigns.core.errors import NotAllowedError
 from campaigns.core.models import Campaign, Role, User
 from campaigns.core.turkish_text import fold
 
@@ -64,6 +65,11 @@ class Actor:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    def must_be_admin(self, refusal: str) -> None:
+        """``NotAllowedError`` saying ``refusal`` unless this is an administrator."""
+        if not self.is_admin:
+            raise NotAllowedError(refusal)
 
     @property
     def scope(self) -> Scope | None:

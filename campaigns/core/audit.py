@@ -28,6 +28,7 @@ CAMPAIGN_TEST_SEND: Final = "campaign.test_send"
 MESSAGES_REQUEUE: Final = "messages.requeue"
 USER_ADD: Final = "user.add"
 USER_REVOKE: Final = "user.revoke"
+USER_CHANGE: Final = "user.change"
 USER_REISSUE: Final = "user.token"
 SUPPRESSION_ADD: Final = "suppression.add"
 SUPPRESSION_REMOVE: Final = "suppression.remove"
@@ -86,3 +87,9 @@ def entries(
         query = query.where(AuditEntry.target == target)
     query = query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     return session.scalars(query.offset(offset).limit(min(limit, MAX_LIMIT))).all()
+
+
+def actions(session: Session) -> list[str]:
+    """The actions the log holds, to filter by."""
+    found = session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
+    return list(found)

@@ -22,7 +22,7 @@ from campaigns.core import audit
 from campaigns.core.actors import Actor
 from campaigns.core.column_headers import ColumnMap, FieldSpec, map_columns, missing_columns_error
 from campaigns.core.db import Database
-from campaigns.core.errors import CampaignsError, NotAllowedError
+from campaigns.core.errors import CampaignsError
 from campaigns.core.models import Conversion, Student, utcnow
 from campaigns.core.tabular_files import Formula, Row, Severity, Table, as_text, formula_reason
 from campaigns.core.turkish_text import clean
@@ -447,10 +447,9 @@ def import_list(
 
 def may_import(actor: Actor) -> None:
     """Only administrators (the alumni office) import lists; ``NotAllowedError`` for others."""
-    if not actor.is_admin:
-        raise NotAllowedError(
-            "öğrenci listelerini Mezunlar Ofisi yükler / the alumni office imports student lists"
-        )
+    actor.must_be_admin(
+        "öğrenci listelerini Mezunlar Ofisi yükler / the alumni office imports student lists"
+    )
 
 
 def check_list(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -17,6 +17,9 @@ from campaigns.students.contact_details import normalise_email, normalise_phone
 from channels.base import Channel
 
 MAX_ADDRESS_LENGTH = 320  # RFC 5321's longest email address; numbers are far shorter
+
+
+_ADMINS_ONLY = "engelleri Mezunlar Ofisi yönetir / the alumni office manages suppressions"
 
 
 def normalise_address(channel: Channel, address: str) -> str:
@@ -61,19 +64,36 @@ def lift(
     return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
-def listed(session: Session, channel: Channel | None = None) -> Sequence[Suppression]:
-    """Suppressions, oldest first, optionally of one channel."""
-    query = select(Suppression).order_by(Suppression.created_at)
+def listed(
+    session: Session,
+    channel: Channel | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    newest_first: bool = False,
+) -> Sequence[Suppression]:
+    """Suppressions, oldest first (or newest), optionally of one channel, a page at a time."""
+    order = Suppression.created_at.desc() if newest_first else Suppression.created_at
+    query = select(Suppression).order_by(order, Suppression.id).offset(offset).limit(limit)
     if channel is not None:
         query = query.where(Suppression.channel == channel)
     return session.scalars(query).all()
+
+
+def count(session: Session, channel: Channel | None = None) -> int:
+    query = select(func.count()).select_from(Suppression)
+    if channel is not None:
+        query = query.where(Suppression.channel == channel)
+    return session.scalar(query) or 0
 
 
 def add_by_hand(
     session: Session, actor: Actor, channel: Channel, address: str, *, reason: str, key: str | None
 ) -> str:
     """Stop contacting an address someone asked about (by phone, at the desk); audited with a
-    keyed fingerprint of the address (``key``), never the address. Returns it normalised."""
+    keyed fingerprint of the address (``key``), never the address. Returns it normalised.
+    Administrators only."""
+    actor.must_be_admin(_ADMINS_ONLY)
     normalised = _checked(channel, address)
     suppress(session, channel, normalised, reason=reason, source="manual")
     details = {**audit.fingerprint(normalised, key), "reason": reason}
@@ -87,7 +107,8 @@ def remove_by_hand(
     session: Session, actor: Actor, channel: Channel, address: str, *, key: str | None
 ) -> None:
     """Allow contacting an address again, audited; ``CampaignsError`` if it was not
-    suppressed."""
+    suppressed. Administrators only."""
+    actor.must_be_admin(_ADMINS_ONLY)
     normalised = _checked(channel, address)
     if not lift(session, channel, normalised):
         raise CampaignsError("bu adres engelli değil / that address is not suppressed")

@@ -9,6 +9,7 @@ from campaigns.core.models import (
     CampaignStatus,
     ConversionStage,
     MessageStatus,
+    Role,
     SkipReason,
     WaveStatus,
 )
@@ -91,4 +92,10 @@ WHO: Final = {
     "everyone": _("everyone in the audience"),
     "unregistered": _("only those not registered yet"),
     "form_missing": _("registered, membership form not handed in"),
+}
+ROLE: Final = {
+    Role.ADMIN: _("administrator (alumni office)"),
+    Role.COORDINATOR: _("faculty coordinator"),
+    Role.ADVISOR: _("advisor"),
+    Role.DESK: _("Student Affairs desk"),
 }

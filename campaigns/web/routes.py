@@ -21,6 +21,7 @@ from campaigns.http.deps import services_of
 from campaigns.reports.cohort_board import cohort_board
 from campaigns.reports.student_profile import student_profile
 from campaigns.web import (
+    admin_pages,
     builder_pages,
     campaign_pages,
     desk_pages,
@@ -148,6 +149,40 @@ async def upload_check(request: Request) -> Response:
 @router.post("/yukle/onay")
 async def upload_confirm(request: Request) -> Response:
     return await upload_pages.confirm(request)
+
+
+@router.get("/yonetim")
+async def administration(request: Request) -> Response:
+    return await admin_pages.health(request)
+
+
+@router.get("/yonetim/kullanicilar")
+async def users_list(request: Request) -> Response:
+    return await admin_pages.users_page(request)
+
+
+@router.post("/yonetim/kullanicilar/{action}")
+async def user_change(request: Request, action: str) -> Response:
+    if action not in ("ekle", "degistir", "iptal", "anahtar"):
+        return not_found(request)
+    return await admin_pages.user_action(request, action)
+
+
+@router.get("/yonetim/denetim")
+async def audit_log(request: Request) -> Response:
+    return await admin_pages.audit_page(request)
+
+
+@router.get("/yonetim/engeller")
+async def suppressions_list(request: Request) -> Response:
+    return await admin_pages.suppressions_page(request)
+
+
+@router.post("/yonetim/engeller/{action}")
+async def suppression_change(request: Request, action: str) -> Response:
+    if action not in ("ekle", "kaldir"):
+        return not_found(request)
+    return await admin_pages.suppression_action(request, action)
 
 
 @router.get("/masa")
