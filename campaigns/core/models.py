@@ -450,6 +450,24 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
 
 
+class TemplateText(Base):
+    """One version of a message text edited in the web app: it stands in for the file
+    ``<template>/<part>.<language>.j2`` from when it is saved (the newest version wins; one
+    without a body gives the file back)."""
+
+    __tablename__ = "template_texts"
+    __table_args__ = (UniqueConstraint("template", "part", "language", "version"),)
+
+    id: Mapped[pk]
+    template: Mapped[str] = mapped_column(String(200))
+    part: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[created]
+
+
 class Suppression(Base):
     """An address that must not be contacted on a channel (opt-out, bounce, complaint)."""
 
@@ -481,6 +499,7 @@ __all__ = [
     "SkipReason",
     "Student",
     "Suppression",
+    "TemplateText",
     "User",
     "UtcDateTime",
     "Wave",

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateNotFound
+from jinja2 import (
+    ChoiceLoader,
+    DictLoader,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateNotFound,
+)
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import soft_str
 
@@ -132,12 +139,17 @@ class _MessageEnvironment(SandboxedEnvironment):
 
 
 class Renderer:
-    """Renders the parts of message templates; each template file is compiled once."""
+    """Renders the parts of message templates; each template file is compiled once.
 
-    def __init__(self, templates_dir: Path) -> None:
+    ``texts`` are texts edited in the web app by file name (``registration_reminder/
+    sms.tr.j2``): they stand in for the files, which stay the defaults.
+    """
+
+    def __init__(self, templates_dir: Path, texts: Mapping[str, str] | None = None) -> None:
         self.templates_dir = templates_dir
+        files = FileSystemLoader(templates_dir, encoding="utf-8")
         self.environment = _MessageEnvironment(
-            loader=FileSystemLoader(templates_dir, encoding="utf-8"),
+            loader=ChoiceLoader([DictLoader(dict(texts)), files]) if texts else files,
             undefined=StrictUndefined,
             autoescape=is_html_template,
             keep_trailing_newline=False,

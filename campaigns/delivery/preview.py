@@ -22,6 +22,7 @@ from campaigns.core.rendering import (
 )
 from campaigns.core.settings import Settings
 from campaigns.delivery.composing import SAMPLE_MESSAGE_ID, Composer
+from campaigns.delivery.edited_texts import renderer_for
 from channels.base import Channel
 from channels.gsm import SmsInfo, sms_info
 
@@ -142,8 +143,9 @@ def preview_wave(
     if student is None:
         raise NotFoundError(f"öğrenci bulunamadı / student not found: {student_no}")
 
-    # A fresh composer, not the workers' cached templates: a preview shows the files as edited.
-    composer = Composer(settings)
+    # A fresh composer, not the workers' cached templates: a preview shows the texts as
+    # edited (files and versions saved in the web app).
+    composer = Composer(settings, renderer_for(session, settings))
     # Tracked links exist once a wave's messages are planned: a preview links to the goal.
     link = composer.link(campaign, SAMPLE_MESSAGE_ID, None)
     context = composer.context(student, campaign, wave, link)

@@ -65,6 +65,7 @@ from campaigns.definitions.send_window import SendWindow
 from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.delivery.composing import Composer
 from campaigns.delivery.costs import estimate_cost
+from campaigns.delivery.edited_texts import renderer_for, texts_version
 from campaigns.delivery.outcomes import Reconcile, RetryAt, RetryPolicy, Sent, decide
 from campaigns.tracking.suppressions import suppress
 from channels.base import (
@@ -148,6 +149,7 @@ class WaveSender:
         self.settings = settings
         self.adapters = adapters
         self.composer = Composer(settings, renderer)
+        self._texts_version = 0
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
 
     def send_batch(
@@ -234,6 +236,13 @@ class WaveSender:
         )
         return outcome
 
+    def _follow_edited_texts(self, session: Session) -> None:
+        """Texts edited in the web app since the last batch: render with them from now on."""
+        version = texts_version(session)
+        if version != self._texts_version:
+            self.composer = Composer(self.settings, renderer_for(session, self.settings))
+            self._texts_version = version
+
     def _claim(
         self, session: Session, wave_id: int, now: datetime, after: int | None
     ) -> tuple[Wave, Campaign, list[Claimed]] | BatchOutcome:
@@ -244,6 +253,7 @@ class WaveSender:
         campaign = wave.campaign
         if campaign.status is not CampaignStatus.ACTIVE:
             return BatchOutcome(idle=campaign.status.value)
+        self._follow_edited_texts(session)
         if not SendWindow.of(campaign).is_open(now, campaign.timezone):
             return BatchOutcome(idle="window_closed")
         held = {}

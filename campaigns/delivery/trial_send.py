@@ -18,6 +18,7 @@ from campaigns.core.rendering import DEFAULT_LANGUAGE, TemplateRenderError
 from campaigns.core.settings import Settings
 from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.delivery.composing import Composer
+from campaigns.delivery.edited_texts import renderer_for
 from campaigns.delivery.preview import wave_named
 from channels.base import (
     Channel,
@@ -104,9 +105,9 @@ def prepare_trial(
         audit.campaign_target(campaign.id),
         {"wave": wave.name, "channel": chosen.value, "student_no": student.student_no},
     )
-    # A fresh composer, not the workers' cached templates: a test shows the files as edited.
+    # A fresh composer, not the workers' cached templates: a test shows the texts as edited.
     try:
-        message = Composer(settings).compose(
+        message = Composer(settings, renderer_for(session, settings)).compose(
             message_id=-entry.id,
             channel=chosen,
             to=address,

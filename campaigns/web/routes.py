@@ -31,6 +31,7 @@ from campaigns.web import (
     preview_pages,
     sessions,
     students_pages,
+    template_pages,
     upload_pages,
 )
 from campaigns.web.page_rendering import expired_form, message_page, not_found, render
@@ -183,6 +184,26 @@ async def suppression_change(request: Request, action: str) -> Response:
     if action not in ("ekle", "kaldir"):
         return not_found(request)
     return await admin_pages.suppression_action(request, action)
+
+
+@router.get("/sablonlar")
+async def message_texts(request: Request) -> Response:
+    return await template_pages.texts_page(request)
+
+
+@router.get("/sablonlar/{template}/{part}/{language}")
+async def message_text(request: Request, template: str, part: str, language: str) -> Response:
+    return await template_pages.editor(request, template, part, language)
+
+
+@router.post("/sablonlar/{template}/{part}/{language}")
+async def message_text_saved(request: Request, template: str, part: str, language: str) -> Response:
+    return await template_pages.save(request, template, part, language)
+
+
+@router.post("/sablonlar/{template}/{part}/{language}/dene")
+async def message_text_tried(request: Request, template: str, part: str, language: str) -> Response:
+    return await template_pages.tried(request, template, part, language)
 
 
 @router.get("/masa")
