@@ -123,6 +123,21 @@ def plan_wave(session: Session, wave_id: int, *, now: datetime | None = None) ->
     return _summarise(session, wave_id)
 
 
+def plan_student(session: Session, wave: Wave, student_id: int, now: datetime) -> Message | None:
+    """Plan one student of the wave's campaign (by the same rule as a whole wave): their
+    row, or None when the student is not within the campaign's reach. A student already
+    planned keeps their row."""
+    audience = and_(campaign_condition(session, wave.campaign), Student.id == student_id)
+    session.execute(
+        upsert(session, Message)
+        .from_select(PLANNED_COLUMNS, _plan_rows(wave, audience, now))
+        .on_conflict_do_nothing(index_elements=["wave_id", "student_id"])
+    )
+    return session.scalars(
+        select(Message).where(Message.wave_id == wave.id, Message.student_id == student_id)
+    ).first()
+
+
 @dataclass(frozen=True, slots=True)
 class Forecast:
     """What planning a wave now would decide: students per channel, and skips by reason."""

@@ -16,20 +16,18 @@ from starlette.staticfiles import StaticFiles
 
 from campaigns.access import sign_in
 from campaigns.access.sign_in_email import send_link
-from campaigns.core.errors import NotFoundError
 from campaigns.http.deps import services_of
 from campaigns.reports.cohort_board import cohort_board
-from campaigns.reports.student_profile import student_profile
 from campaigns.web import (
     admin_pages,
     builder_pages,
     campaign_pages,
     desk_pages,
     i18n,
-    labels,
     launch_pages,
     preview_pages,
     sessions,
+    student_pages,
     students_pages,
     template_pages,
     upload_pages,
@@ -223,25 +221,12 @@ async def students(request: Request) -> Response:
 
 @router.get("/ogrenciler/{student_no}")
 async def student(request: Request, student_no: str) -> Response:
-    visitor = await sessions.visitor(request)
-    if visitor is None:
-        return sessions.to_sign_in()
-    try:
-        profile = await services_of(request).transaction(
-            lambda session: student_profile(session, visitor.actor, student_no[:32])
-        )
-    except NotFoundError:
-        _ = i18n.gettext_for(request)
-        return message_page(
-            request,
-            _("Student not found"),
-            _("None of your students has this number. Search the students list."),
-            404,
-        )
-    language = i18n.for_request(request)
-    return render(
-        request, "student.html", language=language, visitor=visitor, profile=profile, labels=labels
-    )
+    return await student_pages.student_page(request, student_no)
+
+
+@router.post("/ogrenciler/{student_no}/hatirlat")
+async def student_reminder(request: Request, student_no: str) -> Response:
+    return await student_pages.remind(request, student_no)
 
 
 @router.get("/ogrenciler.xlsx")

@@ -17,7 +17,7 @@ from campaigns.core.settings import Settings
 from campaigns.http.app import create_app
 from campaigns.planning.plan_wave import plan_wave
 from tests.support import factories
-from tests.support.web import sign_in_through_pages
+from tests.support.web import csrf_of, sign_in_through_pages
 
 EMAIL = "kemal.isik@universite.example.edu.tr"
 
@@ -65,3 +65,28 @@ def test_another_advisors_student_is_not_found(client: TestClient) -> None:
     assert theirs.status_code == nobody.status_code == 404
     assert theirs.text.replace("7002", "0000") == nobody.text
     assert "Öğrenci bulunamadı" in theirs.text
+
+
+def test_an_advisor_reminds_the_student_once_a_day(client: TestClient, db: Database) -> None:
+    page = client.get("/ogrenciler/7001")
+    assert "Bu öğrenciye şimdi hatırlat" in page.text
+    assert '<option value="1:wave-1">2019-2020 Mezunları — wave-1</option>' in page.text
+    token = csrf_of(page.text)
+    sent = client.post("/ogrenciler/7001/hatirlat", data={"csrf_token": token, "wave": "1:wave-1"})
+    assert sent.status_code == 303
+    assert "Hatırlatma yola çıktı" in client.get(sent.headers["location"]).text
+    again = client.post("/ogrenciler/7001/hatirlat", data={"csrf_token": token, "wave": "1:wave-1"})
+    assert "bugün zaten aldı" in client.get(again.headers["location"]).text
+    with db.session() as session:
+        pending = session.scalars(
+            select(Message).where(Message.status == MessageStatus.PENDING)
+        ).all()
+    assert len(pending) == 1
+    # Another advisor's student, or a wave that is not there: nothing.
+    for number, wave in (("7002", "1:wave-1"), ("7001", "1:yok"), ("7001", "x")):
+        refused = client.post(
+            f"/ogrenciler/{number}/hatirlat", data={"csrf_token": token, "wave": wave}
+        )
+        assert refused.status_code == 404
+    forged = client.post("/ogrenciler/7001/hatirlat", data={"csrf_token": "x", "wave": "1:wave-1"})
+    assert forged.status_code == 403
