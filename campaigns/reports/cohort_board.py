@@ -1,25 +1,42 @@
-"""The cohort board: per graduation term, how many of the caller's students have registered,
-handed in the membership form, cannot be reached, or opted out. One query, in SQL."""
+"""The cohort board: per graduation term (and, when asked, per faculty, department or
+advisor within it), how many of the caller's students have registered, handed in the
+membership form, cannot be reached, or opted out. One query, in SQL."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select, union
+from sqlalchemy import ColumnElement, and_, case, func, not_, select
 from sqlalchemy.orm import Session, aliased
 
 from campaigns.access.scopes import student_condition
 from campaigns.core.actors import Actor
-from campaigns.core.models import Conversion, ConversionStage, Student, Suppression
+from campaigns.core.models import Conversion, ConversionStage, Student
+from campaigns.students.reachability import opted_out, reachable
 from campaigns.students.terms import InvalidTermError, parse_term
-from channels.base import Channel
+
+
+class Breakdown(enum.StrEnum):
+    faculty = "faculty"
+    department = "department"
+    advisor = "advisor"
+
+
+_KEYS = {
+    Breakdown.faculty: Student.faculty,
+    Breakdown.department: Student.department,
+    Breakdown.advisor: Student.advisor_email,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class CohortRow:
-    """One graduation term of the caller's students."""
+    """One graduation term of the caller's students (or one ``key`` within it)."""
 
     term: str
+    key: str | None
     graduating: int
     registered: int
     form_submitted: int
@@ -31,51 +48,25 @@ class CohortRow:
         return count / self.graduating if self.graduating else None
 
 
-def _reachable() -> ColumnElement[bool]:
-    """An address a message could go to: an email, or a mobile phone."""
-    return or_(
-        Student.email.is_not(None),
-        Student.personal_email.is_not(None),
-        and_(Student.phone.is_not(None), Student.phone_is_mobile.is_(True)),
-    )
-
-
-def _opted_out() -> ColumnElement[bool]:
-    """One of the student's addresses is suppressed (an opt-out, a bounce, a complaint):
-    the suppressed students are found once, each address by an equality the database can
-    hash, then looked up by id (not a subquery per student)."""
-    email, sms = Channel.EMAIL, [Channel.SMS, Channel.WHATSAPP]
-    matches = (
-        (Suppression.channel == email, Suppression.address == func.lower(Student.email)),
-        (
-            Suppression.channel == email,
-            Suppression.address == func.lower(Student.personal_email),
-        ),
-        (Suppression.channel.in_(sms), Suppression.address == Student.phone),
-    )
-    stopped = union(
-        *(select(Student.id).join(Suppression, and_(*match)) for match in matches)
-    ).subquery()
-    return Student.id.in_(select(stopped.c.id))
-
-
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def cohort_board(session: Session, actor: Actor) -> list[CohortRow]:
-    """The caller's students by graduation term, newest term first (purged students, whose
-    contact details are gone, are not counted). Conversions are joined (one row per student
-    and stage at most), so the count is one pass over the students."""
+def cohort_board(session: Session, actor: Actor, by: Breakdown | None = None) -> list[CohortRow]:
+    """The caller's students by graduation term, newest term first, and with ``by`` by
+    that key within each term (purged students, whose contact details are gone, are not
+    counted). Conversions are joined (one row per student and stage at most), so the count
+    is one pass over the students."""
     registered, form = aliased(Conversion), aliased(Conversion)
+    groups = [Student.graduation_term] + ([_KEYS[by]] if by is not None else [])
     rows = session.execute(
         select(
-            Student.graduation_term,
+            *groups,
             func.count(),
             func.count(registered.id),
             func.count(form.id),
-            _count(not_(_reachable())),
-            _count(_opted_out()),
+            _count(not_(reachable())),
+            _count(opted_out()),
         )
         .outerjoin(
             registered,
@@ -92,15 +83,20 @@ def cohort_board(session: Session, actor: Actor) -> list[CohortRow]:
             ),
         )
         .where(student_condition(session, actor), Student.purged_at.is_(None))
-        .group_by(Student.graduation_term)
+        .group_by(*groups)
     ).all()
-    board = [CohortRow(*row) for row in rows]
+    board = [_row(tuple(row), keyed=by is not None) for row in rows]
     return sorted(board, key=_newest_first)
 
 
-def _newest_first(row: CohortRow) -> tuple[int, int, str]:
+def _row(values: tuple[Any, ...], *, keyed: bool) -> CohortRow:
+    term, key, counts = values[0], values[1] if keyed else None, values[2 if keyed else 1 :]
+    return CohortRow(term, key, *(int(count) for count in counts))
+
+
+def _newest_first(row: CohortRow) -> tuple[int, int, str, str]:
     try:
         term = parse_term(row.term)
     except InvalidTermError:  # stored before terms were checked: listed last
-        return (1, 0, row.term)
-    return (0, -(term.start_year * 10 + term.season), row.term)
+        return (1, 0, row.term, row.key or "")
+    return (0, -(term.start_year * 10 + term.season), row.term, row.key or "")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 from sqlalchemy import ColumnElement, exists, func, not_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from campaigns.core.models import Conversion, ConversionStage, Student
+from campaigns.core.models import Conversion, ConversionStage, Message, MessageStatus, Student
 from campaigns.core.turkish_text import clean, fold
 from campaigns.students.contact_details import normalise_degree
+from campaigns.students.reachability import opted_out, reachable
+from channels.base import Channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,9 @@ def search_students(
     consent: bool | None = None,
     registered: bool | None = None,
     form_submitted: bool | None = None,
+    reach: Channel | Literal["none"] | None = None,
+    stopped: bool | None = None,
+    failed: bool | None = None,
     q: str | None = None,
     limit: int | None = 50,
     offset: int = 0,
@@ -44,8 +49,9 @@ def search_students(
     does; an advisor email ignores case; a degree may be given in any spelling the importer
     understands ("YL", "master"). ``q`` is the start of a student number, a first name, a
     last name or a full name. ``registered`` and ``form_submitted``: whether the student
-    has that conversion (True), or has not yet (False: the worklist). ``limit`` None: every
-    match.
+    has that conversion (True), or has not yet (False: the worklist). ``reach``: an address
+    that channel could use (``"none"``: no channel's). ``stopped``: one of their addresses is
+    suppressed. ``failed``: a message to them failed. ``limit`` None: every match.
     """
     conditions: list[ColumnElement[bool]] = [scope]
     for column, wanted in (
@@ -67,6 +73,15 @@ def search_students(
         if wanted_stage is not None:
             reached = converted(stage)
             conditions.append(reached if wanted_stage else not_(reached))
+    if reach is not None:
+        conditions.append(not_(reachable()) if reach == "none" else reachable(reach))
+    if stopped is not None:
+        conditions.append(opted_out() if stopped else not_(opted_out()))
+    if failed is not None:
+        failure = exists().where(
+            Message.student_id == Student.id, Message.status == MessageStatus.FAILED
+        )
+        conditions.append(failure if failed else not_(failure))
     if q and clean(q):
         conditions.append(_prefix(clean(q)))
     total = session.scalar(select(func.count()).select_from(Student).where(*conditions)) or 0

@@ -17,9 +17,9 @@ from starlette.staticfiles import StaticFiles
 from campaigns.access import sign_in
 from campaigns.access.sign_in_email import send_link
 from campaigns.http.deps import services_of
-from campaigns.reports.cohort_board import cohort_board
 from campaigns.web import (
     admin_pages,
+    board_pages,
     builder_pages,
     campaign_pages,
     desk_pages,
@@ -43,17 +43,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/")
 async def board(request: Request) -> Response:
-    visitor = await sessions.visitor(request)
-    if visitor is None:
-        return sessions.to_sign_in()
-    if visitor.desk:
-        return RedirectResponse("/masa", status_code=303)
-    rows = await services_of(request).transaction(
-        lambda session: cohort_board(session, visitor.actor)
-    )
-    return render(
-        request, "board.html", language=i18n.for_request(request), visitor=visitor, rows=rows
-    )
+    return await board_pages.board_page(request)
 
 
 @router.get("/kampanyalar")

@@ -3,7 +3,7 @@ same list as XLSX or CSV; always within the signed-in user's scope."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
@@ -19,11 +19,30 @@ from campaigns.students.search import search_students, stages_of
 from campaigns.web import i18n, sessions
 from campaigns.web.downloads import download
 from campaigns.web.page_rendering import render
+from channels.base import Channel
 
 PAGE_SIZE: Final = 50
 EXPORT_LIMIT: Final = 100_000
 YES_NO: Final = {"evet": True, "hayir": False}
-FILTERS: Final = ("donem", "fakulte", "bolum", "ara", "kayit", "form")
+FILTERS: Final = (
+    "donem",
+    "fakulte",
+    "bolum",
+    "derece",
+    "danisman",
+    "ara",
+    "kayit",
+    "form",
+    "ulasim",
+    "engel",
+    "hata",
+)
+REACH: Final[dict[str, Channel | Literal["none"]]] = {
+    "eposta": Channel.EMAIL,
+    "sms": Channel.SMS,
+    "whatsapp": Channel.WHATSAPP,
+    "yok": "none",
+}
 EXPORT_COLUMNS: Final = (
     "student_no",
     "first_name",
@@ -52,9 +71,14 @@ def _search(
         term=filters.get("donem"),
         faculty=filters.get("fakulte"),
         department=filters.get("bolum"),
+        degree=filters.get("derece"),
+        advisor_email=filters.get("danisman"),
         q=filters.get("ara"),
         registered=YES_NO.get(filters.get("kayit", "")),
         form_submitted=YES_NO.get(filters.get("form", "")),
+        reach=REACH.get(filters.get("ulasim", "")),
+        stopped=YES_NO.get(filters.get("engel", "")),
+        failed=YES_NO.get(filters.get("hata", "")),
         limit=limit,
         offset=offset,
     )

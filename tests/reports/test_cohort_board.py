@@ -14,7 +14,7 @@ from campaigns.core.models import (
     Suppression,
     utcnow,
 )
-from campaigns.reports.cohort_board import CohortRow, cohort_board
+from campaigns.reports.cohort_board import Breakdown, CohortRow, cohort_board
 from channels.base import Channel
 from tests.support import factories
 
@@ -67,17 +67,25 @@ def test_each_term_counts_registration_form_reach_and_opt_outs(db: Database) -> 
         everyone = cohort_board(session, ADMIN)
         mine = cohort_board(session, ADVISOR)
 
+        by_advisor = cohort_board(session, ADMIN, Breakdown.advisor)
+
     assert everyone == [
-        CohortRow("2020-2021 Güz", 3, 1, 0, 0, 1),
-        CohortRow("2019-2020 Bahar", 3, 1, 1, 1, 1),
+        CohortRow("2020-2021 Güz", None, 3, 1, 0, 0, 1),
+        CohortRow("2019-2020 Bahar", None, 3, 1, 1, 1, 1),
     ]
     # An advisor counts only their own students.
     assert mine == [
-        CohortRow("2020-2021 Güz", 2, 1, 0, 0, 1),
-        CohortRow("2019-2020 Bahar", 3, 1, 1, 1, 1),
+        CohortRow("2020-2021 Güz", None, 2, 1, 0, 0, 1),
+        CohortRow("2019-2020 Bahar", None, 3, 1, 1, 1, 1),
+    ]
+    # Within each term, one row per advisor.
+    assert by_advisor == [
+        CohortRow("2020-2021 Güz", "baska@universite.example.edu.tr", 1, 0, 0, 0, 0),
+        CohortRow("2020-2021 Güz", "kemal.isik@universite.example.edu.tr", 2, 1, 0, 0, 1),
+        CohortRow("2019-2020 Bahar", "kemal.isik@universite.example.edu.tr", 3, 1, 1, 1, 1),
     ]
     assert everyone[1].rate(1) == 1 / 3
-    assert CohortRow("x", 0, 0, 0, 0, 0).rate(0) is None
+    assert CohortRow("x", None, 0, 0, 0, 0, 0).rate(0) is None
 
 
 def test_a_user_without_a_scope_sees_an_empty_board(db: Database) -> None:

@@ -4,11 +4,21 @@ pages with a total, always within a scope."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import true
+from sqlalchemy import select, true
 
 from campaigns.core.db import Database
-from campaigns.core.models import Conversion, ConversionStage, Student, utcnow
+from campaigns.core.models import (
+    Conversion,
+    ConversionStage,
+    Message,
+    MessageStatus,
+    Student,
+    Suppression,
+    utcnow,
+)
 from campaigns.students.search import search_key, search_students
+from channels.base import Channel
+from tests.support import factories
 from tests.support.api import ADVISOR_A, SCIENCE, add_cohort
 
 
@@ -65,3 +75,53 @@ def test_the_worklist_is_who_has_not_registered_or_handed_in_the_form(db: Databa
     assert numbers(db, registered=False)[1] == [n for n in everyone if n not in ("1001", "1002")]
     assert numbers(db, registered=True, form_submitted=False) == (1, ["1002"])
     assert numbers(db, form_submitted=True) == (1, ["1001"])
+
+
+def test_reach_opt_outs_and_failed_messages_filter_the_list(db: Database) -> None:
+    with db.session() as session:
+        session.add_all(
+            [
+                factories.student(student_no="88001"),
+                factories.student(
+                    student_no="88002",
+                    email=None,
+                    personal_email=None,
+                    whatsapp_opt_in=False,
+                    phone="+905321110002",
+                ),
+                factories.student(student_no="88003", phone=None, phone_is_mobile=False),
+                factories.student(
+                    student_no="88004", email=None, personal_email=None, phone_is_mobile=False
+                ),
+            ]
+        )
+        session.flush()
+        session.add(
+            Suppression(channel=Channel.SMS, address="+905321110002", reason="stop", source="t")
+        )
+        campaign = factories.campaign(session, [{"channels": ["sms"]}])
+        wave_id = campaign.waves[0].id
+        student = session.scalars(select(Student).where(Student.student_no == "88001")).one()
+        session.add(
+            Message(
+                wave_id=wave_id,
+                student_id=student.id,
+                status=MessageStatus.FAILED,
+                channel=Channel.SMS,
+                attempts=1,
+            )
+        )
+
+    def matching(**filters: object) -> list[str]:
+        with db.session() as session:
+            found = search_students(session, Student.student_no.startswith("8800"), **filters)  # type: ignore[arg-type]
+            return [s.student_no for s in found.students]
+
+    assert matching(reach=Channel.EMAIL) == ["88001", "88003"]
+    assert matching(reach=Channel.SMS) == ["88001", "88002"]
+    assert matching(reach=Channel.WHATSAPP) == ["88001"]
+    assert matching(reach="none") == ["88004"]
+    assert matching(stopped=True) == ["88002"]
+    assert matching(stopped=False) == ["88001", "88003", "88004"]
+    assert matching(failed=True) == ["88001"]
+    assert matching(failed=False) == ["88002", "88003", "88004"]

@@ -8,6 +8,7 @@ import email.policy
 import os
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -51,11 +52,18 @@ def site(pg_db: Database, tmp_path: Path) -> Iterator[str]:
         users.add_user(session, Actor.operator(), email=EMAIL, role=Role.ADVISOR)
         cohort = [factories.student() for _ in range(4)]
         session.add_all(cohort)
+        # A wave went out three weeks ago; a student registered days later and handed in
+        # the form the week after: the board's trend.
+        started = utcnow() - timedelta(days=21)
+        campaign = factories.campaign(session, [{}], now=started)
+        campaign.scope_advisor = EMAIL
+        campaign.waves[0].planned_at = started
         session.add_all(
-            Conversion(
-                student_no=cohort[0].student_no, stage=stage, occurred_at=utcnow(), source="test"
+            Conversion(student_no=cohort[0].student_no, stage=stage, occurred_at=at, source="test")
+            for stage, at in (
+                (ConversionStage.REGISTERED, started + timedelta(days=2)),
+                (ConversionStage.FORM_SUBMITTED, started + timedelta(days=9)),
             )
-            for stage in ConversionStage
         )
         session.add(factories.student(advisor_email="baska@universite.example.edu.tr"))
     with served(pg_db.url, tmp_path) as base:
@@ -112,6 +120,7 @@ def test_an_advisor_signs_in_reads_the_board_and_signs_out(
     expect(page.get_by_role("heading", name="Mezun olacak öğrenciler")).to_be_visible()
     row = page.get_by_role("row", name=re.compile("2019-2020 Bahar"))
     expect(row.get_by_role("cell").first).to_have_text("4")
+    expect(page.get_by_role("img", name=re.compile("hafta hafta"))).to_be_visible()
     assert serious_accessibility_problems(page) == []
     screenshot(page, "board")
 

@@ -31,6 +31,8 @@ def client(db: Database, settings: Settings) -> Iterator[TestClient]:
         users.add_user(session, Actor.operator(), email=EMAIL, role=Role.ADVISOR)
         mine = [factories.student(student_no=str(900 + i)) for i in range(60)]
         mine[0].last_name = "=HYPERLINK(1)"  # what a spreadsheet must not run
+        mine[2].email = mine[2].personal_email = None  # reachable by SMS only
+        mine[3].department = "Elektrik Mühendisliği"
         session.add_all(mine)
         session.add(factories.student(student_no="999", advisor_email="baska@example.edu.tr"))
         session.add_all(
@@ -70,6 +72,22 @@ def test_the_worklist_pages_and_filters(client: TestClient) -> None:
     assert numbers(client.get("/ogrenciler", params={"ara": "905"}).text) == ["905"]
     nothing = client.get("/ogrenciler", params={"ara": "999"})
     assert "Bu süzgeçlere uyan öğrenci yok." in nothing.text
+
+
+def test_the_board_breaks_down_and_links_to_the_lists_behind_its_numbers(
+    client: TestClient,
+) -> None:
+    board = client.get("/", params={"kirilim": "bolum"})
+    assert "<td>Elektrik Mühendisliği</td>" in board.text
+    link = "/ogrenciler?donem=2019-2020%20Bahar&amp;bolum=Elektrik%20M%C3%BCh"
+    assert f'<a href="{link}endisli%C4%9Fi">1</a>' in board.text
+    assert "Henüz hiçbir dalga gönderilmedi" in board.text  # no trend before a first wave
+    by_email = client.get("/ogrenciler", params={"ulasim": "eposta"})
+    assert "59 öğrenci" in by_email.text
+    assert "902" not in numbers(by_email.text)
+    assert numbers(client.get("/ogrenciler", params={"ulasim": "yok"}).text) == []
+    electric = client.get("/ogrenciler", params={"bolum": "elektrik muhendisligi"})
+    assert numbers(electric.text) == ["903"]
 
 
 def test_the_list_downloads_as_xlsx_and_csv_with_the_same_filters(client: TestClient) -> None:
