@@ -27,6 +27,8 @@ from tests.support.browser import chromium, scheduling, serious_accessibility_pr
 from tests.support.paths import ROOT
 
 EMAIL = "kemal.isik@universite.example.edu.tr"
+DESK = "ogrenci.isleri@universite.example.edu.tr"
+THEIRS = "30000009"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
@@ -50,7 +52,8 @@ def browser() -> Iterator[Browser]:
 def site(pg_db: Database, tmp_path: Path) -> Iterator[str]:
     with pg_db.session() as session:
         users.add_user(session, Actor.operator(), email=EMAIL, role=Role.ADVISOR)
-        cohort = [factories.student() for _ in range(4)]
+        users.add_user(session, Actor.operator(), email=DESK, role=Role.DESK)
+        cohort = [factories.student(student_no=f"3000000{i}") for i in range(4)]
         session.add_all(cohort)
         # A wave went out three weeks ago; a student registered days later and handed in
         # the form the week after: the board's trend.
@@ -65,7 +68,9 @@ def site(pg_db: Database, tmp_path: Path) -> Iterator[str]:
                 (ConversionStage.FORM_SUBMITTED, started + timedelta(days=9)),
             )
         )
-        session.add(factories.student(advisor_email="baska@universite.example.edu.tr"))
+        session.add(
+            factories.student(student_no=THEIRS, advisor_email="baska@universite.example.edu.tr")
+        )
     with served(pg_db.url, tmp_path) as base:
         yield base
 
@@ -106,7 +111,7 @@ def emailed_link(workdir: Path) -> str:
 def test_an_advisor_signs_in_reads_the_board_and_signs_out(
     browser: Browser, site: str, tmp_path: Path
 ) -> None:
-    page = browser.new_page()
+    page = browser.new_page(locale="tr-TR")
     page.goto(site + "/")
     expect(page.get_by_role("heading", name="Giriş yap")).to_be_visible()
     assert serious_accessibility_problems(page) == []
@@ -146,10 +151,14 @@ def test_an_advisor_signs_in_reads_the_board_and_signs_out(
     assert forged.status == 403
     expect(page.get_by_role("button", name="Çıkış yap")).to_be_visible()
 
-    # At a phone's width nothing needs sideways scrolling.
-    page.set_viewport_size({"width": 360, "height": 740})
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0
+    # Another advisor's student is not there at all.
+    missing = page.goto(f"{site}/ogrenciler/{THEIRS}")
+    assert missing is not None
+    assert missing.status == 404
+    expect(page.get_by_role("heading", name="Öğrenci bulunamadı")).to_be_visible()
+    page.go_back()
+
+    fits_a_phone(page)
 
     page.get_by_role("button", name="Çıkış yap").click()
     expect(page.get_by_role("heading", name="Giriş yap")).to_be_visible()
@@ -157,8 +166,45 @@ def test_an_advisor_signs_in_reads_the_board_and_signs_out(
     expect(page).to_have_url(site + "/giris")
 
 
+WIDER_THAN_THE_SCREEN = """
+[...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+    && !e.closest('.table-wrap'))
+  .slice(0, 8)
+  .map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + e.getBoundingClientRect().right)
+"""
+
+
+def fits_a_phone(page: Page) -> None:
+    """At a phone's width nothing on the page needs sideways scrolling (tables scroll in
+    their own box)."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 360, "height": 740})
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    wide = page.evaluate(WIDER_THAN_THE_SCREEN) if overflow > 0 else []
+    assert overflow <= 0, (page.url, wide)
+    if size is not None:
+        page.set_viewport_size(size)
+
+
+def test_the_desk_records_a_membership_form(browser: Browser, site: str, tmp_path: Path) -> None:
+    page = browser.new_page(locale="tr-TR")
+    page.goto(site + "/giris")
+    page.get_by_label("E-posta adresi").fill(DESK)
+    page.get_by_role("button", name="Bana giriş bağlantısı gönder").click()
+    page.goto(emailed_link(tmp_path))
+    page.get_by_role("button", name="Giriş yap").click()
+    expect(page.get_by_role("heading", name="Üyelik formları")).to_be_visible()
+    page.get_by_label("Öğrenci no").fill("30000001")
+    page.get_by_role("button", name="Bul").click()
+    page.get_by_role("button", name="Üyelik formunu teslim alındı olarak kaydet").click()
+    expect(page.get_by_text("Üyelik formu teslim alındı:")).to_be_visible()
+    assert serious_accessibility_problems(page) == []
+    fits_a_phone(page)
+
+
 def test_the_pages_switch_to_english(browser: Browser, site: str) -> None:
-    page = browser.new_page()
+    page = browser.new_page(locale="tr-TR")
     page.goto(site + "/giris")
     page.get_by_role("link", name="English").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
@@ -168,7 +214,7 @@ def test_the_pages_switch_to_english(browser: Browser, site: str) -> None:
 
 
 def test_the_api_explorer_renders_from_the_apps_own_files(browser: Browser, site: str) -> None:
-    page = browser.new_page()
+    page = browser.new_page(locale="tr-TR")
     elsewhere: list[str] = []
     page.on("request", lambda r: None if r.url.startswith(site) else elsewhere.append(r.url))
     page.goto(site + "/api/v1/docs")
@@ -179,7 +225,7 @@ def test_the_api_explorer_renders_from_the_apps_own_files(browser: Browser, site
 
 def signed_in(browser: Browser, site: str, simulator: str) -> Page:
     """Signed in by the link SendGrid (the simulator) was asked to deliver."""
-    page = browser.new_page()
+    page = browser.new_page(locale="tr-TR")
     page.goto(site + "/giris")
     page.get_by_label("E-posta adresi").fill(EMAIL)
     page.get_by_role("button", name="Bana giriş bağlantısı gönder").click()
@@ -217,6 +263,7 @@ def test_a_campaign_is_built_previewed_tested_launched_and_reported(
     page.get_by_label("ulaşılamazsa").first.select_option("email")
     page.get_by_label("Mesaj şablonu").select_option("registration_reminder")
     assert serious_accessibility_problems(page) == []
+    fits_a_phone(page)
     screenshot(page, "builder")
     page.get_by_role("button", name="Taslak olarak kaydet").click()
 
@@ -230,6 +277,7 @@ def test_a_campaign_is_built_previewed_tested_launched_and_reported(
     page.get_by_label("Metin", exact=True).fill("a" * 161)
     expect(page.locator("#try-count")).to_contain_text("GSM-7 · 161 karakter · 2 SMS")
     assert serious_accessibility_problems(page) == []
+    fits_a_phone(page)
     screenshot(page, "preview")
     page.get_by_role("region", name="E-posta").get_by_role(
         "button", name="Bana deneme gönder"
@@ -248,6 +296,7 @@ def test_a_campaign_is_built_previewed_tested_launched_and_reported(
     expect(funnel.get_by_role("cell").nth(1)).to_have_text("4", timeout=30_000)  # sent
     expect(funnel.get_by_role("cell").nth(2)).to_have_text("4", timeout=30_000)  # delivered
     assert serious_accessibility_problems(page) == []
+    fits_a_phone(page)
     screenshot(page, "report")
     # Its one wave done, the campaign completes (the page shows it without a reload): no
     # action is left, and the page stops asking.
