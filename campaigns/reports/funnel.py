@@ -75,6 +75,7 @@ METRICS = (
 
 QUEUED_STATUSES = (MessageStatus.PENDING, MessageStatus.SENDING)
 MESSAGE_DIMENSIONS = (Dimension.wave, Dimension.channel)
+STUDENT_DIMENSIONS = (Dimension.faculty, Dimension.department, Dimension.advisor)
 """Rows of messages: their registrations are those that followed their messages."""
 
 
@@ -188,7 +189,6 @@ def campaign_report(
         select(*_metric_columns(joins))
         .select_from(Message)
         .join(Wave, Wave.id == Message.wave_id)
-        .join(Student, Student.id == Message.student_id)
     ).where(Wave.campaign_id == campaign_id)
     delays = _delays(session, campaign_id, by)
     totals = _finish(session.execute(base).one()._asdict(), delays.get(_ALL, []))
@@ -196,6 +196,9 @@ def campaign_report(
     if by is not None:
         key = _key_column(by).label("key")
         grouped = base.add_columns(key).group_by(key)
+        if by in STUDENT_DIMENSIONS:
+            # Only these rows need the student's own columns (a join of every message).
+            grouped = grouped.join(Student, Student.id == Message.student_id)
         order: Any = func.min(Wave.position) if by is Dimension.wave else key
         for row in session.execute(grouped.order_by(order)).all():
             values = row._asdict()
