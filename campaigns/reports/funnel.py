@@ -186,9 +186,7 @@ def campaign_report(
         raise NotFoundError(f"kampanya bulunamadı / campaign {campaign_id} not found")
     joins = _Joins.create()
     base = joins.apply(
-        select(*_metric_columns(joins))
-        .select_from(Message)
-        .join(Wave, Wave.id == Message.wave_id)
+        select(*_metric_columns(joins)).select_from(Message).join(Wave, Wave.id == Message.wave_id)
     ).where(Wave.campaign_id == campaign_id)
     delays = _delays(session, campaign_id, by)
     totals = _finish(session.execute(base).one()._asdict(), delays.get(_ALL, []))
