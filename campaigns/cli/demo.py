@@ -57,8 +57,10 @@ def demo(
         "Web uygulamasını açmak için / to open the web app:\n"
         f"  CAMPAIGNS_DATABASE_URL=sqlite:///{escape(str(database))} "
         f"CAMPAIGNS_OUTBOX_DIR={escape(str(workdir / 'outbox'))} {escape(program)} serve\n"
-        f"  ve 15 dakika içinde açın / and within 15 minutes open: {result.sign_in_link}\n"
-        f"  (danışman / advisor {result.advisor}; yeni bağlantı / a new link: /giris)",
+        "  ve 15 dakika içinde açın / and within 15 minutes open:\n"
+        f"  danışman / advisor {result.advisor}: {result.sign_in_link}\n"
+        f"  Mezunlar Ofisi / alumni office {result.office}: {result.office_link}\n"
+        "  (yeni bağlantı / a new link: /giris)",
         highlight=False,
         soft_wrap=True,
     )

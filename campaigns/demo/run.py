@@ -66,6 +66,9 @@ class DemoResult:
     seconds: float
     advisor: str
     sign_in_link: str
+    office: str
+    """The alumni office's administrator: every campaign, its report, the admin pages."""
+    office_link: str
 
 
 def demo_settings(workdir: Path) -> Settings:
@@ -154,7 +157,8 @@ def run_demo(
         currency = settings.cost_currency
         by_wave = campaign_report(session, campaign_id, Dimension.wave, currency=currency)
         by_channel = campaign_report(session, campaign_id, Dimension.channel, currency=currency)
-    advisor, link = _demo_advisor(db, workdir)
+    advisor, link = _demo_user(db, workdir, ADVISOR_ADDRESS, Role.ADVISOR)
+    office, office_link = _demo_user(db, workdir, OFFICE_ADDRESS, Role.ADMIN)
     db.dispose()
     return DemoResult(
         workdir,
@@ -167,6 +171,8 @@ def run_demo(
         time.perf_counter() - started,
         advisor,
         link,
+        office,
+        office_link,
     )
 
 
@@ -174,13 +180,16 @@ WEB_URL = "http://127.0.0.1:8000"
 """Where ``campaigns serve`` answers by default: the demo's sign-in link points there."""
 
 
-def _demo_advisor(db: Database, workdir: Path) -> tuple[str, str]:
-    """The cohort's first advisor as a web app user, and a sign-in link for them."""
-    _, handle = ADVISORS[0]
-    address = f"{handle}@universite.example.edu.tr"
+ADVISOR_ADDRESS = f"{ADVISORS[0][1]}@universite.example.edu.tr"
+"""The cohort's first advisor."""
+OFFICE_ADDRESS = "mezun-ofisi@universite.example.edu.tr"
+
+
+def _demo_user(db: Database, workdir: Path, address: str, role: Role) -> tuple[str, str]:
+    """A web app user, and a sign-in link for them."""
     web = demo_settings(workdir).model_copy(update={"public_url": WEB_URL})
     with db.session() as session:
-        users.add_user(session, DEMO_ACTOR, email=address, role=Role.ADVISOR)
+        users.add_user(session, DEMO_ACTOR, email=address, role=role)
         requested = sign_in.request_link(session, address, "demo", settings=web)
     assert requested.link is not None
     return address, requested.link

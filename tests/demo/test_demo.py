@@ -8,9 +8,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from campaigns.access import sign_in
+from campaigns.access.scopes import list_campaigns
 from campaigns.core.actors import Actor
 from campaigns.core.db import Database
-from campaigns.core.models import Message, Student
+from campaigns.core.models import Message, Role, Student
 from campaigns.demo import run_demo, synthetic_cohort
 from campaigns.demo.run import WEB_URL
 from campaigns.http import access_log
@@ -65,10 +66,17 @@ def test_demo_runs_three_waves_and_the_funnel_adds_up(tmp_path: Path) -> None:
                 Student.advisor_email == result.advisor, Student.purged_at.is_(None)
             )
         )
-    database.dispose()
     assert opened.user.email == result.advisor
     assert sum(row.graduating for row in board) == theirs
     assert theirs
+    # The alumni office's link opens an administrator's session: every campaign.
+    with database.session() as session:
+        office = sign_in.redeem(session, result.office_link.rpartition("/")[2])
+        assert office.user.role is Role.ADMIN
+        assert [c.id for c in list_campaigns(session, Actor.of(office.user))] == [
+            result.campaign_id
+        ]
+    database.dispose()
 
 
 class Collected(logging.Handler):
