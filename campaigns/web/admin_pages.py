@@ -35,13 +35,6 @@ def _page_number(request: Request) -> int:
     return max(1, int(raw)) if raw.isdigit() and len(raw) < 7 else 1
 
 
-async def _admin(request: Request) -> sessions.Visitor | Response:
-    visitor = await sessions.visitor(request)
-    if visitor is None:
-        return sessions.to_sign_in()
-    return visitor if visitor.actor.is_admin else not_found(request)
-
-
 async def _admin_form(request: Request) -> tuple[sessions.Visitor, FormData] | Response:
     posted = await sessions.posted_form(request)
     if isinstance(posted, Response):
@@ -58,7 +51,7 @@ def _refused(request: Request, reason: str) -> Response:
 
 
 async def health(request: Request) -> Response:
-    visitor = await _admin(request)
+    visitor = await sessions.administrator(request)
     if isinstance(visitor, Response):
         return visitor
     services = services_of(request)
@@ -86,7 +79,7 @@ async def health(request: Request) -> Response:
 
 
 async def users_page(request: Request, *, issued: users.IssuedToken | None = None) -> Response:
-    visitor = await _admin(request)
+    visitor = await sessions.administrator(request)
     if isinstance(visitor, Response):
         return visitor
     listed = await services_of(request).transaction(users.list_users)
@@ -155,7 +148,7 @@ AUDIT_FILTERS: Final = {"kim": "actor", "islem": "action", "hedef": "target"}
 
 
 async def audit_page(request: Request) -> Response:
-    visitor = await _admin(request)
+    visitor = await sessions.administrator(request)
     if isinstance(visitor, Response):
         return visitor
     chosen = {
@@ -202,7 +195,7 @@ def _channel(value: str) -> Channel | None:
 
 
 async def suppressions_page(request: Request) -> Response:
-    visitor = await _admin(request)
+    visitor = await sessions.administrator(request)
     if isinstance(visitor, Response):
         return visitor
     channel = _channel(request.query_params.get("kanal", ""))

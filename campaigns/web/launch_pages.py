@@ -5,6 +5,8 @@ the first message leaves. The launch itself runs the same checks again."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -18,23 +20,15 @@ from campaigns.planning.preflight import Preflight
 from campaigns.web import i18n, labels, sessions
 from campaigns.web.page_rendering import not_found, refused, render
 
+T = TypeVar("T")
+
 
 async def checklist(request: Request, campaign_id: int) -> Response:
     visitor = await sessions.visitor(request)
     if visitor is None:
         return sessions.to_sign_in()
-    services = services_of(request)
     try:
-        checked = await run_in_threadpool(
-            launching.check,
-            services.db,
-            services.settings,
-            services.env,
-            visitor.actor,
-            campaign_id,
-            now=utcnow(),
-            draft=True,
-        )
+        checked = await _run(request, launching.check, visitor, campaign_id, draft=True)
     except (NotFoundError, NotAllowedError):
         return not_found(request)
     except StateError as exc:
@@ -47,17 +41,8 @@ async def launch(request: Request, campaign_id: int) -> Response:
     if isinstance(posted, Response):
         return posted
     visitor, _form = posted
-    services = services_of(request)
     try:
-        await run_in_threadpool(
-            launching.launch,
-            services.db,
-            services.settings,
-            services.env,
-            visitor.actor,
-            campaign_id,
-            now=utcnow(),
-        )
+        await _run(request, launching.launch, visitor, campaign_id)
     except (NotFoundError, NotAllowedError):
         return not_found(request)
     except StateError as exc:
@@ -65,6 +50,27 @@ async def launch(request: Request, campaign_id: int) -> Response:
     except launching.PreflightFailed:
         return await checklist(request, campaign_id)
     return RedirectResponse(f"/kampanyalar/{campaign_id}", status_code=303)
+
+
+async def _run(
+    request: Request,
+    action: Callable[..., T],
+    visitor: sessions.Visitor,
+    campaign_id: int,
+    **options: bool,
+) -> T:
+    """``launching.check`` or ``launching.launch`` for the visitor, on a worker thread."""
+    services = services_of(request)
+    return await run_in_threadpool(
+        action,
+        services.db,
+        services.settings,
+        services.env,
+        visitor.actor,
+        campaign_id,
+        now=utcnow(),
+        **options,
+    )
 
 
 def _page(

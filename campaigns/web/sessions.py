@@ -17,7 +17,7 @@ from campaigns.access.sign_in import csrf_matches, resume
 from campaigns.core.actors import Actor
 from campaigns.core.models import Role
 from campaigns.http.deps import services_of
-from campaigns.web.page_rendering import expired_form
+from campaigns.web.page_rendering import expired_form, not_found
 
 SESSION_COOKIE: Final = "mbs_session"
 FORM_COOKIE: Final = "mbs_form"
@@ -69,6 +69,15 @@ async def posted_form(request: Request) -> tuple[Visitor, FormData] | Response:
     if not found.sent(submitted if isinstance(submitted, str) else None):
         return expired_form(request)
     return found, form
+
+
+async def administrator(request: Request) -> Visitor | Response:
+    """The signed-in administrator; or the response for anyone else (sign in first; a
+    page that is not there for them)."""
+    found = await visitor(request)
+    if found is None:
+        return to_sign_in()
+    return found if found.actor.is_admin else not_found(request)
 
 
 def field(form: FormData, name: str, limit: int = 200) -> str:

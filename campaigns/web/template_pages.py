@@ -23,11 +23,9 @@ SMS_PARTS = ("sms", "whatsapp")
 
 
 async def texts_page(request: Request) -> Response:
-    visitor = await sessions.visitor(request)
-    if visitor is None:
-        return sessions.to_sign_in()
-    if not visitor.actor.is_admin:
-        return not_found(request)
+    visitor = await sessions.administrator(request)
+    if isinstance(visitor, Response):
+        return visitor
     services = services_of(request)
     settings = services.settings
 
@@ -56,11 +54,9 @@ async def editor(
     draft: str | None = None,
     problem: str | None = None,
 ) -> Response:
-    visitor = await sessions.visitor(request)
-    if visitor is None:
-        return sessions.to_sign_in()
-    if not visitor.actor.is_admin:
-        return not_found(request)
+    visitor = await sessions.administrator(request)
+    if isinstance(visitor, Response):
+        return visitor
     services = services_of(request)
     settings = services.settings
 

@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 from campaigns.core.settings import Settings
 from campaigns.http.app import create_app
 
+ADMIN = "mezun.ofisi@universite.example.edu.tr"
+ADVISOR = "kemal.isik@universite.example.edu.tr"
 LINK = re.compile(r"https?://[^/\s]+/giris/(mbg_[A-Za-z0-9_-]+)")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -4,32 +4,16 @@ change goes through the use case with its audit entry; anyone else finds nothing
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from campaigns.access import users
-from campaigns.core.actors import Actor
 from campaigns.core.db import Database
 from campaigns.core.models import AuditEntry, Role, Suppression, User
 from campaigns.core.settings import Settings
 from channels.base import Channel
-from tests.support.web import client_as, csrf_of
-
-ADMIN = "mezun.ofisi@universite.example.edu.tr"
-ADVISOR = "kemal.isik@universite.example.edu.tr"
-
-
-@pytest.fixture
-def admin(db: Database, settings: Settings) -> Iterator[TestClient]:
-    with db.session() as session:
-        users.add_user(session, Actor.operator(), email=ADMIN, role=Role.ADMIN)
-        users.add_user(session, Actor.operator(), email=ADVISOR, role=Role.ADVISOR)
-    client = client_as(settings, ADMIN)
-    yield client
-    client.__exit__(None, None, None)
+from tests.support.web import ADMIN, ADVISOR, client_as, csrf_of
 
 
 def user(db: Database, email: str) -> User:

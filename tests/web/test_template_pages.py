@@ -4,32 +4,14 @@ goes back to the file; other roles find nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 
-from campaigns.access import users
-from campaigns.core.actors import Actor
 from campaigns.core.db import Database
-from campaigns.core.models import Role
 from campaigns.core.settings import Settings
 from campaigns.delivery import edited_texts
-from tests.support.web import client_as, csrf_of
+from tests.support.web import ADVISOR, client_as, csrf_of
 
-ADMIN = "mezun.ofisi@universite.example.edu.tr"
-ADVISOR = "kemal.isik@universite.example.edu.tr"
 EDITOR = "/sablonlar/registration_reminder/sms/tr"
-
-
-@pytest.fixture
-def admin(db: Database, settings: Settings) -> Iterator[TestClient]:
-    with db.session() as session:
-        users.add_user(session, Actor.operator(), email=ADMIN, role=Role.ADMIN)
-        users.add_user(session, Actor.operator(), email=ADVISOR, role=Role.ADVISOR)
-    client = client_as(settings, ADMIN)
-    yield client
-    client.__exit__(None, None, None)
 
 
 def test_a_text_is_tried_saved_restored_and_given_back_to_its_file(

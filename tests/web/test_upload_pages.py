@@ -4,34 +4,18 @@ imports it with the same code as the command line. Only administrators import.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from campaigns.access import users
-from campaigns.core.actors import Actor
 from campaigns.core.audit import STUDENTS_IMPORT
 from campaigns.core.db import Database
-from campaigns.core.models import AuditEntry, Role, Student
+from campaigns.core.models import AuditEntry, Student
 from campaigns.core.settings import Settings
-from tests.support.web import client_as, csrf_of
+from tests.support.web import ADMIN, ADVISOR, client_as, csrf_of
 
-ADMIN = "mezun.ofisi@universite.example.edu.tr"
-ADVISOR = "kemal.isik@universite.example.edu.tr"
 SAMPLE = Path(__file__).parents[1] / "fixtures" / "graduates_sample_tr.csv"
-
-
-@pytest.fixture
-def admin(db: Database, settings: Settings) -> Iterator[TestClient]:
-    with db.session() as session:
-        users.add_user(session, Actor.operator(), email=ADMIN, role=Role.ADMIN)
-        users.add_user(session, Actor.operator(), email=ADVISOR, role=Role.ADVISOR)
-    client = client_as(settings, ADMIN)
-    yield client
-    client.__exit__(None, None, None)
 
 
 def students(db: Database) -> int:
