@@ -3,8 +3,11 @@
 - A tracked link or an unsubscribe link carries the student's token, which opens the link
   and unsubscribes them, and a sign-in link signs its user in: ``/r/<token>``,
   ``/u/<token>`` and ``/giris/<token>`` are logged as ``/r/…``, ``/u/…``, ``/giris/…``.
-- API filters such as ``advisor_email`` or ``q`` carry email addresses and names: the query
-  string of ``/api/v1/…`` paths is cut off.
+- Filters such as ``advisor_email``, ``q``, the web app's ``ara``, ``danisman`` or the
+  desk's ``no`` carry email addresses, names and student numbers: every query string is
+  cut off.
+- A student's number in a path (``/ogrenciler/<number>``, ``/api/v1/students/<number>``)
+  is logged as ``…``.
 """
 
 from __future__ import annotations
@@ -14,14 +17,15 @@ import re
 from typing import Final
 
 ACCESS_LOGGER: Final = "uvicorn.access"
-API_PREFIX: Final = "/api/v1/"
 _TOKEN_PATH = re.compile(r"^/(r|u|giris)/.*", re.DOTALL)
+_STUDENT_PATH = re.compile(r"^(/ogrenciler|/api/v1/students)/[^/?]+")
 
 
 def redact(path: str) -> str:
     """``path`` as it may be logged."""
     path = _TOKEN_PATH.sub(lambda match: f"/{match[1]}/…", path, count=1)
-    if path.startswith(API_PREFIX) and "?" in path:
+    path = _STUDENT_PATH.sub(lambda match: f"{match[1]}/…", path, count=1)
+    if "?" in path:
         return path.split("?", 1)[0] + "?…"
     return path
 

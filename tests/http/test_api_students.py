@@ -245,6 +245,11 @@ def test_personal_data_stays_out_of_the_access_log(
             '%s - "%s %s HTTP/%s" %d', "10.0.0.1:5000", "POST", "/giris/mbg_secret", "1.1", 303
         )
         access.info('%s - "%s %s HTTP/%s" %d', "10.0.0.1:5000", "GET", "/healthz", "1.1", 200)
+        for page in ("/ogrenciler?ara=I%C5%9F%C4%B1l", "/ogrenciler/20200001/hatirlat"):
+            access.info('%s - "%s %s HTTP/%s" %d', "10.0.0.1:5000", "GET", page, "1.1", 200)
+        access.info(
+            '%s - "%s %s HTTP/%s" %d', "10.0.0.1:5000", "GET", "/api/v1/students/2020", "1.1", 200
+        )
     # Link tokens open the link and unsubscribe the student, or sign a user in: never logged.
     assert [record.getMessage() for record in caplog.records] == [
         '10.0.0.1:5000 - "GET /api/v1/students?… HTTP/1.1" 200',
@@ -252,4 +257,8 @@ def test_personal_data_stays_out_of_the_access_log(
         '10.0.0.1:5000 - "GET /r/… HTTP/1.1" 302',
         '10.0.0.1:5000 - "POST /giris/… HTTP/1.1" 303',
         '10.0.0.1:5000 - "GET /healthz HTTP/1.1" 200',
+        # Names, addresses and student numbers of the web app's pages.
+        '10.0.0.1:5000 - "GET /ogrenciler?… HTTP/1.1" 200',
+        '10.0.0.1:5000 - "GET /ogrenciler/…/hatirlat HTTP/1.1" 200',
+        '10.0.0.1:5000 - "GET /api/v1/students/… HTTP/1.1" 200',
     ]
