@@ -134,6 +134,11 @@ def test_an_advisor_signs_in_reads_the_board_and_signs_out(
     expect(page.get_by_role("heading", name="Öğrenciler")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("3 öğrenci")
     expect(page.get_by_label("Kaydoldu")).to_have_value("hayir")
+    # ... of one department (typed without Turkish letters).
+    page.get_by_label("Bölüm").fill("bilgisayar muhendisligi")
+    page.get_by_role("button", name="Göster").click()
+    expect(page.get_by_role("status")).to_contain_text("3 öğrenci")
+    expect(page.get_by_label("Kaydoldu")).to_have_value("hayir")
     assert serious_accessibility_problems(page) == []
     screenshot(page, "worklist")
     page.get_by_role("row").nth(1).get_by_role("link").click()
