@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Self, final
 
 if TYPE_CHECKING:
-    from channels.webhooks import WebhookReceiver
+    from channels.webhooks import InboundMessage, WebhookReceiver
 
 MAX_MESSAGE_ID = 2**63 - 1
 """Our message ids are signed 64-bit integers: a larger number echoed back is not ours."""
@@ -121,6 +121,15 @@ class InFlight:
 
 
 @dataclass(frozen=True, slots=True)
+class Polled:
+    """A message the provider accepted and has not finished with: what a status poll asks
+    about."""
+
+    provider_message_id: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderTemplate:
     """A provider-side approved template (WhatsApp) and the values of its placeholders."""
 
@@ -184,6 +193,10 @@ class Capability(enum.StrEnum):
     """The provider calls us back with delivery statuses (a webhook receiver)."""
     INBOUND = "inbound"
     """Students' replies reach us (STOP/İPTAL, questions)."""
+    POLLED_STATUSES = "polled_statuses"
+    """Delivery statuses are asked for (``poll_statuses``): the provider calls nobody back."""
+    POLLED_INBOUND = "polled_inbound"
+    """Replies are fetched from the provider's inbox (``poll_inbound``)."""
 
 
 class BatchStopped(Exception):
@@ -371,6 +384,17 @@ class ChannelAdapter(ABC):
         """What the provider charged, for providers that say so only after sending (Twilio):
         ``{provider_message_id: (amount, currency)}`` for the messages priced by now."""
         return {}
+
+    def poll_statuses(self, messages: Sequence[Polled]) -> list[DeliveryEvent]:
+        """The statuses of messages still on their way, for providers that are asked rather
+        than calling back (``POLLED_STATUSES``), within the provider's query limits: what
+        is not answered now is asked again at the next poll."""
+        return []
+
+    def poll_inbound(self, since: datetime, until: datetime) -> list[InboundMessage]:
+        """Replies received between ``since`` and ``until``, for providers whose inbox is read
+        (``POLLED_INBOUND``); the host stores each once, so overlapping windows are safe."""
+        return []
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -1,4 +1,5 @@
-"""The simulator's HTTP app: Twilio's Messages API and SendGrid's mail/send, side by side.
+"""The simulator's HTTP app: Twilio's Messages API, SendGrid's mail/send and Netgsm's SMS
+API, side by side.
 
 ``GET /_simulator/ledger`` tells what was accepted per recipient; ``POST /_simulator/reset``
 clears it.
@@ -14,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from simulator import sendgrid_api, twilio_api
+from simulator import netgsm_api, sendgrid_api, twilio_api
 from simulator.core import SimulatorConfig
 from simulator.state import SimulatorState
 
@@ -40,6 +41,7 @@ def create_app(config: SimulatorConfig) -> Starlette:
         routes=[
             *twilio_api.routes(state),
             *sendgrid_api.routes(state),
+            *netgsm_api.routes(state),
             Route("/_simulator/ledger", ledger, methods=["GET"]),
             Route("/_simulator/reset", reset, methods=["POST"]),
         ],

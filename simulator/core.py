@@ -54,6 +54,10 @@ class SimulatorConfig:
     twilio_account_sid: str = "AC" + "0" * 32
     twilio_auth_token: str = "simulator-auth-token"  # noqa: S105 - the simulator's own
     sendgrid_api_key: str = "SG.simulator-api-key"
+    netgsm_username: str = "8503000000"
+    netgsm_password: str = "simulator-password"  # noqa: S105 - the simulator's own
+    netgsm_msgheader: str = "UNIVERSITE"
+    netgsm_report_queries_per_minute: int = 10
     sendgrid_event_url: str | None = None
     # mail/send answers 413 above this request size (SendGrid's limit is 30 MB).
     sendgrid_max_body_bytes: int = 30 * 1024 * 1024
