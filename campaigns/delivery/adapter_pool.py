@@ -13,6 +13,7 @@ from campaigns.core.settings import Settings
 from channels import webhooks
 from channels.base import (
     Accepted,
+    Capability,
     Channel,
     ChannelAdapter,
     ConfigurationError,
@@ -73,6 +74,19 @@ class AdapterPool:
         if channel not in adapter.channels:
             raise ConfigurationError(f"adapter {name!r} cannot send {channel.value}")
         return adapter
+
+    def with_capability(self, capability: Capability) -> dict[str, ChannelAdapter]:
+        """The configured adapters that declare ``capability``, by name (channels nobody
+        configured are passed over)."""
+        found: dict[str, ChannelAdapter] = {}
+        for channel in Channel:
+            try:
+                adapter = self.for_channel(channel)
+            except ConfigurationError:
+                continue
+            if capability in adapter.capabilities:
+                found[adapter.name] = adapter
+        return found
 
     def send_one(self, message: OutboundMessage) -> tuple[str, Accepted]:
         """Hand one message that has no row (a test send, a sign-in link) to its channel's

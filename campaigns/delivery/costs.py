@@ -19,7 +19,7 @@ from campaigns.core.db import Database
 from campaigns.core.models import Message, MessageStatus
 from campaigns.core.settings import Settings
 from campaigns.delivery.adapter_pool import AdapterPool
-from channels.base import Capability, Channel, ChannelAdapter, ConfigurationError
+from channels.base import Capability, Channel
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def refresh_costs(
 
     The provider is asked outside any transaction; the answers are then written in one
     short one, in id order like every bulk writer of messages."""
-    pricing = _adapters_that_price_later(adapters)
+    pricing = adapters.with_capability(Capability.FETCH_COSTS)
     if not pricing:
         return 0
     with db.session() as session:
@@ -87,15 +87,3 @@ def refresh_costs(
     if refreshed:
         log.info("provider prices recorded for %d messages", refreshed)
     return refreshed
-
-
-def _adapters_that_price_later(adapters: AdapterPool) -> dict[str, ChannelAdapter]:
-    found: dict[str, ChannelAdapter] = {}
-    for channel in Channel:
-        try:
-            adapter = adapters.for_channel(channel)
-        except ConfigurationError:
-            continue  # a channel nobody configured
-        if Capability.FETCH_COSTS in adapter.capabilities:
-            found[adapter.name] = adapter
-    return found

@@ -34,6 +34,7 @@ from campaigns.delivery.costs import refresh_costs
 from campaigns.delivery.recovery import RecoveryReport, recover_stale
 from campaigns.planning.heartbeats import SCHEDULER, beat
 from campaigns.planning.plan_wave import PlanResult, plan_wave
+from campaigns.tracking.polling import PollReport, poll_providers
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class TickReport:
     finished_waves: list[int] = field(default_factory=list)
     finished_campaigns: list[int] = field(default_factory=list)
     priced: int = 0
+    polled: PollReport = field(default_factory=PollReport)
 
 
 def tick(
@@ -87,6 +89,7 @@ def tick(
         )
     )
     report.priced = refresh_costs(db, adapters, settings, now=now)
+    report.polled = poll_providers(db, adapters, now=now)
 
     for wave_id in _waves_to_start(db, settings, now):
         dispatcher.send_wave(wave_id)
