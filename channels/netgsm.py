@@ -4,8 +4,8 @@ Environment (``NetgsmSettings``): ``NETGSM_USERNAME``, ``NETGSM_PASSWORD``,
 ``NETGSM_MSGHEADER`` (the registered sender name), optionally ``NETGSM_API_URL``,
 ``NETGSM_APPNAME``, ``NETGSM_RATE`` (requests, e.g. ``"5/s"``, shared through Redis when
 ``CAMPAIGNS_REDIS_URL`` is set), ``NETGSM_CONCURRENCY`` (requests in flight, default 2),
-``NETGSM_REPORT_QUERIES`` (report queries per poll, default 2: the operator allows about
-ten a minute, and the scheduler polls every tick).
+``NETGSM_REPORT_QUERIES_PER_MINUTE`` (default 10, the operator's limit: the scheduler polls
+every tick, and a poll asks only as often as the last minute leaves room for).
 
 One request carries many messages (one job, each message its own text): they are grouped
 by what the request sets for all of them, the Turkish encoding (only for texts that need
@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -94,7 +96,7 @@ class NetgsmSettings(AdapterSettings):
     api_url: HttpUrl = None
     appname: str | None = None
     concurrency: PositiveInt = 2
-    report_queries: PositiveInt = 2
+    report_queries_per_minute: PositiveInt = 10
 
 
 class NetgsmAdapter(ChannelAdapter):
@@ -116,6 +118,7 @@ class NetgsmAdapter(ChannelAdapter):
             appname=settings.appname,
         )
         self.limiter = limiter
+        self._report_queries: deque[float] = deque()
         self.pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="netgsm")
 
     @classmethod
@@ -208,10 +211,10 @@ class NetgsmAdapter(ChannelAdapter):
         jobs = sorted({m.provider_message_id.split("-", 1)[0] for m in messages})
         since = min(m.sent_at for m in messages) - timedelta(minutes=1)
         events: list[DeliveryEvent] = []
-        for query in range(self.settings.report_queries):
-            batch = jobs[query * REPORT_PAGE : (query + 1) * REPORT_PAGE]
-            if not batch:
-                break
+        for start in range(0, len(jobs), REPORT_PAGE):
+            batch = jobs[start : start + REPORT_PAGE]
+            if not self._may_query_report():
+                break  # the rest at the next poll
             try:
                 answer = self.client.sms.get_report(
                     _report_time(since),
@@ -225,6 +228,16 @@ class NetgsmAdapter(ChannelAdapter):
                 break  # 60: nothing to report yet; 80: the query limit, wait for the next poll
             events += [e for e in map(_event, answer.get("jobs") or []) if e is not None]
         return [e for e in events if e.provider_message_id in wanted]
+
+    def _may_query_report(self) -> bool:
+        """Whether the last minute leaves room for a report query (then it is counted)."""
+        now = time.monotonic()
+        while self._report_queries and self._report_queries[0] < now - 60:
+            self._report_queries.popleft()
+        if len(self._report_queries) >= self.settings.report_queries_per_minute:
+            return False
+        self._report_queries.append(now)
+        return True
 
     def poll_inbound(self, since: datetime, until: datetime) -> list[InboundMessage]:
         try:

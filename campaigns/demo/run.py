@@ -148,9 +148,10 @@ def run_demo(
                                 "followed their link and registered"
                             )
                     time.sleep(0.3)
+            # Netgsm calls nobody back: its report is asked until every status is in.
+            _wait_for_callbacks(db, lambda: runtime.tick())
         finally:
             runtime.close()
-        _wait_for_callbacks(db)
         ledger = httpx.get(f"{stage.simulator_url}/_simulator/ledger", timeout=10).json()
 
     with db.session() as session:
@@ -258,11 +259,15 @@ def _students_respond(
     return len(chosen)
 
 
-def _wait_for_callbacks(db: Database, quiet: float = 1.0, limit: float = 15.0) -> None:
-    """Give the provider callbacks still on their way a moment to arrive."""
+def _wait_for_callbacks(
+    db: Database, tick: Callable[[], object], quiet: float = 1.0, limit: float = 15.0
+) -> None:
+    """Give the provider callbacks still on their way a moment to arrive, ticking the
+    scheduler (whose polls ask the providers that do not call back)."""
     deadline = time.monotonic() + limit
     last, since = -1, time.monotonic()
     while time.monotonic() < deadline:
+        tick()
         with db.session() as session:
             count = session.scalar(select(func.count()).select_from(DeliveryEvent)) or 0
         if count != last:

@@ -1,9 +1,9 @@
 """The stage the demo (and the benchmarks) play on: the provider simulator and our HTTP app,
 each on a loopback port of its own, wired to each other like production.
 
-Adapters send through the real Twilio and SendGrid SDKs to the simulator; the simulator
-calls our webhooks back, signed; student links and the alumni system's conversion webhook
-reach the same app.
+Adapters send through the real Netgsm, Twilio and SendGrid SDKs to the simulator; the
+simulator calls our webhooks back, signed (Netgsm's statuses and replies are polled);
+student links and the alumni system's conversion webhook reach the same app.
 """
 
 from __future__ import annotations
@@ -42,6 +42,12 @@ def provider_env(config: SimulatorConfig, simulator_url: str) -> dict[str, str]:
         "SENDGRID_API_HOST": simulator_url,
         "SENDGRID_API_KEY": config.sendgrid_api_key,
         "SENDGRID_WEBHOOK_PUBLIC_KEY": config.sendgrid_public_key,
+        "NETGSM_USERNAME": config.netgsm_username,
+        "NETGSM_PASSWORD": config.netgsm_password,
+        "NETGSM_MSGHEADER": config.netgsm_msgheader,
+        "NETGSM_API_URL": simulator_url,
+        # The stand-in answers as often as the demo's quick ticks ask.
+        "NETGSM_REPORT_QUERIES_PER_MINUTE": str(config.netgsm_report_queries_per_minute),
         "CAMPAIGNS_EMAIL_FROM": DEMO_FROM,
     }
 
@@ -53,7 +59,7 @@ def provider_stage(
     """Start the simulator and the app (with uvicorn's access log when ``access_log``, as
     ``campaigns serve`` runs it); ``settings`` gets the real adapters, the app's public URL
     and a conversion secret."""
-    config = config or SimulatorConfig(callback_delay=0.02)
+    config = config or SimulatorConfig(callback_delay=0.02, netgsm_report_queries_per_minute=600)
     app_port = free_port()
     app_url = f"http://127.0.0.1:{app_port}"
     config.sendgrid_event_url = f"{app_url}/webhooks/sendgrid/events"
@@ -64,7 +70,7 @@ def provider_stage(
             update={
                 "public_url": app_url,
                 "email_adapter": "sendgrid",
-                "sms_adapter": "twilio-sms",
+                "sms_adapter": "netgsm",
                 "whatsapp_adapter": "twilio-whatsapp",
                 "conversion_secret": settings.conversion_secret or secrets.token_hex(16),
                 "sms_price_per_segment": settings.sms_price_per_segment or Decimal("0.04"),

@@ -260,3 +260,17 @@ class TestNetgsmKeepsTheAdapterContract(AdapterContract, OutageContract, NetgsmO
     def adapter(self, env: dict[str, str]) -> Iterator[NetgsmAdapter]:
         with NetgsmAdapter.from_env(env) as adapter:
             yield adapter
+
+
+def test_the_adapter_keeps_to_its_query_budget_by_itself(env: dict[str, str]) -> None:
+    budget = {**env, "NETGSM_REPORT_QUERIES_PER_MINUTE": "2"}
+    with NetgsmAdapter.from_env(budget) as adapter:
+        accepted = adapter.send([sms(1, "+905321110091")])[0]
+        assert isinstance(accepted, Accepted)
+        polled = [Polled(accepted.provider_message_id, datetime.now(UTC))]
+        adapter.poll_statuses(polled)  # pending: asked, nothing yet
+        time.sleep(0.1)
+        assert len(adapter.poll_statuses(polled)) == 1
+        # The minute's two queries are spent: the next poll does not ask at all.
+        assert adapter.poll_statuses(polled) == []
+        assert len(adapter._report_queries) == 2

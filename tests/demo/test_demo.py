@@ -43,6 +43,11 @@ def test_demo_runs_three_waves_and_the_funnel_adds_up(tmp_path: Path) -> None:
     assert totals["sent"] == result.accepted_by_providers > 0
     assert totals["delivered"] > 0
     assert result.callbacks > 0
+    # SMS went through Netgsm, whose statuses were polled from its report until all came in.
+    assert set(result.by_channel.providers or {}) == {"netgsm", "sendgrid", "twilio-whatsapp"}
+    sms = next(row for row in result.by_channel.rows if row["key"] == "sms")
+    assert sms["sent"] > 0
+    assert sms["delivered"] + sms["failed"] == sms["sent"]
     # Students followed their tracked links, registered through the signed webhook, and the
     # registrations were credited to the messages that preceded them.
     assert totals["clicked"] > 0
