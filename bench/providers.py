@@ -1,9 +1,10 @@
 """Throughput of the channel adapters against the provider simulator, and of webhook
 ingestion, each next to the ceiling it is measured against, in the same run:
 
-- SendGrid (1000-recipient requests) and Twilio SMS (one call per message, requests in
-  flight concurrently) adapters → messages/s, against Celery's raw rate for a no-op task
-  (one task per message, 2 worker processes) — what one task per message could reach;
+- SendGrid (1000-recipient requests), Netgsm (500-message jobs through its synchronous SDK)
+  and Twilio SMS (one call per message, requests in flight concurrently) adapters →
+  messages/s, against Celery's raw rate for a no-op task (one task per message, 2 worker
+  processes) — what one task per message could reach;
 - Twilio SMS when the simulator takes 50 ms per answer, inside a global rate limit;
 - Twilio status callbacks and SendGrid event posts into the app (one uvicorn process,
   PostgreSQL) → requests/s and events/s, against a bare endpoint on the same server setup.
@@ -128,6 +129,10 @@ def provider_env(url: str, **extra: str) -> dict[str, str]:
         "CAMPAIGNS_PUBLIC_URL": "https://kampanya.example.edu.tr",
         "SENDGRID_API_HOST": url,
         "SENDGRID_API_KEY": config.sendgrid_api_key,
+        "NETGSM_USERNAME": config.netgsm_username,
+        "NETGSM_PASSWORD": config.netgsm_password,
+        "NETGSM_MSGHEADER": config.netgsm_msgheader,
+        "NETGSM_API_URL": url,
         **extra,
     }
 
@@ -247,6 +252,7 @@ def adapter_figures(figures: dict[str, float]) -> None:
     with simulator_process("--no-callbacks") as url:
         env = provider_env(url, TWILIO_CONCURRENCY="64")
         figures["sendgrid"] = adapter_rate("sendgrid", env, emails)
+        figures["netgsm"] = adapter_rate("netgsm", env, texts)
         figures["twilio"] = adapter_rate("twilio-sms", env, texts)
     with simulator_process("--no-callbacks", "--latency", "0.05") as url:
         env = provider_env(
@@ -303,6 +309,11 @@ def report(figures: dict[str, float], only: str | None) -> None:
         print(
             f"SendGrid adapter, 1000-recipient requests: {sendgrid:,.0f} msg/s "
             f"= {sendgrid / noop:.1f}x no-op (target ≥ 20x) {verdict(sendgrid >= 20 * noop)}"
+        )
+        netgsm = figures["netgsm"]
+        print(
+            f"Netgsm adapter, 500-message jobs: {netgsm:,.0f} msg/s "
+            f"= {netgsm / noop:.1f}x no-op (target ≥ 20x) {verdict(netgsm >= 20 * noop)}"
         )
         print(
             f"Twilio SMS adapter, instant simulator: {twilio:,.0f} msg/s "

@@ -24,8 +24,9 @@ import hashlib
 import os
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Self
 from zoneinfo import ZoneInfo
@@ -144,7 +145,7 @@ class NetgsmAdapter(ChannelAdapter):
                 results.append(Rejected(message.id, error))
             else:
                 sendable.append(message)
-        requests = list(_requests(sendable))
+        requests = _requests(sendable)
         stop: DeliveryError | ConfigurationError | None = None
         # The requests run side by side: every answer is kept, whatever another request met.
         answers = self.pool.map(self._send_request, requests)
@@ -152,30 +153,27 @@ class NetgsmAdapter(ChannelAdapter):
             if isinstance(answer, str):
                 results += [
                     Accepted(m.id, f"{answer}-{national(m.to)}", segments=sms_info(m.text).segments)
-                    for m in request
+                    for m in request.messages
                 ]
             elif isinstance(answer, PermanentError):
-                results += [Rejected(m.id, answer) for m in request]
+                results += [Rejected(m.id, answer) for m in request.messages]
             elif isinstance(answer, OutcomeUnknownError):
-                results += [Unknown(m.id, answer) for m in request]
+                results += [Unknown(m.id, answer) for m in request.messages]
             else:  # never left: sent again later, once the stop has passed
                 stop = stop or answer
         if stop is not None:
             raise BatchStopped(stop, results)
         return results
 
-    def _send_request(
-        self, request: Sequence[OutboundMessage]
-    ) -> str | DeliveryError | ConfigurationError:
+    def _send_request(self, request: _Request) -> str | DeliveryError | ConfigurationError:
         """One job's id, or what went wrong with the request."""
         if self.limiter is not None and self.limiter.acquire(MAX_RATE_WAIT) is None:
             return RateLimitedError("NETGSM_RATE: no room within 5 s", code="rate")
-        turkish = any(sms_info(m.text).encoding == "UCS-2" for m in request)
         try:
             answer = self.client.sms.send(
                 self.settings.msgheader,
-                messages=[{"msg": m.text, "no": national(m.to)} for m in request],
-                encoding="tr" if turkish else None,
+                messages=[{"msg": m.text, "no": national(m.to)} for m in request.messages],
+                encoding="tr" if request.turkish else None,
                 iysfilter=INFORMATIONAL,
             )
         except Exception as exc:  # the SDK's exceptions, mapped below
@@ -273,21 +271,31 @@ def from_code(code: str, detail: str) -> DeliveryError | ConfigurationError:
     return OutcomeUnknownError(f"Netgsm: unexpected code {code!r}: {detail[:200]}", code=code)
 
 
-def _requests(messages: Sequence[OutboundMessage]) -> Iterator[list[OutboundMessage]]:
+@dataclass(slots=True)
+class _Request:
+    """The messages of one request, and what it sets for all of them."""
+
+    turkish: bool
+    messages: list[OutboundMessage] = field(default_factory=list)
+    numbers: set[str] = field(default_factory=set)
+
+
+def _requests(messages: Sequence[OutboundMessage]) -> list[_Request]:
     """The requests ``messages`` go out in: Turkish-encoded texts apart from the others, and
     each number at most once per request."""
-    groups: dict[bool, list[list[OutboundMessage]]] = {True: [], False: []}
+    requests: list[_Request] = []
+    open_requests: dict[bool, list[_Request]] = {True: [], False: []}
     for message in messages:
         turkish = sms_info(message.text).encoding == "UCS-2"
-        number = national(message.to)
-        for request in groups[turkish]:
-            if all(national(m.to) != number for m in request):
-                request.append(message)
-                break
-        else:
-            groups[turkish].append([message])
-    for requests in groups.values():
-        yield from requests
+        number = national(message.to) or message.to
+        request = next((r for r in open_requests[turkish] if number not in r.numbers), None)
+        if request is None:
+            request = _Request(turkish)
+            open_requests[turkish].append(request)
+            requests.append(request)
+        request.messages.append(message)
+        request.numbers.add(number)
+    return requests
 
 
 def _event(job: Mapping[str, Any]) -> DeliveryEvent | None:
