@@ -72,6 +72,10 @@ def simulate_providers(
         ("SENDGRID_API_HOST", base),
         ("SENDGRID_API_KEY", config.sendgrid_api_key),
         ("SENDGRID_WEBHOOK_PUBLIC_KEY", config.sendgrid_public_key),
+        ("NETGSM_API_URL", base),
+        ("NETGSM_USERNAME", config.netgsm_username),
+        ("NETGSM_PASSWORD", config.netgsm_password),
+        ("NETGSM_MSGHEADER", config.netgsm_msgheader),
     ):
         console.print(f"  {name}={value}", highlight=False, soft_wrap=True)
     run_simulator(config, port)
