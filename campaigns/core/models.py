@@ -367,6 +367,47 @@ class Heartbeat(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
 
 
+class ProviderState(Base):
+    """A provider's share of its channel now: lowered when it fails or is slow, raised again
+    as it recovers, or pinned by an administrator."""
+
+    __tablename__ = "provider_states"
+
+    channel: Mapped[Channel] = mapped_column(_enum(Channel), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(40), primary_key=True)
+    weight: Mapped[int] = mapped_column(Integer)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ProviderChange(Base):
+    """One change of a provider's share, and why: the history the admin page shows."""
+
+    __tablename__ = "provider_changes"
+
+    id: Mapped[pk]
+    at: Mapped[created] = mapped_column(index=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    provider: Mapped[str] = mapped_column(String(40))
+    weight_before: Mapped[int] = mapped_column(Integer)
+    weight_after: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(320))
+
+
+class ProviderError(Base):
+    """Failed sends of one batch to a provider (transient, rate-limited, unknown): counted
+    over a window by every process's scheduler alike."""
+
+    __tablename__ = "provider_errors"
+
+    id: Mapped[pk]
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class Role(enum.StrEnum):
     ADMIN = "admin"
     COORDINATOR = "coordinator"
@@ -495,6 +536,9 @@ __all__ = [
     "InboundMessage",
     "Message",
     "MessageStatus",
+    "ProviderChange",
+    "ProviderError",
+    "ProviderState",
     "Role",
     "SkipReason",
     "Student",

@@ -45,9 +45,24 @@ class Settings(BaseSettings):
     outbox_dir: Path = Field(default=Path("outbox"), description="Where the outbox writes.")
     templates_dir: Path = Field(default=PROJECT_ROOT / "templates")
 
-    email_adapter: str = "outbox"
-    sms_adapter: str = "outbox"
-    whatsapp_adapter: str = "outbox"
+    email_adapter: str = Field(
+        default="outbox",
+        description="The email adapter, or several with their shares: 'sendgrid:80,smtp:20'.",
+    )
+    sms_adapter: str = Field(
+        default="outbox", description="The SMS adapter(s), e.g. 'netgsm:70,twilio-sms:30'."
+    )
+    whatsapp_adapter: str = Field(default="outbox", description="The WhatsApp adapter(s).")
+    failover_errors: int = Field(
+        default=50, gt=0, description="Failed sends within the window that demote a provider."
+    )
+    failover_window_seconds: int = Field(default=60, gt=0)
+    slow_delivery_minutes: int = Field(
+        default=10, gt=0, description="A message not delivered this long after sending is slow."
+    )
+    slow_delivery_share: float = Field(
+        default=0.5, gt=0, le=1, description="The share of slow messages that demotes a provider."
+    )
 
     queue: str = Field(default="campaigns", description="Celery queue of all tasks.")
     tick_seconds: float = Field(default=30.0, gt=0, description="Scheduler period.")
@@ -128,6 +143,12 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @field_validator("email_adapter", "sms_adapter", "whatsapp_adapter")
+    @classmethod
+    def _providers(cls, value: str) -> str:
+        parse_providers(value)
+        return value.replace(" ", "")
+
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
@@ -162,12 +183,37 @@ class Settings(BaseSettings):
         return None
 
     def adapter_for(self, channel: str) -> str:
-        """The adapter name configured for a channel."""
-        return {
+        """The adapter with the largest configured share of a channel."""
+        return max(self.providers_for(channel), key=lambda pair: pair[1])[0]
+
+    def providers_for(self, channel: str) -> list[tuple[str, int]]:
+        """The adapters configured for a channel with their shares, as written."""
+        configured = {
             "email": self.email_adapter,
             "sms": self.sms_adapter,
             "whatsapp": self.whatsapp_adapter,
         }[channel]
+        return parse_providers(configured)
+
+
+def parse_providers(text: str) -> list[tuple[str, int]]:
+    """``"netgsm:70,twilio-sms:30"`` → ``[("netgsm", 70), ("twilio-sms", 30)]``; a name
+    alone has the share 100. ``ValueError`` names what is wrong."""
+    found: list[tuple[str, int]] = []
+    for part in text.replace(" ", "").split(","):
+        # "module:Class" names an adapter too: a share is digits after the last colon.
+        name, colon, weight = part.rpartition(":")
+        if not colon or not weight.isdigit():
+            name, weight = part, ""
+        if not name:
+            raise ValueError(f"an adapter name is missing in {text!r}")
+        share = int(weight) if weight else 100
+        if not 0 <= share <= 1000:
+            raise ValueError(f"the share of {name!r} must be between 0 and 1000")
+        if name in (n for n, _ in found):
+            raise ValueError(f"{name!r} is listed twice")
+        found.append((name, share))
+    return found
 
 
 @lru_cache(maxsize=1)

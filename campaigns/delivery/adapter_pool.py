@@ -53,39 +53,82 @@ class AdapterPool:
         self.env = adapter_env(settings, env)
         self._overrides = dict(overrides or {})
         self._by_name: dict[str, ChannelAdapter] = {}
-        self._unavailable: dict[Channel, tuple[str, float]] = {}
+        self._unavailable: dict[tuple[str, Channel], tuple[str, float]] = {}
         self._lock = threading.Lock()
 
     def for_channel(self, channel: Channel) -> ChannelAdapter:
-        """The adapter that sends ``channel`` (raises ConfigurationError if it cannot)."""
+        """The adapter with the channel's largest configured share (raises
+        ConfigurationError if it cannot run)."""
+        name, _ = max(self.configured(channel), key=lambda pair: pair[1])
+        return self.named(name, channel)
+
+    def named(self, name: str, channel: Channel) -> ChannelAdapter:
+        """The adapter ``name`` for ``channel``, which it must serve; raises
+        ConfigurationError if it cannot run, or could not for this channel a moment ago."""
         with self._lock:
-            marked = self._unavailable.get(channel)
+            marked = self._unavailable.get((name, channel))
         if marked is not None and time.monotonic() < marked[1]:
             raise ConfigurationError(marked[0])
-        if channel in self._overrides:
-            return self._overrides[channel]
-        name = self.settings.adapter_for(channel.value)
-        with self._lock:
-            adapter = self._by_name.get(name)
-            if adapter is None:
-                cls = load(name)
-                adapter = cls.from_env(self.env, callbacks=self.callback_url)
-                self._by_name[name] = adapter
+        for override in self._overrides.values():
+            if override.name == name and channel in override.channels:
+                return override
+        adapter = self._built(name) if name in self.providers(channel) else None
+        if adapter is None:
+            # Rows record the adapter's own name, which a "module:Class" setting differs from.
+            for configured in self.providers(channel):
+                candidate = self._built(configured)
+                if candidate.name == name:
+                    adapter = candidate
+                    break
+            else:
+                adapter = self._built(name)
         if channel not in adapter.channels:
             raise ConfigurationError(f"adapter {name!r} cannot send {channel.value}")
         return adapter
 
+    def _built(self, name: str) -> ChannelAdapter:
+        """The adapter of the setting ``name``, built once."""
+        with self._lock:
+            adapter = self._by_name.get(name)
+            if adapter is None:
+                adapter = load(name).from_env(self.env, callbacks=self.callback_url)
+                self._by_name[name] = adapter
+        return adapter
+
+    def configured(self, channel: Channel) -> list[tuple[str, int]]:
+        """The channel's providers and their configured shares (the override's, in tests)."""
+        if channel in self._overrides:
+            return [(self._overrides[channel].name, 100)]
+        return self.settings.providers_for(channel.value)
+
+    def providers(self, channel: Channel) -> list[str]:
+        """The names of the channel's configured providers."""
+        return [name for name, _ in self.configured(channel)]
+
+    def usable(self, channel: Channel) -> dict[str, str | None]:
+        """Each configured provider of ``channel`` and why it cannot run (None: it can)."""
+        found: dict[str, str | None] = {}
+        for name in self.providers(channel):
+            try:
+                self.named(name, channel)
+            except ConfigurationError as exc:
+                found[name] = self.mark_unavailable(name, channel, exc)
+            else:
+                found[name] = None
+        return found
+
     def with_capability(self, capability: Capability) -> dict[str, ChannelAdapter]:
-        """The configured adapters that declare ``capability``, by name (channels nobody
-        configured are passed over)."""
+        """The configured adapters that declare ``capability``, by name (those that cannot
+        run are passed over)."""
         found: dict[str, ChannelAdapter] = {}
         for channel in Channel:
-            try:
-                adapter = self.for_channel(channel)
-            except ConfigurationError:
-                continue
-            if capability in adapter.capabilities:
-                found[adapter.name] = adapter
+            for name in self.providers(channel):
+                try:
+                    adapter = self.named(name, channel)
+                except ConfigurationError:
+                    continue
+                if capability in adapter.capabilities:
+                    found[adapter.name] = adapter
         return found
 
     def send_one(self, message: OutboundMessage) -> tuple[str, Accepted]:
@@ -108,22 +151,21 @@ class AdapterPool:
         return webhooks.callback_url(base, path, message_id)
 
     def unavailable(self, channel: Channel) -> str | None:
-        """Why ``channel`` cannot send now (its adapter cannot be built, or its provider
-        refused the configuration a moment ago), or None when it can."""
-        try:
-            self.for_channel(channel)
-        except ConfigurationError as exc:
-            return self.mark_unavailable(channel, exc)
-        return None
+        """Why ``channel`` cannot send now (none of its providers can run), or None."""
+        reasons = self.usable(channel)
+        if any(reason is None for reason in reasons.values()):
+            return None
+        return "; ".join(f"{name}: {reason}" for name, reason in reasons.items())
 
-    def mark_unavailable(self, channel: Channel, exc: ConfigurationError) -> str:
-        """Remember that ``channel`` cannot send, for a while (a fixed setting needs a
-        restart; a provider's passing refusal heals by itself); the reason."""
+    def mark_unavailable(self, name: str, channel: Channel, exc: ConfigurationError) -> str:
+        """Remember that the adapter ``name`` cannot send ``channel``, for a while (a fixed
+        setting needs a restart; a provider's passing refusal heals by itself); the reason."""
         reason = str(exc) or type(exc).__name__
+        key = (name, channel)
         with self._lock:
-            known = self._unavailable.get(channel)
+            known = self._unavailable.get(key)
             if known is None or time.monotonic() >= known[1]:
-                self._unavailable[channel] = (reason, time.monotonic() + RETRY_UNAVAILABLE)
+                self._unavailable[key] = (reason, time.monotonic() + RETRY_UNAVAILABLE)
         return reason
 
     def close(self) -> None:

@@ -57,7 +57,14 @@ def recover_stale(
     due."""
     now = now or utcnow()
     stale = session.execute(
-        select(Message.id, Message.channel, Message.address, Message.secret, Message.claimed_at)
+        select(
+            Message.id,
+            Message.channel,
+            Message.provider,
+            Message.address,
+            Message.secret,
+            Message.claimed_at,
+        )
         .where(
             Message.status == MessageStatus.SENDING,
             or_(
@@ -68,23 +75,25 @@ def recover_stale(
         .order_by(Message.id)
         .with_for_update(skip_locked=True)
     ).all()
-    by_channel: dict[Channel, list[InFlight]] = defaultdict(list)
+    # Each row is asked about only with the provider it was claimed for: a message that may
+    # have reached one provider is never sent through another.
+    by_route: dict[tuple[Channel, str | None], list[InFlight]] = defaultdict(list)
     for row in stale:
         if row.channel is not None and row.address is not None:  # rows being sent have both
             marker = message_token(row.id, row.secret) if row.secret else None
             since = row.claimed_at or now
-            by_channel[row.channel].append(
+            by_route[(row.channel, row.provider)].append(
                 InFlight(row.id, row.channel, row.address, marker, since)
             )
 
     report = RecoveryReport()
-    for channel, in_flight in by_channel.items():
+    for (channel, provider), in_flight in by_route.items():
         try:
-            adapter = adapters.for_channel(channel)
-        except ConfigurationError as exc:
-            # Asked again once the channel can run: until then the rows wait as they are.
-            adapters.mark_unavailable(channel, exc)
-            continue
+            adapter = (
+                adapters.named(provider, channel) if provider else adapters.for_channel(channel)
+            )
+        except ConfigurationError:
+            continue  # asked again once the provider can run: until then the rows wait
         known = adapter.reconcile(in_flight)
         for message in in_flight:
             message_id = message.message_id

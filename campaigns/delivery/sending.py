@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +33,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    null,
     or_,
     select,
     true,
@@ -62,6 +63,7 @@ from campaigns.core.rendering import (
 )
 from campaigns.core.settings import Settings
 from campaigns.definitions.send_window import SendWindow
+from campaigns.delivery import routing
 from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.delivery.composing import Composer
 from campaigns.delivery.costs import estimate_cost
@@ -109,6 +111,7 @@ class Claimed:
 
     id: int
     channel: Channel
+    provider: str
     address: str
     secret: str | None
     attempts: int
@@ -123,6 +126,7 @@ class Claimed:
         return cls(
             row.id,
             Channel(row.channel),
+            row.provider,
             row.address,
             row.secret,
             row.attempts,
@@ -182,32 +186,41 @@ class WaveSender:
 
         skips: dict[int, SkipReason] = {}
         rejected: dict[int, DeliveryError] = {}
-        outbound: dict[Channel, list[OutboundMessage]] = defaultdict(list)
+        outbound: dict[tuple[Channel, str], list[OutboundMessage]] = defaultdict(list)
         for message in claimed:
             reason = _skip_reason(message, wave)
             if reason is not None:
                 skips[message.id] = reason
                 continue
             try:
-                outbound[message.channel].append(self._render(message, wave, campaign))
+                route = (message.channel, message.provider)
+                outbound[route].append(self._render(message, wave, campaign))
             except TemplateRenderError as exc:
                 rejected[message.id] = exc
 
         results: list[SendResult] = [Rejected(i, e) for i, e in rejected.items()]
         unknown: dict[int, str] = {}
         providers: dict[int, str] = {}
-        held: dict[Channel, str] = {}
-        for channel, batch in outbound.items():
+        held: dict[tuple[Channel, str], str] = {}
+        for route, batch in outbound.items():
             try:
-                self._send_channel(channel, batch, results, unknown, providers)
+                self._send_channel(route, batch, results, unknown, providers)
             except ConfigurationError as exc:
-                # The channel cannot send: its wave waits, the other channels go on.
-                held[channel] = self.adapters.mark_unavailable(channel, exc)
+                # The provider cannot send: its rows go back (the next claim picks a provider
+                # that can, or the wave waits), the others go on.
+                held[route] = self.adapters.mark_unavailable(route[1], route[0], exc)
         if held:
             answered = {r.message_id for r in results} | set(unknown)
-            unsent = [m.id for c in held for m in outbound[c] if m.id not in answered]
+            unsent = [m.id for r in held for m in outbound[r] if m.id not in answered]
             release(self.db, unsent)
-            self.db.run(lambda session: _hold(session, wave_id, held))
+            # A channel none of whose providers can run now holds the wave, with the reason.
+            stuck = {
+                channel: reason
+                for (channel, _), reason in held.items()
+                if self.adapters.unavailable(channel) is not None
+            }
+            if stuck:
+                self.db.run(lambda session: _hold(session, wave_id, stuck))
             outcome.more = False  # the chain would only claim the same rows again
             outcome.idle = "held"
 
@@ -256,14 +269,26 @@ class WaveSender:
         self._follow_edited_texts(session)
         if not SendWindow.of(campaign).is_open(now, campaign.timezone):
             return BatchOutcome(idle="window_closed")
-        held = {}
+        held: dict[Channel, str] = {}
+        chosen: dict[Channel, str] = {}
         for name in wave.channels:
-            reason = self.adapters.unavailable(Channel(name))
-            if reason is not None:
-                held[Channel(name)] = reason
+            channel = Channel(name)
+            usable = self.adapters.usable(channel)
+            provider = routing.choose(
+                session,
+                channel,
+                self.adapters.configured(channel),
+                [n for n, reason in usable.items() if reason is None],
+                self.rng,
+            )
+            if provider is None:
+                held[channel] = "; ".join(str(r) for r in usable.values())
+            else:
+                # Rows record the adapter's own name (what it answers and is asked by).
+                chosen[channel] = self.adapters.named(provider, channel).name
         if held or wave.hold_reason is not None:
             _hold(session, wave.id, held)
-        claimed = claim(session, wave, self.settings.batch_size, now, skip=set(held), after=after)
+        claimed = claim(session, wave, self.settings.batch_size, now, providers=chosen, after=after)
         if held and not claimed:
             return BatchOutcome(idle="held")
         return wave, campaign, claimed
@@ -294,13 +319,14 @@ class WaveSender:
 
     def _send_channel(
         self,
-        channel: Channel,
+        route: tuple[Channel, str],
         batch: list[OutboundMessage],
         results: list[SendResult],
         unknown: dict[int, str],
         providers: dict[int, str],
     ) -> None:
-        adapter = self.adapters.for_channel(channel)
+        channel, provider = route
+        adapter = self.adapters.named(provider, channel)
         providers.update((m.id, adapter.name) for m in batch)
         try:
             # One result per message (the adapter's base class guarantees it); raises only
@@ -332,6 +358,8 @@ class WaveSender:
         retry: list[dict[str, Any]] = []
         suppressed: list[tuple[Claimed, str]] = []
         reconcile = dict(unknown)
+        # Failed sends per provider (not accepted, or fate unknown): failover counts them.
+        errors: Counter[str] = Counter(providers[i] for i in unknown if i in providers)
         lock_in_order(session, messages.c.id, among(session, messages.c.id, list(claimed)))
         policy = RetryPolicy.of(self.settings)
         for result in results:
@@ -358,7 +386,9 @@ class WaveSender:
             elif isinstance(decision, Reconcile):
                 # The provider may have it: asked again before anything else happens.
                 reconcile[message.id] = decision.detail
+                errors[provider or ""] += 1
             elif isinstance(decision, RetryAt):
+                errors[provider or ""] += 1
                 retry.append(
                     {
                         "b_id": message.id,
@@ -397,6 +427,7 @@ class WaveSender:
             [{"b_id": i, "b_error": e[:2000], "b_next": check_at} for i, e in reconcile.items()],
             now,
         )
+        routing.record_errors(session, {p: n for p, n in errors.items() if p}, now)
         # Sorted, like every writer of suppressions, so that concurrent inserts never deadlock.
         for message, code in sorted(suppressed, key=lambda s: (s[0].channel, s[0].address)):
             suppress(session, message.channel, message.address, reason=code)
@@ -410,12 +441,15 @@ def claim(
     limit: int,
     now: datetime,
     *,
-    skip: set[Channel] | None = None,
+    providers: Mapping[Channel, str],
     after: int | None = None,
 ) -> list[Claimed]:
     """Atomically move up to ``limit`` due pending rows with ids above ``after`` to
-    ``sending`` (none of a channel in ``skip``), commit, and return them with what rendering
-    and the send-time checks need."""
+    ``sending`` for the provider chosen for their channel (none of a channel without one),
+    commit, and return them with what rendering and the send-time checks need. The provider
+    is recorded at once: a row whose outcome is lost is asked about only there."""
+    if not providers:
+        return []  # no channel of the wave can send now
     postgresql = session.get_bind().dialect.name == "postgresql"
     due = (
         select(messages.c.id)
@@ -423,7 +457,7 @@ def claim(
             messages.c.wave_id == wave.id,
             messages.c.status == MessageStatus.PENDING.value,
             or_(messages.c.next_attempt_at.is_(None), messages.c.next_attempt_at <= now),
-            messages.c.channel.not_in([c.value for c in skip]) if skip else true(),
+            messages.c.channel.in_([c.value for c in providers]),
             messages.c.id > after if after is not None else true(),
         )
         .order_by(messages.c.id)
@@ -441,6 +475,10 @@ def claim(
             attempts=messages.c.attempts + 1,
             # On a row in ``sending`` it means "reconcile at" (see ``recovery``).
             next_attempt_at=None,
+            provider=case(
+                *((messages.c.channel == c.value, literal(p)) for c, p in providers.items()),
+                else_=null(),
+            ),
         )
         .returning(*(messages.c[name] for name in _CLAIMED_COLUMNS))
     )
@@ -458,7 +496,7 @@ def claim(
     return sorted((Claimed.from_row(row) for row in rows), key=lambda c: c.id)
 
 
-_CLAIMED_COLUMNS = ("id", "student_id", "channel", "address", "secret", "attempts")
+_CLAIMED_COLUMNS = ("id", "student_id", "channel", "provider", "address", "secret", "attempts")
 
 
 def _with_context(source: Any, wave: Wave) -> Select[Any]:
@@ -501,7 +539,11 @@ def release(db: Database, ids: Sequence[int]) -> None:
         session.execute(
             update(messages)
             .where(messages.c.id.in_(ids), messages.c.status == MessageStatus.SENDING.value)
-            .values(status=MessageStatus.PENDING.value, attempts=messages.c.attempts - 1)
+            .values(
+                status=MessageStatus.PENDING.value,
+                attempts=messages.c.attempts - 1,
+                provider=None,
+            )
         )
 
 
@@ -586,6 +628,8 @@ _RETRY = (
     .where(_ID, _AWAITING_ANSWER)
     .values(
         status=MessageStatus.PENDING.value,
+        # Certainly not accepted: the next claim may choose another provider.
+        provider=None,
         next_attempt_at=bindparam("b_next"),
         error_code=bindparam("b_code"),
         error_message=bindparam("b_error"),

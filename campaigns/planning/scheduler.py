@@ -29,6 +29,7 @@ from campaigns.core.models import (
 )
 from campaigns.core.settings import Settings
 from campaigns.definitions.send_window import SendWindow
+from campaigns.delivery import routing
 from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.delivery.costs import refresh_costs
 from campaigns.delivery.recovery import RecoveryReport, recover_stale
@@ -48,6 +49,7 @@ class TickReport:
     finished_campaigns: list[int] = field(default_factory=list)
     priced: int = 0
     polled: PollReport = field(default_factory=PollReport)
+    rebalanced: int = 0
 
 
 def tick(
@@ -90,6 +92,17 @@ def tick(
     )
     report.priced = refresh_costs(db, adapters, settings, now=now)
     report.polled = poll_providers(db, adapters, now=now)
+    changes = db.run(lambda session: routing.rebalance(session, settings, now))
+    for change in changes:
+        log.info(
+            "%s %s share %d -> %d: %s",
+            change.channel,
+            change.provider,
+            change.weight_before,
+            change.weight_after,
+            change.reason,
+        )
+    report.rebalanced = len(changes)
 
     for wave_id in _waves_to_start(db, settings, now):
         dispatcher.send_wave(wave_id)
