@@ -33,6 +33,7 @@ def _register() -> None:
         demo,
         messages,
         preview,
+        providers,
         purge,
         report,
         scheduling,
@@ -49,6 +50,9 @@ def _register() -> None:
     app.add_typer(conversions.app, name="conversions", help="Kayıt olanlar / conversions.")
     app.add_typer(messages.app, name="messages", help="Sonucu belirsiz mesajlar / lost outcomes.")
     app.add_typer(suppressions.app, name="suppressions", help="Engelli adresler / suppressions.")
+    app.add_typer(
+        providers.app, name="providers", help="Sağlayıcı payları / providers' shares, failover."
+    )
     app.add_typer(users.app, name="users", help="API kullanıcıları / API users and tokens.")
     students.app.command("purge", help=purge.PURGE_HELP)(purge.purge)
     app.command("audit")(audit_log.audit)

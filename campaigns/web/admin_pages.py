@@ -18,6 +18,7 @@ from campaigns.access import users
 from campaigns.core import audit
 from campaigns.core.errors import CampaignsError, NotAllowedError, NotFoundError
 from campaigns.core.models import Role, utcnow
+from campaigns.delivery import routing
 from campaigns.http.deps import services_of
 from campaigns.planning.heartbeats import SCHEDULER, last_beat
 from campaigns.planning.preflight import check_setup
@@ -60,10 +61,21 @@ async def health(request: Request) -> Response:
         check_setup, services.db, services.settings, services.env, now=now
     )
 
-    def look(session: Session) -> tuple[Any, Any]:
-        return delivery_health(session, now), last_beat(session, SCHEDULER)
+    settings = services.settings
 
-    delivery, beat = await services.transaction(look)
+    def look(session: Session) -> tuple[Any, Any, Any, Any]:
+        split = {
+            channel: routing.shares(session, channel, settings.providers_for(channel.value))
+            for channel in Channel
+        }
+        return (
+            delivery_health(session, now),
+            last_beat(session, SCHEDULER),
+            split,
+            routing.history(session, 20),
+        )
+
+    delivery, beat, split, changes = await services.transaction(look)
     return render(
         request,
         "admin_health.html",
@@ -72,7 +84,41 @@ async def health(request: Request) -> Response:
         findings=findings,
         delivery=delivery,
         beat=beat,
+        split=split,
+        changes=changes,
+        labels=labels,
     )
+
+
+async def providers_action(request: Request, channel_name: str, action: str) -> Response:
+    """Pin a channel's shares by hand (with a reason), or give them back to health."""
+    posted = await _admin_form(request)
+    if isinstance(posted, Response):
+        return posted
+    visitor, form = posted
+    channel = _channel(channel_name)
+    if channel is None:
+        return not_found(request)
+    settings = services_of(request).settings
+    weights: dict[str, int] = {}
+    for name, _ in settings.providers_for(channel.value):
+        raw = sessions.field(form, f"share-{name}", 4)
+        weights[name] = int(raw) if raw.isdigit() else 0
+    reason = sessions.field(form, "reason", 500)
+
+    def act(session: Session) -> None:
+        if action == "sabitle":
+            routing.pin(session, settings, visitor.actor, channel, weights, reason, utcnow())
+        else:
+            routing.unpin(session, settings, visitor.actor, channel, utcnow())
+
+    try:
+        await services_of(request).transaction(act)
+    except NotAllowedError:
+        return not_found(request)
+    except CampaignsError as exc:
+        return _refused(request, str(exc))
+    return RedirectResponse("/yonetim#providers", status_code=303)
 
 
 # --- users -----------------------------------------------------------------------------------

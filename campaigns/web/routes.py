@@ -145,6 +145,13 @@ async def administration(request: Request) -> Response:
     return await admin_pages.health(request)
 
 
+@router.post("/yonetim/saglayicilar/{channel}/{action}")
+async def providers_change(request: Request, channel: str, action: str) -> Response:
+    if action not in ("sabitle", "coz"):
+        return not_found(request)
+    return await admin_pages.providers_action(request, channel, action)
+
+
 @router.get("/yonetim/kullanicilar")
 async def users_list(request: Request) -> Response:
     return await admin_pages.users_page(request)

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from campaigns.access import users
+from campaigns.core.actors import Actor
 from campaigns.core.db import Database
 from campaigns.core.models import AuditEntry, Role, Suppression, User
 from campaigns.core.settings import Settings
@@ -148,3 +149,44 @@ def test_nobody_else_finds_these_pages(admin: TestClient, settings: Settings, db
             assert len(users.list_users(session)) == 2
     finally:
         advisor.__exit__(None, None, None)
+
+
+def test_the_split_is_shown_pinned_and_given_back(db: Database, settings: Settings) -> None:
+    two = settings.model_copy(update={"sms_adapter": "netgsm:70,twilio-sms:30"})
+    with db.session() as session:
+        users.add_user(session, Actor.operator(), email=ADMIN, role=Role.ADMIN)
+    office = client_as(two, ADMIN)
+    try:
+        page = office.get("/yonetim")
+        assert 'name="share-netgsm" type="number" min="0" max="1000" value="70"' in page.text
+        token = csrf_of(page.text)
+        no_reason = office.post(
+            "/yonetim/saglayicilar/sms/sabitle",
+            data={"csrf_token": token, "share-netgsm": "0", "share-twilio-sms": "100"},
+        )
+        assert no_reason.status_code == 422
+        pinned = office.post(
+            "/yonetim/saglayicilar/sms/sabitle",
+            data={
+                "csrf_token": token,
+                "share-netgsm": "0",
+                "share-twilio-sms": "100",
+                "reason": "Netgsm bakımda",
+            },
+        )
+        assert pinned.status_code == 303
+        after = office.get("/yonetim").text
+        assert 'name="share-twilio-sms" type="number" min="0" max="1000" value="100"' in after
+        assert "Elle sabitlendi." in after
+        assert "<td>Netgsm bakımda</td>" in after
+        office.post("/yonetim/saglayicilar/sms/coz", data={"csrf_token": token})
+        assert (
+            'name="share-netgsm" type="number" min="0" max="1000" value="70"'
+            in office.get("/yonetim").text
+        )
+        assert (
+            office.post("/yonetim/saglayicilar/fax/coz", data={"csrf_token": token}).status_code
+            == 404
+        )
+    finally:
+        office.__exit__(None, None, None)
