@@ -7,9 +7,11 @@ idempotent (``acks_late``), because sending claims rows before calling any provi
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from celery import Celery, signals
+from prometheus_client import multiprocess
 
 from campaigns.core import redacted_errors
 from campaigns.core.dispatch import SEND_TASK, TICK_TASK, CeleryDispatcher
@@ -55,6 +57,14 @@ def runtime() -> Runtime:
     if _runtime is None:
         _runtime = build_runtime(get_settings())
     return _runtime
+
+
+@signals.worker_process_shutdown.connect
+def _metrics_of_a_process_that_ends(pid: int | None = None, **_: Any) -> None:
+    """With ``PROMETHEUS_MULTIPROC_DIR`` set, every worker process writes its counters there;
+    a process that ends has its live gauges dropped (its counters stay counted)."""
+    if pid is not None and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 @signals.worker_init.connect

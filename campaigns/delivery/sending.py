@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from campaigns.core import metrics
 from campaigns.core.db import Database, among, lock_in_order
 from campaigns.core.models import (
     Campaign,
@@ -331,7 +332,8 @@ class WaveSender:
         try:
             # One result per message (the adapter's base class guarantees it); raises only
             # ConfigurationError, when nothing was accepted.
-            results.extend(adapter.send(batch))
+            with metrics.PROVIDER_SECONDS.labels(adapter.name).time():
+                results.extend(adapter.send(batch))
         except ConfigurationError:
             raise
         except Exception as exc:
@@ -428,6 +430,7 @@ class WaveSender:
             now,
         )
         routing.record_errors(session, {p: n for p, n in errors.items() if p}, now)
+        _count(claimed, providers, sent, failed, retry, reconcile)
         # Sorted, like every writer of suppressions, so that concurrent inserts never deadlock.
         for message, code in sorted(suppressed, key=lambda s: (s[0].channel, s[0].address)):
             suppress(session, message.channel, message.address, reason=code)
@@ -529,6 +532,29 @@ def _hold(session: Session, wave_id: int, held: Mapping[Channel, str]) -> None:
         .values(hold_reason=reason)
         .execution_options(synchronize_session=False)
     )
+
+
+def _count(
+    claimed: Mapping[int, Claimed],
+    providers: Mapping[int, str],
+    sent: list[dict[str, Any]],
+    failed: list[dict[str, Any]],
+    retry: list[dict[str, Any]],
+    reconcile: Mapping[int, str],
+) -> None:
+    """The batch's outcomes in the messages counter."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for outcome, ids in (
+        ("sent", [r["b_id"] for r in sent]),
+        ("failed", [r["b_id"] for r in failed]),
+        ("retry", [r["b_id"] for r in retry]),
+        ("unknown", list(reconcile)),
+    ):
+        for message_id in ids:
+            channel = claimed[message_id].channel.value if message_id in claimed else ""
+            counts[(channel, providers.get(message_id, ""), outcome)] += 1
+    for (channel, provider, outcome), count in counts.items():
+        metrics.MESSAGES.labels(channel, provider, outcome).inc(count)
 
 
 def release(db: Database, ids: Sequence[int]) -> None:

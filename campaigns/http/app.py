@@ -18,7 +18,7 @@ from campaigns.core.db import database
 from campaigns.core.models import utcnow
 from campaigns.core.settings import Settings, get_settings
 from campaigns.delivery.adapter_pool import adapter_env
-from campaigns.http import access_log, api, conversions, links, unsubscribe, webhooks
+from campaigns.http import access_log, api, conversions, links, metrics, unsubscribe, webhooks
 from campaigns.http.deps import Services, services
 from campaigns.http.limits import BodyLimit
 from campaigns.planning.heartbeats import SCHEDULER, last_beat
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, env: Mapping[str, str] | None =
         [*webhooks.routes(env), *links.routes, *conversions.routes, *unsubscribe.routes]
     )
     app.include_router(api.router)
+    app.include_router(metrics.router)
     # The people's web app: its pages and its own assets (no CDN: campuses run this on
     # internal networks).
     app.include_router(web_routes.router)

@@ -111,7 +111,8 @@ def check_setup(
     adapters checked to those a campaign uses."""
     findings = [_database(db), _broker(settings)]
     findings += _unknown_variables(env)
-    findings += [_channel(settings, env, channel) for channel in channels or list(Channel)]
+    checked = list(Channel) if channels is None else list(channels)
+    findings += [_channel(settings, env, channel) for channel in checked]
     findings.append(_scheduler(db, settings, now))
     return findings
 

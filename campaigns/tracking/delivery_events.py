@@ -21,6 +21,7 @@ from typing import Any, cast, overload
 from sqlalchemy import Row, String, bindparam, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from campaigns.core import metrics
 from campaigns.core.db import among
 from campaigns.core.dialects import upsert
 from campaigns.core.models import DeliveryEvent as StoredEvent
@@ -88,6 +89,9 @@ def record_events(session: Session, events: Sequence[DeliveryEvent]) -> Tracking
         return result
 
     now = utcnow()
+    for event in unique.values():
+        lag = (now - event.occurred_at).total_seconds()
+        metrics.EVENT_LAG_SECONDS.labels(event.provider).observe(max(0.0, lag))
     if session.get_bind().dialect.name == "postgresql":
         return record_in_one_statement(session, unique, now, result)
     return record_portably(session, unique, now, result)
