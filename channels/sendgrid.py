@@ -69,6 +69,7 @@ from channels.base import (
 )
 from channels.mime import Sender
 from channels.ratelimit import RateLimiter, limiter_from_env
+from channels.sendgrid_inbound import SendGridInboundReceiver
 from channels.sendgrid_webhooks import SendGridEventReceiver
 from channels.settings import AdapterSettings, HttpUrl
 
@@ -296,8 +297,8 @@ class SendGridAdapter(ChannelAdapter):
     name = "sendgrid"
     channels = frozenset({Channel.EMAIL})
     max_batch = MAX_RECIPIENTS
-    capabilities = frozenset({Capability.STATUS_CALLBACKS})
-    receivers = (SendGridEventReceiver,)
+    capabilities = frozenset({Capability.STATUS_CALLBACKS, Capability.INBOUND})
+    receivers = (SendGridEventReceiver, SendGridInboundReceiver)
     variables = frozenset({"CAMPAIGNS_EMAIL_FROM", "CAMPAIGNS_EMAIL_REPLY_TO"})
 
     def __init__(

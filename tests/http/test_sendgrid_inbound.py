@@ -1,0 +1,66 @@
+"""SendGrid Inbound Parse: an emailed reply posted as multipart form data, behind the key in
+the URL; stored once (by its Message-ID), an İPTAL on its first line suppresses the
+address."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from campaigns.core.db import Database
+from campaigns.core.models import InboundMessage, Suppression
+from campaigns.core.settings import Settings
+from campaigns.http.app import create_app
+
+KEY = "gelen-posta-anahtari"
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    email = settings.model_copy(update={"email_adapter": "sendgrid"})
+    env = {"SENDGRID_API_KEY": "SG.x", "SENDGRID_INBOUND_KEY": KEY}
+    with TestClient(create_app(email, env)) as client:
+        yield client
+
+
+def posted(client: TestClient, key: str, text: str, message_id: str) -> int:
+    fields = {
+        "from": "Şule Güneş <Sule.Gunes@Example.com>",
+        "to": "mezun@universite.example.edu.tr",
+        "subject": "Re: Mezun Bilgi Sistemi kaydı",
+        "text": text,
+        "html": "<p>ignored</p>",
+        "headers": f"Message-ID: {message_id}\nSubject: Re: kayıt\n",
+        "envelope": '{"to":["mezun@universite.example.edu.tr"],"from":"sule.gunes@example.com"}',
+    }
+    files = {"attachment1": ("form.pdf", b"%PDF-1.4", "application/pdf")}
+    answer = client.post(f"/webhooks/sendgrid/inbound?key={key}", data=fields, files=files)
+    return answer.status_code
+
+
+def test_a_reply_is_stored_once_and_iptal_suppresses(client: TestClient, db: Database) -> None:
+    assert posted(client, KEY, "Kayıt olamıyorum, şifre gelmedi.\n> eski mesaj", "<a@x>") == 200
+    assert posted(client, KEY, "Kayıt olamıyorum, şifre gelmedi.\n> eski mesaj", "<a@x>") == 200
+    assert posted(client, KEY, "İPTAL\n\n> Sayın Şule Güneş", "<b@x>") == 200
+    with db.session() as session:
+        stored = session.execute(
+            select(InboundMessage.address, InboundMessage.body, InboundMessage.keyword).order_by(
+                InboundMessage.id
+            )
+        ).all()
+        suppressed = session.scalars(select(Suppression.address)).all()
+    assert [(a, k) for a, _, k in stored] == [
+        ("sule.gunes@example.com", None),
+        ("sule.gunes@example.com", "stop"),
+    ]
+    assert stored[0][1].startswith("Kayıt olamıyorum")
+    assert suppressed == ["sule.gunes@example.com"]
+
+
+def test_a_post_without_the_key_is_refused(client: TestClient, db: Database) -> None:
+    assert posted(client, "yanlis", "İPTAL", "<c@x>") == 403
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(InboundMessage)) == 0
