@@ -56,9 +56,10 @@ class SendGridInboundReceiver(WebhookReceiver):
         if "@" not in sender:
             raise WebhookRejected(RejectReason.MALFORMED, "no sender address")
         text = fields.get("text", "").strip()[:MAX_TEXT]
-        identity = _message_id(fields.get("headers", "")) or hashlib.sha256(
-            f"{sender}\0{fields.get('subject', '')}\0{text}".encode()
-        ).hexdigest()
+        identity = (
+            _message_id(fields.get("headers", ""))
+            or hashlib.sha256(f"{sender}\0{fields.get('subject', '')}\0{text}".encode()).hexdigest()
+        )
         reply = InboundMessage(
             provider=PROVIDER,
             provider_message_id=identity[:100],
