@@ -354,6 +354,14 @@ class InboundMessage(Base):
     body: Mapped[str | None] = mapped_column(Text)
     keyword: Mapped[str | None] = mapped_column(String(20))
     received_at: Mapped[created]
+    # The student whose address sent it (None: nobody we know), and where it stands in the
+    # advisors' inbox: new, assigned to someone, done.
+    student_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("students.id", ondelete="SET NULL"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(20), default="new", server_default="new")
+    assigned_to: Mapped[str | None] = mapped_column(String(320))
+    handled_at: Mapped[stamp]
 
 
 class Heartbeat(Base):

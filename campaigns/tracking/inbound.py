@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from campaigns.core.models import InboundMessage as StoredInbound
-from campaigns.core.models import utcnow
+from campaigns.core.models import Student, utcnow
 from campaigns.tracking.delivery_events import storable
 from campaigns.tracking.optouts import handle_keyword
 from campaigns.tracking.suppressions import normalise_address
+from channels.base import Channel
 from channels.webhooks import InboundMessage
 
 KEYWORD_REPLIES: Final[Mapping[str, str]] = {
@@ -59,5 +61,26 @@ def record_inbound(session: Session, message: InboundMessage) -> bool:
     )
     if stored is None:
         return False
+    student = _student_of(session, message.channel, message.from_address)
+    if student is not None:
+        session.execute(
+            update(StoredInbound).where(StoredInbound.id == stored).values(student_id=student)
+        )
     handle_keyword(session, message.channel, message.from_address, message.keyword)
     return True
+
+
+def _student_of(session: Session, channel: Channel, address: str) -> int | None:
+    """The student an address belongs to (the first, should two share one)."""
+    normalised = normalise_address(channel, address)
+    if channel is Channel.EMAIL:
+        match = or_(
+            func.lower(Student.email) == normalised,
+            func.lower(Student.personal_email) == normalised,
+        )
+    else:
+        match = Student.phone == normalised
+    found: int | None = session.scalar(
+        select(Student.id).where(match, Student.purged_at.is_(None)).order_by(Student.id).limit(1)
+    )
+    return found

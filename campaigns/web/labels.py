@@ -99,3 +99,8 @@ ROLE: Final = {
     Role.ADVISOR: _("advisor"),
     Role.DESK: _("Student Affairs desk"),
 }
+REPLY_STATE: Final = {
+    "new": _("New"),
+    "assigned": _("Assigned"),
+    "done": _("Done"),
+}

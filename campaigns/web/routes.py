@@ -26,6 +26,7 @@ from campaigns.web import (
     i18n,
     launch_pages,
     preview_pages,
+    reply_pages,
     sessions,
     student_pages,
     students_pages,
@@ -199,6 +200,16 @@ async def message_text_saved(request: Request, template: str, part: str, languag
 @router.post("/sablonlar/{template}/{part}/{language}/dene")
 async def message_text_tried(request: Request, template: str, part: str, language: str) -> Response:
     return await template_pages.tried(request, template, part, language)
+
+
+@router.get("/yanitlar")
+async def replies_inbox(request: Request) -> Response:
+    return await reply_pages.inbox_page(request)
+
+
+@router.post("/yanitlar/{reply_id:int}")
+async def reply_state(request: Request, reply_id: int) -> Response:
+    return await reply_pages.change(request, reply_id)
 
 
 @router.get("/masa")

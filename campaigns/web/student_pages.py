@@ -15,6 +15,7 @@ from campaigns.core.models import utcnow
 from campaigns.http.deps import services_of
 from campaigns.planning import one_off
 from campaigns.reports.student_profile import Profile, student_profile
+from campaigns.tracking import replies
 from campaigns.web import i18n, labels, sessions
 from campaigns.web.page_rendering import message_page, not_found, refused, render
 
@@ -37,12 +38,13 @@ async def student_page(request: Request, student_no: str) -> Response:
         return sessions.to_sign_in()
     number = student_no[:32]
 
-    def look(session: Session) -> tuple[Profile, list[one_off.Choice]]:
+    def look(session: Session) -> tuple[Profile, list[one_off.Choice], list[replies.Reply]]:
         profile = student_profile(session, visitor.actor, number)
-        return profile, one_off.choices(session, visitor.actor, number)
+        written = replies.of_student(session, profile.student.id)
+        return profile, one_off.choices(session, visitor.actor, number), written
 
     try:
-        profile, choices = await services_of(request).transaction(look)
+        profile, choices, written = await services_of(request).transaction(look)
     except NotFoundError:
         return _missing(request)
     reminded = request.query_params.get("hatirlatma", "")
@@ -53,6 +55,7 @@ async def student_page(request: Request, student_no: str) -> Response:
         visitor=visitor,
         profile=profile,
         choices=choices,
+        replies=written,
         reminded=reminded if reminded in REMINDED or reminded in labels.SKIP else "",
         labels=labels,
     )

@@ -1,0 +1,89 @@
+"""The replies inbox: students' replies matched by address and routed by scope, assigned
+and closed with one button, shown on the student's page; opt-outs and strangers are not
+in it, another advisor's student's reply is a 404."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from campaigns.access import users
+from campaigns.core.actors import Actor
+from campaigns.core.db import Database
+from campaigns.core.models import InboundMessage as Stored
+from campaigns.core.models import Role
+from campaigns.core.settings import Settings
+from campaigns.tracking.inbound import record_inbound
+from channels.base import Channel
+from channels.webhooks import InboundMessage, keyword_of
+from tests.support import factories
+from tests.support.web import ADVISOR, client_as, csrf_of
+
+
+def reply(pid: str, channel: Channel, sender: str, body: str) -> InboundMessage:
+    return InboundMessage("test", pid, channel, sender, body, keyword_of(body))
+
+
+@pytest.fixture
+def advisor(db: Database, settings: Settings) -> Iterator[TestClient]:
+    with db.session() as session:
+        users.add_user(session, Actor.operator(), email=ADVISOR, role=Role.ADVISOR)
+        mine = factories.student(student_no="4001", first_name="Şule", last_name="Güneş")
+        theirs = factories.student(student_no="4002", advisor_email="baska@example.edu.tr")
+        session.add_all([mine, theirs])
+        session.flush()
+        for message in (
+            reply("1", Channel.EMAIL, mine.email.upper(), "Şifre gelmedi, yardım eder misiniz?"),
+            reply("2", Channel.SMS, mine.phone, "Formu nereye teslim edeceğim?"),
+            reply("3", Channel.SMS, mine.phone, "İPTAL"),
+            reply("4", Channel.SMS, theirs.phone, "Başka danışmanın öğrencisi"),
+            reply("5", Channel.SMS, "+905559998877", "Tanımadığımız biri"),
+        ):
+            record_inbound(session, message)
+    client = client_as(settings, ADVISOR)
+    yield client
+    client.__exit__(None, None, None)
+
+
+def reply_id(db: Database, pid: str) -> int:
+    with db.session() as session:
+        return session.scalars(select(Stored.id).where(Stored.provider_message_id == pid)).one()
+
+
+def test_the_inbox_holds_my_students_replies(advisor: TestClient, db: Database) -> None:
+    page = advisor.get("/yanitlar")
+    assert page.status_code == 200
+    assert "Şifre gelmedi" in page.text
+    assert "Formu nereye" in page.text
+    assert "İPTAL" not in page.text.split("<table>")[1]
+    assert "Başka danışmanın" not in page.text
+    assert "Tanımadığımız" not in page.text
+    assert "Yeni (2)" in page.text
+
+    token = csrf_of(page.text)
+    mine = reply_id(db, "1")
+    assigned = advisor.post(
+        f"/yanitlar/{mine}", data={"csrf_token": token, "state": "assigned", "back": "/yanitlar"}
+    )
+    assert assigned.status_code == 303
+    taken = advisor.get("/yanitlar", params={"durum": "atanan"}).text
+    assert "Şifre gelmedi" in taken
+    assert f"{ADVISOR} kişisine atandı" in taken
+    advisor.post(f"/yanitlar/{mine}", data={"csrf_token": token, "state": "done"})
+    assert "Tamamlandı (1)" in advisor.get("/yanitlar").text
+
+    student = advisor.get("/ogrenciler/4001").text
+    assert "Yazdıkları" in student
+    assert "Formu nereye teslim edeceğim?" in student
+
+
+def test_another_advisors_students_reply_is_not_found(advisor: TestClient, db: Database) -> None:
+    token = csrf_of(advisor.get("/yanitlar").text)
+    theirs = reply_id(db, "4")
+    refused = advisor.post(f"/yanitlar/{theirs}", data={"csrf_token": token, "state": "done"})
+    assert refused.status_code == 404
+    bad = advisor.post(f"/yanitlar/{reply_id(db, '1')}", data={"csrf_token": token, "state": "x"})
+    assert bad.status_code == 404
