@@ -362,6 +362,10 @@ class InboundMessage(Base):
     state: Mapped[str] = mapped_column(String(20), default="new", server_default="new")
     assigned_to: Mapped[str | None] = mapped_column(String(320))
     handled_at: Mapped[stamp]
+    # The answer sent from the inbox, who sent it and when.
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(320))
+    answered_at: Mapped[stamp]
 
 
 class Heartbeat(Base):

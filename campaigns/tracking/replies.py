@@ -5,7 +5,7 @@ to someone, done. Opt-out keywords are handled when they arrive and are not in t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final, Literal
 
 from sqlalchemy import ColumnElement, func, select
@@ -16,11 +16,12 @@ from campaigns.core import audit
 from campaigns.core.actors import Actor
 from campaigns.core.errors import CampaignsError, NotFoundError
 from campaigns.core.models import InboundMessage, Student, utcnow
-from channels.base import Channel
+from channels.base import Channel, OutboundMessage
 
 State = Literal["new", "assigned", "done"]
 STATES: Final[tuple[State, ...]] = ("new", "assigned", "done")
 REPLY_STATE: Final = "reply.state"
+REPLY_ANSWER: Final = "reply.answer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,10 @@ class Reply:
     assigned_to: str | None
     student_no: str
     student_name: str
+    answer: str | None = None
+    answered_by: str | None = None
+    free_text: bool = True
+    """Whether a free-text answer may go now (WhatsApp: within 24 hours)."""
 
 
 def _mine(session: Session, actor: Actor) -> list[ColumnElement[bool]]:
@@ -110,4 +115,79 @@ def _reply(message: InboundMessage, no: str, first: str, last: str) -> Reply:
         message.assigned_to,
         no,
         f"{first} {last}".strip(),
+        message.answer,
+        message.answered_by,
+        free_text_allowed(message.channel, message.received_at, utcnow()),
     )
+
+
+WHATSAPP_WINDOW: Final = timedelta(hours=24)
+MAX_ANSWER: Final = 1600
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An answer ready for the provider: the message, and the reply it answers."""
+
+    reply_id: int
+    message: OutboundMessage
+    provider: str
+
+
+class AnswerRefused(CampaignsError):
+    """The answer cannot be sent as it is (empty, too long, outside WhatsApp's window)."""
+
+
+def free_text_allowed(channel: Channel, received_at: datetime, now: datetime) -> bool:
+    """WhatsApp takes free text only within 24 hours of the student's last message; the
+    other channels always do."""
+    return channel is not Channel.WHATSAPP or now - received_at <= WHATSAPP_WINDOW
+
+
+def prepare_answer(
+    session: Session, actor: Actor, reply_id: int, text: str, now: datetime
+) -> Answer:
+    """The answer to a reply of ``actor``'s student, on the channel it came by, to the
+    address it came from; ``AnswerRefused`` says why it cannot go as it is."""
+    message = session.scalars(
+        select(InboundMessage)
+        .join(Student, Student.id == InboundMessage.student_id)
+        .where(InboundMessage.id == reply_id, *_mine(session, actor))
+    ).first()
+    if message is None or message.address is None:
+        raise NotFoundError("yanıt bulunamadı / reply not found")
+    text = text.strip()
+    if not text:
+        raise AnswerRefused("yanıt boş / the answer is empty")
+    if len(text) > MAX_ANSWER:
+        raise AnswerRefused(
+            f"yanıt çok uzun (en fazla {MAX_ANSWER}) / the answer is too long (at most "
+            f"{MAX_ANSWER})"
+        )
+    if not free_text_allowed(message.channel, message.received_at, now):
+        raise AnswerRefused(
+            "WhatsApp'ta 24 saat geçti: yalnızca onaylı şablon gönderilebilir; öğrencinin "
+            "sayfasından bir dalganın mesajıyla hatırlatın / more than 24 hours on WhatsApp: "
+            "only an approved template may be sent; remind from the student's page with a "
+            "wave's message"
+        )
+    outbound = OutboundMessage(
+        id=0,
+        channel=message.channel,
+        to=message.address,
+        text=text,
+        subject="Mezun Bilgi Sistemi" if message.channel is Channel.EMAIL else None,
+        tags={"reply": str(message.id)},
+    )
+    return Answer(message.id, outbound, message.provider)
+
+
+def record_answer(session: Session, actor: Actor, answer: Answer, now: datetime) -> None:
+    """The answer went out: kept on the reply, which is done; audited."""
+    message = session.get(InboundMessage, answer.reply_id)
+    if message is None:
+        return
+    message.answer = answer.message.text
+    message.answered_by, message.answered_at = actor.name, now
+    message.state, message.handled_at = "done", now
+    audit.record(session, actor.name, REPLY_ANSWER, f"reply:{answer.reply_id}", {})

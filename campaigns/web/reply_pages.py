@@ -3,17 +3,24 @@ student, and is assigned or closed with one button."""
 
 from __future__ import annotations
 
+import logging
 from typing import Final
 
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from campaigns.core.errors import NotAllowedError, NotFoundError
+from campaigns.core.models import utcnow
+from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.http.deps import services_of
 from campaigns.tracking import replies
 from campaigns.web import i18n, labels, sessions
-from campaigns.web.page_rendering import not_found, render
+from campaigns.web.page_rendering import message_page, not_found, render
+from channels.base import Accepted, ConfigurationError, DeliveryError
+
+log = logging.getLogger(__name__)
 
 TABS: Final[dict[str, replies.State]] = {"yeni": "new", "atanan": "assigned", "biten": "done"}
 
@@ -61,3 +68,50 @@ async def change(request: Request, reply_id: int) -> Response:
     return RedirectResponse(
         back if back.startswith("/") and not back.startswith("//") else "/yanitlar", 303
     )
+
+
+async def answer(request: Request, reply_id: int) -> Response:
+    """Send the typed answer to the student, on the channel and to the address they wrote
+    from; the reply is then done."""
+    posted = await sessions.posted_form(request)
+    if isinstance(posted, Response):
+        return posted
+    visitor, form = posted
+    _ = i18n.gettext_for(request)
+    services = services_of(request)
+    text = sessions.field(form, "answer", replies.MAX_ANSWER + 1)
+    now = utcnow()
+    try:
+        prepared = await services.transaction(
+            lambda session: replies.prepare_answer(session, visitor.actor, reply_id, text, now)
+        )
+    except (NotFoundError, NotAllowedError):
+        return not_found(request)
+    except replies.AnswerRefused as exc:
+        return message_page(request, _("The answer was not sent"), str(exc), 422)
+    try:
+        await run_in_threadpool(_send, services.adapters, prepared)
+    except (DeliveryError, ConfigurationError) as exc:
+        log.warning("answer not sent: %s", type(exc).__name__)
+        return message_page(
+            request,
+            _("The answer was not sent"),
+            _("The provider refused the message (%(reason)s). Try again later.") % {"reason": exc},
+            502,
+        )
+    await services.transaction(
+        lambda session: replies.record_answer(session, visitor.actor, prepared, utcnow())
+    )
+    return RedirectResponse("/yanitlar?durum=biten", status_code=303)
+
+
+def _send(adapters: AdapterPool, prepared: replies.Answer) -> None:
+    """Through the provider the reply came from when it can send on that channel."""
+    channel = prepared.message.channel
+    try:
+        adapter = adapters.named(prepared.provider, channel)
+    except ConfigurationError:
+        adapter = adapters.for_channel(channel)
+    result = adapter.send([prepared.message])[0]
+    if not isinstance(result, Accepted):
+        raise result.error

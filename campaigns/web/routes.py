@@ -212,6 +212,11 @@ async def reply_state(request: Request, reply_id: int) -> Response:
     return await reply_pages.change(request, reply_id)
 
 
+@router.post("/yanitlar/{reply_id:int}/cevap")
+async def reply_answer(request: Request, reply_id: int) -> Response:
+    return await reply_pages.answer(request, reply_id)
+
+
 @router.get("/masa")
 async def desk(request: Request) -> Response:
     return await desk_pages.desk_page(request)

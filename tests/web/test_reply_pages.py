@@ -5,22 +5,23 @@ in it, another advisor's student's reply is a 404."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from campaigns.access import users
 from campaigns.core.actors import Actor
 from campaigns.core.db import Database
 from campaigns.core.models import InboundMessage as Stored
-from campaigns.core.models import Role
+from campaigns.core.models import Role, Student, utcnow
 from campaigns.core.settings import Settings
 from campaigns.tracking.inbound import record_inbound
 from channels.base import Channel
 from channels.webhooks import InboundMessage, keyword_of
 from tests.support import factories
-from tests.support.web import ADVISOR, client_as, csrf_of
+from tests.support.web import ADVISOR, client_as, csrf_of, last_email
 
 
 def reply(pid: str, channel: Channel, sender: str, body: str) -> InboundMessage:
@@ -87,3 +88,48 @@ def test_another_advisors_students_reply_is_not_found(advisor: TestClient, db: D
     assert refused.status_code == 404
     bad = advisor.post(f"/yanitlar/{reply_id(db, '1')}", data={"csrf_token": token, "state": "x"})
     assert bad.status_code == 404
+
+
+def test_an_answer_goes_back_by_the_same_channel(
+    advisor: TestClient, db: Database, settings: Settings
+) -> None:
+    token = csrf_of(advisor.get("/yanitlar").text)
+    mine = reply_id(db, "1")  # by email
+    sent = advisor.post(
+        f"/yanitlar/{mine}/cevap",
+        data={"csrf_token": token, "answer": "Şifreniz yeniden gönderildi, gelen kutunuza bakın."},
+    )
+    assert sent.status_code == 303
+    message = last_email(settings.outbox_dir)
+    with db.session() as session:
+        student = session.scalars(select(Student).where(Student.student_no == "4001")).one()
+        stored = session.get(Stored, mine)
+        assert stored is not None
+        assert (stored.state, stored.answered_by) == ("done", ADVISOR)
+    assert message["To"] == student.email
+    assert "yeniden gönderildi" in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    done = advisor.get("/yanitlar", params={"durum": "biten"}).text
+    assert f"{ADVISOR} yanıtladı:" in done
+    empty = advisor.post(
+        f"/yanitlar/{reply_id(db, '2')}/cevap", data={"csrf_token": token, "answer": " "}
+    )
+    assert empty.status_code == 422
+
+
+def test_whatsapp_takes_free_text_only_within_a_day(advisor: TestClient, db: Database) -> None:
+    with db.session() as session:
+        student = session.scalars(select(Student).where(Student.student_no == "4001")).one()
+        record_inbound(session, reply("w1", Channel.WHATSAPP, student.phone, "Merhaba"))
+        session.execute(
+            update(Stored)
+            .where(Stored.provider_message_id == "w1")
+            .values(received_at=utcnow() - timedelta(hours=25))
+        )
+    page = advisor.get("/yanitlar").text
+    assert "WhatsApp&#39;ta 24 saat geçti" in page
+    token = csrf_of(page)
+    late = advisor.post(
+        f"/yanitlar/{reply_id(db, 'w1')}/cevap", data={"csrf_token": token, "answer": "Merhaba"}
+    )
+    assert late.status_code == 422
+    assert "onaylı şablon" in late.text

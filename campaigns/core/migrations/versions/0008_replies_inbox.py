@@ -1,4 +1,4 @@
-"""replies matched to students, with their place in the advisors' inbox
+"""replies matched to students, with their place in the advisors' inbox and their answer
 
 Revision ID: 0008
 Revises: 0007
@@ -30,6 +30,9 @@ def upgrade() -> None:
         )
         table.add_column(sa.Column("assigned_to", sa.String(length=320), nullable=True))
         table.add_column(sa.Column("handled_at", _TIME, nullable=True))
+        table.add_column(sa.Column("answer", sa.Text(), nullable=True))
+        table.add_column(sa.Column("answered_by", sa.String(length=320), nullable=True))
+        table.add_column(sa.Column("answered_at", _TIME, nullable=True))
         table.create_index(op.f("ix_inbound_messages_student_id"), ["student_id"])
         table.create_foreign_key(
             op.f("fk_inbound_messages_student_id_students"),
@@ -44,6 +47,9 @@ def downgrade() -> None:
     with op.batch_alter_table("inbound_messages") as table:
         table.drop_constraint(op.f("fk_inbound_messages_student_id_students"), type_="foreignkey")
         table.drop_index(op.f("ix_inbound_messages_student_id"))
+        table.drop_column("answered_at")
+        table.drop_column("answered_by")
+        table.drop_column("answer")
         table.drop_column("handled_at")
         table.drop_column("assigned_to")
         table.drop_column("state")
