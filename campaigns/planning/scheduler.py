@@ -35,6 +35,7 @@ from campaigns.delivery.costs import refresh_costs
 from campaigns.delivery.recovery import RecoveryReport, recover_stale
 from campaigns.planning.heartbeats import SCHEDULER, beat
 from campaigns.planning.plan_wave import PlanResult, plan_wave
+from campaigns.tracking.digest import send_digests
 from campaigns.tracking.polling import PollReport, poll_providers
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class TickReport:
     priced: int = 0
     polled: PollReport = field(default_factory=PollReport)
     rebalanced: int = 0
+    digests: int = 0
 
 
 def tick(
@@ -103,6 +105,7 @@ def tick(
             change.reason,
         )
     report.rebalanced = len(changes)
+    report.digests = send_digests(db, adapters, settings, now)
 
     for wave_id in _waves_to_start(db, settings, now):
         dispatcher.send_wave(wave_id)
