@@ -5,6 +5,7 @@ line calls, with its checks and its audit entry."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -41,6 +42,17 @@ async def _admin_form(request: Request) -> tuple[sessions.Visitor, FormData] | R
     if isinstance(posted, Response):
         return posted
     return posted if posted[0].actor.is_admin else not_found(request)
+
+
+async def _changed(request: Request, act: Callable[[Session], None], back: str) -> Response:
+    """Run a change in a transaction, then show ``back``; what the use case refused, said."""
+    try:
+        await services_of(request).transaction(act)
+    except NotAllowedError:
+        return not_found(request)
+    except CampaignsError as exc:
+        return _refused(request, str(exc))
+    return RedirectResponse(back, status_code=303)
 
 
 def _refused(request: Request, reason: str) -> Response:
@@ -112,13 +124,7 @@ async def providers_action(request: Request, channel_name: str, action: str) -> 
         else:
             routing.unpin(session, settings, visitor.actor, channel, utcnow())
 
-    try:
-        await services_of(request).transaction(act)
-    except NotAllowedError:
-        return not_found(request)
-    except CampaignsError as exc:
-        return _refused(request, str(exc))
-    return RedirectResponse("/yonetim#providers", status_code=303)
+    return await _changed(request, act, "/yonetim#providers")
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -296,10 +302,4 @@ async def suppression_action(request: Request, action: str) -> Response:
         else:
             suppressions.remove_by_hand(session, visitor.actor, channel, address, key=key)
 
-    try:
-        await services_of(request).transaction(act)
-    except NotAllowedError:
-        return not_found(request)
-    except CampaignsError as exc:
-        return _refused(request, str(exc))
-    return RedirectResponse("/yonetim/engeller", status_code=303)
+    return await _changed(request, act, "/yonetim/engeller")

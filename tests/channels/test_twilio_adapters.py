@@ -9,7 +9,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +43,7 @@ from channels.twilio_webhooks import parse_status_callback, verify_signature
 from channels.twilio_whatsapp import TwilioWhatsAppAdapter
 from simulator.core import SimulatorConfig
 from simulator.server import BackgroundServer, simulator_in_background
-from tests.support.adapter_contract import AdapterContract, OutageContract
+from tests.support.adapter_contract import AdapterContract, OutageContract, SimulatorOutage
 
 SID = re.compile(r"^SM[0-9a-f]{32}$")
 SMS_FROM = "+15005550006"
@@ -567,17 +567,7 @@ def test_local_buckets_are_not_shared(sim: BackgroundServer, env: dict[str, str]
 # --- the adapter contract ---------------------------------------------------------------------
 
 
-class TwilioOutage:
-    @pytest.fixture
-    def outage(self, config: SimulatorConfig) -> Iterator[Callable[[], None]]:
-        def fail() -> None:
-            config.error_rate = 1.0
-
-        yield fail
-        config.error_rate = 0.0
-
-
-class TestTwilioSmsKeepsTheAdapterContract(AdapterContract, OutageContract, TwilioOutage):
+class TestTwilioSmsKeepsTheAdapterContract(AdapterContract, OutageContract, SimulatorOutage):
     channel = Channel.SMS
 
     @pytest.fixture
@@ -586,7 +576,7 @@ class TestTwilioSmsKeepsTheAdapterContract(AdapterContract, OutageContract, Twil
             yield adapter
 
 
-class TestTwilioWhatsAppKeepsTheAdapterContract(AdapterContract, OutageContract, TwilioOutage):
+class TestTwilioWhatsAppKeepsTheAdapterContract(AdapterContract, OutageContract, SimulatorOutage):
     channel = Channel.WHATSAPP
 
     @pytest.fixture

@@ -53,6 +53,8 @@ def test_a_failing_provider_is_demoted_and_comes_back_without_doubling_anyone(
             "batch_size": 20,
             "failover_errors": 10,
             "failover_window_seconds": 60,
+            # No delivery callbacks here: slowness is not what this test is about.
+            "slow_delivery_minutes": 10_000,
         }
     )
     env = {

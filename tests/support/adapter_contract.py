@@ -9,8 +9,10 @@ provider fails every request (refused, erroring or unreachable).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import ClassVar
+
+import pytest
 
 from channels.base import (
     Accepted,
@@ -22,6 +24,7 @@ from channels.base import (
     Rejected,
     Unknown,
 )
+from simulator.core import SimulatorConfig
 
 # Each capability and the method that serves it: declaring one without the other is a bug.
 SERVED_BY = {
@@ -109,3 +112,16 @@ class OutageContract:
         for result in results:
             assert isinstance(result, Rejected | Unknown), result
             assert result.error.kind is not ErrorKind.PERMANENT, result
+
+
+class SimulatorOutage:
+    """``outage`` for adapters tested against the simulator (a ``config`` fixture): from the
+    call on, every request fails."""
+
+    @pytest.fixture
+    def outage(self, config: SimulatorConfig) -> Iterator[Callable[[], None]]:
+        def fail() -> None:
+            config.error_rate = 1.0
+
+        yield fail
+        config.error_rate = 0.0
