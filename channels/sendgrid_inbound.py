@@ -4,7 +4,8 @@ SendGrid posts each received email as ``multipart/form-data`` (``from``, ``to``,
 ``subject``, ``text``, ``html``, ``headers``, ``envelope``, and attachment files). It is
 not signed: the URL carries a key (``?key=`` with ``SENDGRID_INBOUND_KEY``), compared in
 constant time. The reply's text (never its HTML) is what is stored; its ``Message-ID``
-header makes a re-posted email the same reply.
+header makes a re-posted email the same reply. Attached files are checked
+(``channels.attachments``) before they are kept.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Final, Self
 
+from channels.attachments import checked
 from channels.base import Channel
 from channels.webhooks import (
     InboundMessage,
@@ -51,7 +53,7 @@ class SendGridInboundReceiver(WebhookReceiver):
         given = request.query.get("key", "")
         if not hmac.compare_digest(given.encode(), self.key.encode()):
             raise WebhookRejected(RejectReason.BAD_SIGNATURE, "not our Inbound Parse key")
-        fields = _form_fields(request)
+        fields, files = _form(request)
         sender = parseaddr(fields.get("from", ""))[1].strip().lower()
         if "@" not in sender:
             raise WebhookRejected(RejectReason.MALFORMED, "no sender address")
@@ -67,6 +69,9 @@ class SendGridInboundReceiver(WebhookReceiver):
             from_address=sender,
             body=text,
             keyword=keyword_of(_first_line(text)),
+            attachments=tuple(
+                checked(name, data, position) for position, (name, data) in enumerate(files)
+            ),
         )
         return Received(inbound=[reply])
 
@@ -74,8 +79,8 @@ class SendGridInboundReceiver(WebhookReceiver):
         return Reply(200, "received")
 
 
-def _form_fields(request: WebhookRequest) -> dict[str, str]:
-    """The text fields of a ``multipart/form-data`` body (attachments are not read)."""
+def _form(request: WebhookRequest) -> tuple[dict[str, str], list[tuple[str, bytes]]]:
+    """The text fields and the files of a ``multipart/form-data`` body."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise WebhookRejected(RejectReason.MALFORMED, "not multipart/form-data")
@@ -84,14 +89,18 @@ def _form_fields(request: WebhookRequest) -> dict[str, str]:
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + request.body
     )
     fields: dict[str, str] = {}
+    files: list[tuple[str, bytes]] = []
     for part in message.iter_parts() if isinstance(message, EmailMessage) else []:
         name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str) or part.get_filename():
-            continue
         payload = part.get_payload(decode=True)
-        if isinstance(payload, bytes):
+        if not isinstance(name, str) or not isinstance(payload, bytes):
+            continue
+        filename = part.get_filename()
+        if filename is not None:
+            files.append((filename, payload))
+        else:
             fields[name] = payload.decode("utf-8", errors="replace")
-    return fields
+    return fields, files
 
 
 def _message_id(headers: str) -> str | None:

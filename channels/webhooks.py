@@ -72,6 +72,17 @@ class WebhookRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file a reply carried: kept only when it is a document or picture of a checked type
+    and size (``refused`` says why not, and then ``data`` is empty)."""
+
+    filename: str
+    content_type: str
+    data: bytes = b""
+    refused: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class InboundMessage:
     """A message a student sent us; ``keyword`` when all of it is an opt-out or opt-in."""
 
@@ -81,6 +92,7 @@ class InboundMessage:
     from_address: str
     body: str
     keyword: Keyword | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

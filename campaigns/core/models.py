@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -368,6 +369,23 @@ class InboundMessage(Base):
     answered_at: Mapped[stamp]
 
 
+class ReplyAttachment(Base):
+    """A file a student's reply carried (a PDF or a picture, checked by its bytes and size),
+    or the note that one was refused and why."""
+
+    __tablename__ = "reply_attachments"
+
+    id: Mapped[pk]
+    inbound_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("inbound_messages.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    refused: Mapped[str | None] = mapped_column(String(200))
+
+
 class Heartbeat(Base):
     """When a periodic job (the scheduler's tick) last ran, so that a launch can tell
     whether anything will pick the campaign up."""
@@ -551,6 +569,7 @@ __all__ = [
     "ProviderChange",
     "ProviderError",
     "ProviderState",
+    "ReplyAttachment",
     "Role",
     "SkipReason",
     "Student",

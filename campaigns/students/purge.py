@@ -26,7 +26,14 @@ from sqlalchemy.orm import Session
 from campaigns.core import audit
 from campaigns.core.actors import Actor
 from campaigns.core.db import lock_in_order
-from campaigns.core.models import DeliveryEvent, InboundMessage, Message, Student, Suppression
+from campaigns.core.models import (
+    DeliveryEvent,
+    InboundMessage,
+    Message,
+    ReplyAttachment,
+    Student,
+    Suppression,
+)
 from campaigns.students.terms import InvalidTermError, Term, parse_term
 from channels.base import Channel
 
@@ -126,6 +133,14 @@ def purge_students(session: Session, graduated_before: str, *, now: datetime) ->
         update(Message)
         .where(Message.student_id.in_(students))
         .values(address=None, error_message=None),
+    )
+    # What they wrote us, the answers and the files: whatever the address it came from.
+    replies = select(InboundMessage.id).where(InboundMessage.student_id.in_(students))
+    session.execute(delete(ReplyAttachment).where(ReplyAttachment.inbound_id.in_(replies)))
+    session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.student_id.in_(students))
+        .values(address=None, body=None, answer=None)
     )
     count = _rowcount(
         session,

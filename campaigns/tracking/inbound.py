@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from campaigns.core.models import InboundMessage as StoredInbound
-from campaigns.core.models import Student, utcnow
+from campaigns.core.models import ReplyAttachment, Student, utcnow
 from campaigns.tracking.delivery_events import storable
 from campaigns.tracking.optouts import handle_keyword
 from campaigns.tracking.suppressions import normalise_address
@@ -61,6 +61,17 @@ def record_inbound(session: Session, message: InboundMessage) -> bool:
     )
     if stored is None:
         return False
+    for attachment in message.attachments:
+        session.add(
+            ReplyAttachment(
+                inbound_id=stored,
+                filename=attachment.filename,
+                content_type=attachment.content_type or "-",
+                size=len(attachment.data),
+                data=attachment.data if attachment.refused is None else None,
+                refused=attachment.refused,
+            )
+        )
     student = _student_of(session, message.channel, message.from_address)
     if student is not None:
         session.execute(

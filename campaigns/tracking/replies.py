@@ -4,7 +4,7 @@ to someone, done. Opt-out keywords are handled when they arrive and are not in t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
@@ -15,7 +15,7 @@ from campaigns.access.scopes import student_condition
 from campaigns.core import audit
 from campaigns.core.actors import Actor
 from campaigns.core.errors import CampaignsError, NotFoundError
-from campaigns.core.models import InboundMessage, Student, utcnow
+from campaigns.core.models import InboundMessage, ReplyAttachment, Student, utcnow
 from channels.base import Channel, OutboundMessage
 
 State = Literal["new", "assigned", "done"]
@@ -38,6 +38,17 @@ class Reply:
     answered_by: str | None = None
     free_text: bool = True
     """Whether a free-text answer may go now (WhatsApp: within 24 hours)."""
+    files: tuple[File, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class File:
+    """An attachment as the inbox lists it (its bytes are fetched one at a time)."""
+
+    id: int
+    filename: str
+    size: int
+    refused: str | None
 
 
 def _mine(session: Session, actor: Actor) -> list[ColumnElement[bool]]:
@@ -60,7 +71,9 @@ def inbox(
         .limit(limit)
         .offset(offset)
     ).all()
-    return [_reply(message, no, first, last) for message, no, first, last in rows]
+    return _with_files(
+        session, [_reply(message, no, first, last) for message, no, first, last in rows]
+    )
 
 
 def counts(session: Session, actor: Actor) -> dict[str, int]:
@@ -84,7 +97,48 @@ def of_student(session: Session, student_id: int) -> list[Reply]:
         .where(InboundMessage.student_id == student_id)
         .order_by(InboundMessage.received_at.desc())
     ).all()
-    return [_reply(message, no, first, last) for message, no, first, last in rows]
+    return _with_files(
+        session, [_reply(message, no, first, last) for message, no, first, last in rows]
+    )
+
+
+def _with_files(session: Session, found: list[Reply]) -> list[Reply]:
+    """The replies with their attachments' names and sizes (one query)."""
+    if not found:
+        return found
+    files: dict[int, list[File]] = {}
+    rows = session.execute(
+        select(
+            ReplyAttachment.inbound_id,
+            ReplyAttachment.id,
+            ReplyAttachment.filename,
+            ReplyAttachment.size,
+            ReplyAttachment.refused,
+        )
+        .where(ReplyAttachment.inbound_id.in_([r.id for r in found]))
+        .order_by(ReplyAttachment.id)
+    )
+    for inbound_id, file_id, filename, size, refused in rows:
+        files.setdefault(inbound_id, []).append(File(file_id, filename, size, refused))
+    return [replace(r, files=tuple(files.get(r.id, ()))) for r in found]
+
+
+def attachment(session: Session, actor: Actor, reply_id: int, file_id: int) -> ReplyAttachment:
+    """A kept attachment of a reply of ``actor``'s student; not found otherwise."""
+    found = session.scalars(
+        select(ReplyAttachment)
+        .join(InboundMessage, InboundMessage.id == ReplyAttachment.inbound_id)
+        .join(Student, Student.id == InboundMessage.student_id)
+        .where(
+            ReplyAttachment.id == file_id,
+            ReplyAttachment.inbound_id == reply_id,
+            ReplyAttachment.data.is_not(None),
+            *_mine(session, actor),
+        )
+    ).first()
+    if found is None:
+        raise NotFoundError("ek bulunamadı / attachment not found")
+    return found
 
 
 def set_state(session: Session, actor: Actor, reply_id: int, state: State) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from typing import Final
+from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -115,3 +116,26 @@ def _send(adapters: AdapterPool, prepared: replies.Answer) -> None:
     result = adapter.send([prepared.message])[0]
     if not isinstance(result, Accepted):
         raise result.error
+
+
+async def attachment(request: Request, reply_id: int, file_id: int) -> Response:
+    """A reply's file, always as a download (never shown inline, whatever it claims)."""
+    visitor = await sessions.visitor(request)
+    if visitor is None:
+        return sessions.to_sign_in()
+    try:
+        found = await services_of(request).transaction(
+            lambda session: replies.attachment(session, visitor.actor, reply_id, file_id)
+        )
+    except NotFoundError:
+        return not_found(request)
+    return Response(
+        found.data or b"",
+        media_type=found.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox",
+            "Cache-Control": "no-store",
+        },
+    )

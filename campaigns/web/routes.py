@@ -212,6 +212,11 @@ async def reply_state(request: Request, reply_id: int) -> Response:
     return await reply_pages.change(request, reply_id)
 
 
+@router.get("/yanitlar/{reply_id:int}/ek/{file_id:int}")
+async def reply_attachment(request: Request, reply_id: int, file_id: int) -> Response:
+    return await reply_pages.attachment(request, reply_id, file_id)
+
+
 @router.post("/yanitlar/{reply_id:int}/cevap")
 async def reply_answer(request: Request, reply_id: int) -> Response:
     return await reply_pages.answer(request, reply_id)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from campaigns.core.db import Database
-from campaigns.core.models import InboundMessage, Suppression
+from campaigns.core.models import InboundMessage, ReplyAttachment, Suppression
 from campaigns.core.settings import Settings
 from campaigns.http.app import create_app
 
@@ -36,7 +36,11 @@ def posted(client: TestClient, key: str, text: str, message_id: str) -> int:
         "headers": f"Message-ID: {message_id}\nSubject: Re: kayıt\n",
         "envelope": '{"to":["mezun@universite.example.edu.tr"],"from":"sule.gunes@example.com"}',
     }
-    files = {"attachment1": ("form.pdf", b"%PDF-1.4", "application/pdf")}
+    files = [
+        ("attachment1", ("form.pdf", b"%PDF-1.4 uyelik formu", "application/pdf")),
+        # Declared a PDF, but a web page: refused, never kept.
+        ("attachment2", ("sahte.pdf", b"<html><script>alert(1)</script>", "application/pdf")),
+    ]
     answer = client.post(f"/webhooks/sendgrid/inbound?key={key}", data=fields, files=files)
     return answer.status_code
 
@@ -58,6 +62,21 @@ def test_a_reply_is_stored_once_and_iptal_suppresses(client: TestClient, db: Dat
     ]
     assert stored[0][1].startswith("Kayıt olamıyorum")
     assert suppressed == ["sule.gunes@example.com"]
+    with db.session() as session:
+        kept = session.execute(
+            select(
+                ReplyAttachment.filename, ReplyAttachment.content_type, ReplyAttachment.data
+            ).where(ReplyAttachment.refused.is_(None))
+        ).all()
+        refused = session.execute(
+            select(ReplyAttachment.filename, ReplyAttachment.data, ReplyAttachment.refused).where(
+                ReplyAttachment.refused.is_not(None)
+            )
+        ).all()
+    # Each reply stored once, with its files once.
+    assert [(n, t) for n, t, _ in kept] == [("form.pdf", "application/pdf")] * 2
+    assert [(n, d) for n, d, _ in refused] == [("sahte.pdf", None)] * 2
+    assert "PDF, PNG ya da JPEG değil" in refused[0][2]
 
 
 def test_a_post_without_the_key_is_refused(client: TestClient, db: Database) -> None:

@@ -24,6 +24,7 @@ from campaigns.core.models import (
     DeliveryEvent,
     InboundMessage,
     Message,
+    ReplyAttachment,
     SkipReason,
     Student,
     Suppression,
@@ -42,6 +43,7 @@ from campaigns.tracking.optouts import unsubscribe
 from campaigns.tracking.suppressions import suppress
 from channels.base import Channel, EventType
 from channels.base import DeliveryEvent as Event
+from channels.webhooks import Attachment
 from channels.webhooks import InboundMessage as Reply
 from tests.support import factories
 
@@ -163,6 +165,18 @@ def cohorts(cli_env: Settings, db: Database, monkeypatch: pytest.MonkeyPatch) ->
         record_inbound(
             session,
             Reply("twilio", "SMstop3101", Channel.SMS, str(second.phone), "İPTAL", "stop"),
+        )
+        # An emailed reply with a file: whatever address it came from, it goes with them.
+        record_inbound(
+            session,
+            Reply(
+                "sendgrid",
+                "<soru@ogrenci>",
+                Channel.EMAIL,
+                str(first.email),
+                f"Ben {first.first_name}, şifrem gelmedi",
+                attachments=(Attachment("kimlik.pdf", "application/pdf", b"%PDF-kimlik"),),
+            ),
         )
         message = session.scalars(
             select(Message).where(Message.student_id == second.id, Message.secret.is_not(None))
@@ -293,7 +307,8 @@ def test_purge_erases_personal_data_and_keeps_the_numbers(db: Database, cohorts:
         assert value.lower() not in dump, value
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Suppression)) == 0
-        assert session.scalars(select(InboundMessage.body)).all() == [None]
+        assert session.scalars(select(InboundMessage.body)).all() == [None, None]
+        assert session.scalar(select(func.count()).select_from(ReplyAttachment)) == 0
     with db.session() as session:
         entry = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "students.purge")

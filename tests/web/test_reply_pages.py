@@ -15,11 +15,11 @@ from campaigns.access import users
 from campaigns.core.actors import Actor
 from campaigns.core.db import Database
 from campaigns.core.models import InboundMessage as Stored
-from campaigns.core.models import Role, Student, utcnow
+from campaigns.core.models import ReplyAttachment, Role, Student, utcnow
 from campaigns.core.settings import Settings
 from campaigns.tracking.inbound import record_inbound
 from channels.base import Channel
-from channels.webhooks import InboundMessage, keyword_of
+from channels.webhooks import Attachment, InboundMessage, keyword_of
 from tests.support import factories
 from tests.support.web import ADVISOR, client_as, csrf_of, last_email
 
@@ -133,3 +133,36 @@ def test_whatsapp_takes_free_text_only_within_a_day(advisor: TestClient, db: Dat
     )
     assert late.status_code == 422
     assert "onaylı şablon" in late.text
+
+
+def test_a_kept_file_downloads_and_never_shows_inline(advisor: TestClient, db: Database) -> None:
+    with db.session() as session:
+        student = session.scalars(select(Student).where(Student.student_no == "4001")).one()
+        record_inbound(
+            session,
+            InboundMessage(
+                "test",
+                "f1",
+                Channel.EMAIL,
+                student.email or "",
+                "Formum ekte.",
+                attachments=(
+                    Attachment("üyelik formu.pdf", "application/pdf", b"%PDF-1.4"),
+                    Attachment("x.html", "", refused="PDF, PNG ya da JPEG değil"),
+                ),
+            ),
+        )
+        file_id = session.scalars(
+            select(ReplyAttachment.id).where(ReplyAttachment.refused.is_(None))
+        ).one()
+    page = advisor.get("/yanitlar").text
+    reply = reply_id(db, "f1")
+    assert f'href="/yanitlar/{reply}/ek/{file_id}">üyelik formu.pdf</a>' in page
+    assert "x.html saklanmadı" in page
+    download = advisor.get(f"/yanitlar/{reply}/ek/{file_id}")
+    assert download.content == b"%PDF-1.4"
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert download.headers["x-content-type-options"] == "nosniff"
+    assert download.headers["content-security-policy"] == "sandbox"
+    assert advisor.get(f"/yanitlar/{reply}/ek/{file_id + 1}").status_code == 404
+    assert advisor.get(f"/yanitlar/{reply_id(db, '4')}/ek/{file_id}").status_code == 404
