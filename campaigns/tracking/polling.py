@@ -18,8 +18,16 @@ from campaigns.core.models import Message, MessageStatus
 from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.planning.heartbeats import beat, last_beat
 from campaigns.tracking.delivery_events import record_events
-from campaigns.tracking.inbound import record_inbound
-from channels.base import Capability, ChannelAdapter, Polled
+from campaigns.tracking.inbound import record_inbound, reply_to
+from channels.base import (
+    Accepted,
+    Capability,
+    ChannelAdapter,
+    ConfigurationError,
+    OutboundMessage,
+    Polled,
+)
+from channels.webhooks import InboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +90,25 @@ def _poll_inbox(db: Database, name: str, adapter: ChannelAdapter, now: datetime)
         since = last_beat(session, inbox_beat(name))
     replies = adapter.poll_inbound((since - INBOX_OVERLAP) if since else now - FIRST_READ, now)
 
-    def record(session: Session) -> int:
-        new = sum(1 for reply in replies if record_inbound(session, reply))
+    def record(session: Session) -> list[InboundMessage]:
+        new = [reply for reply in replies if record_inbound(session, reply)]
         beat(session, inbox_beat(name), now)
         return new
 
-    return db.run(record)
+    new = db.run(record)
+    # A webhook answers an opt-out in its response; a polled one is answered by a message.
+    for reply in new:
+        text = reply_to(reply)
+        if text is not None:
+            _acknowledge(adapter, reply, text)
+    return len(new)
+
+
+def _acknowledge(adapter: ChannelAdapter, reply: InboundMessage, text: str) -> None:
+    message = OutboundMessage(id=0, channel=reply.channel, to=reply.from_address, text=text)
+    try:
+        result = adapter.send([message])[0]
+    except ConfigurationError:
+        result = None
+    if not isinstance(result, Accepted):
+        log.warning("opt-out acknowledgement not sent by %s", adapter.name)

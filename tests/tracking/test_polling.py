@@ -86,3 +86,8 @@ def test_an_iptal_reply_suppresses_the_number_once(
         suppressed = session.scalars(select(Suppression.address)).all()
     assert stored == 2
     assert suppressed == [phone]
+    # The opt-out is answered by SMS, once (the second read found nothing new).
+    ledger = httpx.get(f"{sim.url}/_simulator/ledger", timeout=5).json()
+    assert [e["count"] for e in ledger["accepted"] if e["recipient"] == phone] == [1]
+    sent = httpx.get(f"{sim.url}/_simulator/netgsm/last", timeout=5).json()
+    assert sent["messages"][0]["msg"].startswith("Mezun kampanyası mesajları artık")
