@@ -131,11 +131,20 @@ class AdapterPool:
                     found[adapter.name] = adapter
         return found
 
-    def send_one(self, message: OutboundMessage) -> tuple[str, Accepted]:
-        """Hand one message that has no row (a test send, a sign-in link) to its channel's
-        adapter: the adapter's name and its acceptance; ``DeliveryError`` if it is refused
-        or its fate is unknown (``ConfigurationError`` if the adapter cannot run)."""
-        adapter = self.for_channel(message.channel)
+    def send_one(
+        self, message: OutboundMessage, *, provider: str | None = None
+    ) -> tuple[str, Accepted]:
+        """Hand one message that has no row (a test send, a sign-in link, an answer) to its
+        channel's adapter, or to ``provider`` when it can send on that channel: the
+        adapter's name and its acceptance; ``DeliveryError`` if it is refused or its fate is
+        unknown (``ConfigurationError`` if no adapter can run)."""
+        adapter = None
+        if provider is not None:
+            try:
+                adapter = self.named(provider, message.channel)
+            except ConfigurationError:
+                adapter = None
+        adapter = adapter or self.for_channel(message.channel)
         results = adapter.send([message])
         result = next((r for r in results if r.message_id == message.id), None)
         if result is None:

@@ -112,7 +112,8 @@ def editable(settings: Settings) -> list[tuple[str, str, str]]:
 
 
 def _known(settings: Settings, template: str, part: str, language: str) -> None:
-    if (template, part, language) not in editable(settings):
+    known = part in ALL_PARTS and language in LANGUAGES
+    if not known or template not in template_names(settings.templates_dir):
         raise NotFoundError(
             f"düzenlenebilir bir metin değil / not an editable text: "
             f"{file_name(template, part, language)}"

@@ -102,18 +102,12 @@ def remind(
             "this campaign cannot send a reminder (a draft, paused or cancelled)"
         )
     wave = _one_off_wave(session, campaign, source, now)
-    before = session.scalar(
-        select(func.count())
-        .select_from(Message)
-        .where(Message.wave_id == wave.id, Message.student_id == student.id)
-    )
-    message = plan_student(session, wave, student.id, now)
+    message, created = plan_student(session, wave, student.id, now)
     if message is None:
         raise NotFoundError(
             "öğrenci bu kampanyanın kitlesinde değil / the student is not in this campaign's "
             "audience"
         )
-    created = not before
     if created and message.status is MessageStatus.PENDING:
         wave.status = WaveStatus.SENDING
         wave.finished_at = None

@@ -123,19 +123,23 @@ def plan_wave(session: Session, wave_id: int, *, now: datetime | None = None) ->
     return _summarise(session, wave_id)
 
 
-def plan_student(session: Session, wave: Wave, student_id: int, now: datetime) -> Message | None:
+def plan_student(
+    session: Session, wave: Wave, student_id: int, now: datetime
+) -> tuple[Message | None, bool]:
     """Plan one student of the wave's campaign (by the same rule as a whole wave): their
-    row, or None when the student is not within the campaign's reach. A student already
-    planned keeps their row."""
+    row (None when the student is not within the campaign's reach), and whether it is new
+    (a student already planned keeps their row)."""
     audience = and_(campaign_condition(session, wave.campaign), Student.id == student_id)
-    session.execute(
+    inserted = session.execute(
         upsert(session, Message)
         .from_select(PLANNED_COLUMNS, _plan_rows(wave, audience, now))
         .on_conflict_do_nothing(index_elements=["wave_id", "student_id"])
-    )
-    return session.scalars(
+        .returning(Message.id)
+    ).first()
+    row = session.scalars(
         select(Message).where(Message.wave_id == wave.id, Message.student_id == student_id)
     ).first()
+    return row, inserted is not None
 
 
 @dataclass(frozen=True, slots=True)

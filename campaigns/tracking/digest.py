@@ -17,7 +17,7 @@ from campaigns.core.models import InboundMessage, Role, Student, User
 from campaigns.core.settings import Settings
 from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.planning.heartbeats import beat, last_beat
-from channels.base import Accepted, Channel, ConfigurationError, OutboundMessage
+from channels.base import Channel, ConfigurationError, DeliveryError, OutboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +78,8 @@ def _send(adapters: AdapterPool, settings: Settings, address: str, count: int) -
         ),
     )
     try:
-        result = adapters.for_channel(Channel.EMAIL).send([message])[0]
-    except ConfigurationError as exc:
+        adapters.send_one(message)
+    except (ConfigurationError, DeliveryError) as exc:
         log.warning("reply digest not sent: %s", type(exc).__name__)
         return False
-    return isinstance(result, Accepted)
+    return True

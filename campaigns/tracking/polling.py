@@ -20,10 +20,10 @@ from campaigns.planning.heartbeats import beat, last_beat
 from campaigns.tracking.delivery_events import record_events
 from campaigns.tracking.inbound import record_inbound, reply_to
 from channels.base import (
-    Accepted,
     Capability,
     ChannelAdapter,
     ConfigurationError,
+    DeliveryError,
     OutboundMessage,
     Polled,
 )
@@ -56,7 +56,7 @@ def poll_providers(db: Database, adapters: AdapterPool, *, now: datetime) -> Pol
     for name, adapter in adapters.with_capability(Capability.POLLED_STATUSES).items():
         report.statuses += _poll_statuses(db, name, adapter, now)
     for name, adapter in adapters.with_capability(Capability.POLLED_INBOUND).items():
-        report.replies += _poll_inbox(db, name, adapter, now)
+        report.replies += _poll_inbox(db, adapters, name, adapter, now)
     if report.statuses or report.replies:
         log.info("providers polled: %d statuses, %d new replies", report.statuses, report.replies)
     return report
@@ -83,7 +83,9 @@ def _poll_statuses(db: Database, name: str, adapter: ChannelAdapter, now: dateti
     return len(events)
 
 
-def _poll_inbox(db: Database, name: str, adapter: ChannelAdapter, now: datetime) -> int:
+def _poll_inbox(
+    db: Database, adapters: AdapterPool, name: str, adapter: ChannelAdapter, now: datetime
+) -> int:
     """The replies in ``name``'s inbox since the last read (windows overlap: each reply is
     stored once), recorded; how many were new."""
     with db.session() as session:
@@ -99,16 +101,11 @@ def _poll_inbox(db: Database, name: str, adapter: ChannelAdapter, now: datetime)
     # A webhook answers an opt-out in its response; a polled one is answered by a message.
     for reply in new:
         text = reply_to(reply)
-        if text is not None:
-            _acknowledge(adapter, reply, text)
+        if text is None:
+            continue
+        message = OutboundMessage(id=0, channel=reply.channel, to=reply.from_address, text=text)
+        try:
+            adapters.send_one(message, provider=name)
+        except (ConfigurationError, DeliveryError) as exc:
+            log.warning("opt-out acknowledgement not sent: %s", type(exc).__name__)
     return len(new)
-
-
-def _acknowledge(adapter: ChannelAdapter, reply: InboundMessage, text: str) -> None:
-    message = OutboundMessage(id=0, channel=reply.channel, to=reply.from_address, text=text)
-    try:
-        result = adapter.send([message])[0]
-    except ConfigurationError:
-        result = None
-    if not isinstance(result, Accepted):
-        log.warning("opt-out acknowledgement not sent by %s", adapter.name)

@@ -14,12 +14,11 @@ from starlette.responses import RedirectResponse, Response
 
 from campaigns.core.errors import NotAllowedError, NotFoundError
 from campaigns.core.models import utcnow
-from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.http.deps import services_of
 from campaigns.tracking import replies
 from campaigns.web import i18n, labels, sessions
 from campaigns.web.page_rendering import message_page, not_found, render
-from channels.base import Accepted, ConfigurationError, DeliveryError
+from channels.base import ConfigurationError, DeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +90,9 @@ async def answer(request: Request, reply_id: int) -> Response:
     except replies.AnswerRefused as exc:
         return message_page(request, _("The answer was not sent"), str(exc), 422)
     try:
-        await run_in_threadpool(_send, services.adapters, prepared)
+        await run_in_threadpool(
+            services.adapters.send_one, prepared.message, provider=prepared.provider
+        )
     except (DeliveryError, ConfigurationError) as exc:
         log.warning("answer not sent: %s", type(exc).__name__)
         return message_page(
@@ -104,18 +105,6 @@ async def answer(request: Request, reply_id: int) -> Response:
         lambda session: replies.record_answer(session, visitor.actor, prepared, utcnow())
     )
     return RedirectResponse("/yanitlar?durum=biten", status_code=303)
-
-
-def _send(adapters: AdapterPool, prepared: replies.Answer) -> None:
-    """Through the provider the reply came from when it can send on that channel."""
-    channel = prepared.message.channel
-    try:
-        adapter = adapters.named(prepared.provider, channel)
-    except ConfigurationError:
-        adapter = adapters.for_channel(channel)
-    result = adapter.send([prepared.message])[0]
-    if not isinstance(result, Accepted):
-        raise result.error
 
 
 async def attachment(request: Request, reply_id: int, file_id: int) -> Response:
