@@ -22,15 +22,21 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check campaigns channels simulator worker.py tests bench
 	$(BIN)/mypy campaigns channels simulator worker.py
 
-# The browser tests drive Debian's Chromium; a machine without it gets it here (as root,
-# as CI runs), and a failed install fails the target instead of skipping those tests.
+# The browser tests drive Debian's Chromium and the IMAP tests a Dovecot of their own; a
+# machine without them gets them here (as root, as CI runs), and a failed install fails the
+# target instead of skipping those tests.
 CHROMIUM := /usr/bin/chromium
+DOVECOT := /usr/sbin/dovecot
 
 $(CHROMIUM):
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
-test: lint $(CHROMIUM)
+$(DOVECOT):
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-imapd
+
+test: lint $(CHROMIUM) $(DOVECOT)
 	$(BIN)/pytest
 
 clean:

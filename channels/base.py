@@ -385,6 +385,11 @@ class ChannelAdapter(ABC):
         ``{provider_message_id: (amount, currency)}`` for the messages priced by now."""
         return {}
 
+    def serves(self, capability: Capability) -> bool:
+        """Whether this adapter, as configured, does what ``capability`` says: a declared
+        capability an adapter serves only with an optional setting is narrowed here."""
+        return capability in self.capabilities
+
     def poll_statuses(self, messages: Sequence[Polled]) -> list[DeliveryEvent]:
         """The statuses of messages still on their way, for providers that are asked rather
         than calling back (``POLLED_STATUSES``), within the provider's query limits: what
@@ -393,7 +398,9 @@ class ChannelAdapter(ABC):
 
     def poll_inbound(self, since: datetime, until: datetime) -> list[InboundMessage]:
         """Replies received between ``since`` and ``until``, for providers whose inbox is read
-        (``POLLED_INBOUND``); the host stores each once, so overlapping windows are safe."""
+        (``POLLED_INBOUND``); the host stores each once, so overlapping windows are safe.
+        Raises ``DeliveryError`` or ``ConfigurationError`` when the inbox cannot be read: the
+        host then reads the same window again next time (an empty answer means no replies)."""
         return []
 
     def close(self) -> None:  # noqa: B027 - optional hook

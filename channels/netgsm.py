@@ -240,10 +240,13 @@ class NetgsmAdapter(ChannelAdapter):
     def poll_inbound(self, since: datetime, until: datetime) -> list[InboundMessage]:
         try:
             answer = self.client.sms.get_inbox(_inbox_time(since), _inbox_time(until))
-        except Exception:
-            return []
-        if not isinstance(answer, dict) or str(answer.get("code")) != "00":
-            return []  # 40: no messages
+        except Exception as exc:  # the SDK's exceptions: the window is read again next time
+            raise self.classify(exc) from exc
+        code = str(answer.get("code")) if isinstance(answer, dict) else ""
+        if code == "40":
+            return []  # no messages in the window
+        if code != "00" or not isinstance(answer, dict):
+            raise from_code(code, "inbox answer")
         return [_inbound(item) for item in answer.get("messages") or [] if isinstance(item, dict)]
 
     def close(self) -> None:

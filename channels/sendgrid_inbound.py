@@ -3,24 +3,20 @@
 SendGrid posts each received email as ``multipart/form-data`` (``from``, ``to``,
 ``subject``, ``text``, ``html``, ``headers``, ``envelope``, and attachment files). It is
 not signed: the URL carries a key (``?key=`` with ``SENDGRID_INBOUND_KEY``), compared in
-constant time. The reply's text (never its HTML) is what is stored; its ``Message-ID``
-header makes a re-posted email the same reply. Attached files are checked
-(``channels.attachments``) before they are kept.
+constant time. The email is read as every email reply is
+(``channels.email_replies``): its text, its ``Message-ID``, its checked files.
 """
 
 from __future__ import annotations
 
 import email.parser
 import email.policy
-import hashlib
 import hmac
 from collections.abc import Mapping
 from email.message import EmailMessage
-from email.utils import parseaddr
 from typing import Final, Self
 
-from channels.attachments import checked
-from channels.base import Channel
+from channels.email_replies import email_reply, is_automatic
 from channels.webhooks import (
     InboundMessage,
     Received,
@@ -29,12 +25,10 @@ from channels.webhooks import (
     WebhookReceiver,
     WebhookRejected,
     WebhookRequest,
-    keyword_of,
     required_secret,
 )
 
 PROVIDER: Final = "sendgrid"
-MAX_TEXT: Final = 10_000
 
 
 class SendGridInboundReceiver(WebhookReceiver):
@@ -54,25 +48,21 @@ class SendGridInboundReceiver(WebhookReceiver):
         if not hmac.compare_digest(given.encode(), self.key.encode()):
             raise WebhookRejected(RejectReason.BAD_SIGNATURE, "not our Inbound Parse key")
         fields, files = _form(request)
-        sender = parseaddr(fields.get("from", ""))[1].strip().lower()
-        if "@" not in sender:
+        headers = email.parser.HeaderParser(policy=email.policy.default).parsestr(
+            fields.get("headers", "")
+        )
+        if isinstance(headers, EmailMessage) and is_automatic(headers):
+            return Received()
+        reply = email_reply(
+            PROVIDER,
+            sender=fields.get("from", ""),
+            subject=fields.get("subject", ""),
+            text=fields.get("text", ""),
+            message_id=str(headers.get("Message-ID", "")) or None,
+            files=files,
+        )
+        if reply is None:
             raise WebhookRejected(RejectReason.MALFORMED, "no sender address")
-        text = fields.get("text", "").strip()[:MAX_TEXT]
-        identity = (
-            _message_id(fields.get("headers", ""))
-            or hashlib.sha256(f"{sender}\0{fields.get('subject', '')}\0{text}".encode()).hexdigest()
-        )
-        reply = InboundMessage(
-            provider=PROVIDER,
-            provider_message_id=identity[:100],
-            channel=Channel.EMAIL,
-            from_address=sender,
-            body=text,
-            keyword=keyword_of(_first_line(text)),
-            attachments=tuple(
-                checked(name, data, position) for position, (name, data) in enumerate(files)
-            ),
-        )
         return Received(inbound=[reply])
 
     def reply(self, received: Received, texts: Mapping[InboundMessage, str]) -> Reply:
@@ -101,16 +91,3 @@ def _form(request: WebhookRequest) -> tuple[dict[str, str], list[tuple[str, byte
         else:
             fields[name] = payload.decode("utf-8", errors="replace")
     return fields, files
-
-
-def _message_id(headers: str) -> str | None:
-    for line in headers.splitlines():
-        name, _, value = line.partition(":")
-        if name.strip().lower() == "message-id" and value.strip():
-            return value.strip()
-    return None
-
-
-def _first_line(text: str) -> str:
-    """A keyword stands alone on the reply's first line (the quoted mail follows)."""
-    return text.splitlines()[0] if text else ""

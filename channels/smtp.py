@@ -20,6 +20,9 @@ message comes back as ``OutcomeUnknownError`` (the server cannot be asked, so a 
 decides) instead of being sent twice; a drop before its data was sent is harmless and the
 message goes on the new connection.
 
+Replies: with ``CAMPAIGNS_IMAP_URL`` set, the mailbox where students' answers arrive is read
+on the scheduler's tick (``channels.imap_mailbox``), like a provider's inbox.
+
 The ``provider_message_id`` is the message's ``Message-ID`` header. Out of scope: bounces
 that arrive later by mail (DSNs to the envelope sender) are not read by this adapter; only the
 server's immediate answers are mapped (5xx permanent, 4xx transient).
@@ -37,10 +40,11 @@ import socket
 import ssl
 from collections import deque
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Literal, Self
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import PositiveFloat
 from pydantic_settings import SettingsConfigDict
@@ -49,6 +53,7 @@ from channels.base import (
     Accepted,
     BatchStopped,
     CallbackUrls,
+    Capability,
     Channel,
     ChannelAdapter,
     ConfigurationError,
@@ -61,30 +66,26 @@ from channels.base import (
     TransientError,
     Unknown,
 )
+from channels.imap_mailbox import ImapMailbox
 from channels.mime import Sender, build_email
+from channels.server_urls import switch, tls_context, url_options
 from channels.settings import AdapterSettings
+from channels.webhooks import InboundMessage
 
 log = logging.getLogger(__name__)
 
 Security = Literal["starttls", "tls", "none"]
 
+VARIABLE = "CAMPAIGNS_SMTP_URL"
+
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_PORTS: dict[str, int] = {"smtp": 587, "smtps": 465}
-_ON = {"on", "true", "yes", "1"}
-_OFF = {"off", "false", "no", "0"}
 # Enhanced status codes that say the mailbox or its domain does not exist: suppress them.
 _NO_SUCH_RECIPIENT = ("5.1.1", "5.1.2", "5.1.10")
 
 
-def _switch(options: Mapping[str, list[str]], name: str, default: bool) -> bool:
-    if name not in options:
-        return default
-    value = options[name][-1].strip().lower()
-    if value in _ON:
-        return True
-    if value in _OFF:
-        return False
-    raise ConfigurationError(f"CAMPAIGNS_SMTP_URL option {name} must be on or off: {value!r}")
+def _mailbox(url: str | None, timeout: float) -> ImapMailbox | None:
+    return ImapMailbox.from_url(url, timeout=timeout) if url and url.strip() else None
 
 
 def reply_error(code: int, text: bytes | str) -> DeliveryError:
@@ -108,16 +109,27 @@ class SmtpSettings(AdapterSettings):
     timeout: PositiveFloat = DEFAULT_TIMEOUT
 
 
+class ImapSettings(AdapterSettings):
+    """``CAMPAIGNS_IMAP_URL`` (optional): the mailbox where replies arrive
+    (``channels.imap_mailbox``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CAMPAIGNS_IMAP_")
+
+    url: str | None = None
+
+
 class SmtpAdapter(ChannelAdapter):
     """Sends email over SMTP, one connection per batch."""
 
     name = "smtp"
     channels = frozenset({Channel.EMAIL})
     max_batch = 100
+    capabilities = frozenset({Capability.POLLED_INBOUND})
     variables = frozenset(
         {
             "CAMPAIGNS_SMTP_URL",
             "CAMPAIGNS_SMTP_TIMEOUT",
+            "CAMPAIGNS_IMAP_URL",
             "CAMPAIGNS_EMAIL_FROM",
             "CAMPAIGNS_EMAIL_REPLY_TO",
         }
@@ -135,7 +147,9 @@ class SmtpAdapter(ChannelAdapter):
         verify: bool = True,
         cafile: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        mailbox: ImapMailbox | None = None,
     ) -> None:
+        self.mailbox = mailbox
         self.host = host
         self.port = port
         self.sender = sender
@@ -146,16 +160,9 @@ class SmtpAdapter(ChannelAdapter):
         self.envelope_from = parseaddr(sender.from_address)[1]
         # The local name in EHLO; getfqdn() could wait on a DNS lookup.
         self.local_hostname = socket.gethostname() or "localhost"
-        self.ssl_context: ssl.SSLContext | None = None
-        if security != "none":
-            try:
-                context = ssl.create_default_context(cafile=cafile)
-            except (OSError, ssl.SSLError) as exc:
-                raise ConfigurationError(f"cannot load SMTP cafile {cafile!r}: {exc}") from exc
-            if not verify:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            self.ssl_context = context
+        self.ssl_context = (
+            tls_context("SMTP", verify=verify, cafile=cafile) if security != "none" else None
+        )
 
     @classmethod
     def from_env(
@@ -173,17 +180,12 @@ class SmtpAdapter(ChannelAdapter):
             raise ConfigurationError(f"CAMPAIGNS_SMTP_URL has an invalid port: {exc}") from exc
         if not parts.hostname:
             raise ConfigurationError("CAMPAIGNS_SMTP_URL has no host")
-        options = parse_qs(parts.query, keep_blank_values=True)
-        unknown = set(options) - {"starttls", "verify", "cafile"}
-        if unknown:
-            raise ConfigurationError(
-                f"CAMPAIGNS_SMTP_URL has unknown options: {', '.join(sorted(unknown))}"
-            )
-        starttls = _switch(options, "starttls", True)
+        options = url_options(VARIABLE, parts.query)
+        starttls = switch(VARIABLE, options, "starttls", True)
         if scheme == "smtps" and "starttls" in options:
             raise ConfigurationError("starttls applies to smtp:// only (smtps:// is always TLS)")
         security: Security = "tls" if scheme == "smtps" else "starttls" if starttls else "none"
-        verify = _switch(options, "verify", True)
+        verify = switch(VARIABLE, options, "verify", True)
         cafile = options["cafile"][-1] if "cafile" in options else None
         return cls(
             parts.hostname,
@@ -195,7 +197,17 @@ class SmtpAdapter(ChannelAdapter):
             verify=verify,
             cafile=cafile,
             timeout=settings.timeout,
+            mailbox=_mailbox(ImapSettings.read(env).url, settings.timeout),
         )
+
+    def serves(self, capability: Capability) -> bool:
+        if capability is Capability.POLLED_INBOUND:
+            return self.mailbox is not None
+        return super().serves(capability)
+
+    def poll_inbound(self, since: datetime, until: datetime) -> list[InboundMessage]:
+        """Replies read from ``CAMPAIGNS_IMAP_URL``'s mailbox (none without one)."""
+        return self.mailbox.read(since, until) if self.mailbox is not None else []
 
     def deliver(self, chunk: Sequence[OutboundMessage]) -> list[SendResult]:
         """One connection for the chunk, opened again once if it drops; a message whose data

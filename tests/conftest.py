@@ -1,6 +1,7 @@
 """Shared fixtures: real PostgreSQL and SQLite databases, settings pointing at them.
 
-The suite talks to the local PostgreSQL and Redis over real connections. When one is missing,
+The suite talks to the local PostgreSQL and Redis over real connections (and to a Dovecot of
+its own for IMAP). When one is missing,
 tests that need it fail under CI (``CI=true``) and are skipped on a developer machine.
 """
 
@@ -18,6 +19,8 @@ from sqlalchemy import text
 from campaigns.core.db import Database
 from campaigns.core.models import Base
 from campaigns.core.settings import Settings, get_settings
+from tests.support.imap_server import DOVECOT, Dovecot, dovecot
+from tests.support.smtp_server import Inbox, smtp_server
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CAMPAIGNS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -117,6 +120,22 @@ def cli_env(
     get_settings.cache_clear()
     yield settings
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def imap_server() -> Iterator[Dovecot]:
+    """A Dovecot of the session's own (every test uses a mailbox of its own)."""
+    if not Path(DOVECOT).exists():
+        service_missing("Dovecot", FileNotFoundError(DOVECOT))
+    with dovecot() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A local SMTP server: what it received, and its port."""
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -127,7 +127,7 @@ class AdapterPool:
                     adapter = self.named(name, channel)
                 except ConfigurationError:
                     continue
-                if capability in adapter.capabilities:
+                if adapter.serves(capability):
                     found[adapter.name] = adapter
         return found
 

@@ -90,7 +90,12 @@ def _poll_inbox(
     stored once), recorded; how many were new."""
     with db.session() as session:
         since = last_beat(session, inbox_beat(name))
-    replies = adapter.poll_inbound((since - INBOX_OVERLAP) if since else now - FIRST_READ, now)
+    try:
+        replies = adapter.poll_inbound((since - INBOX_OVERLAP) if since else now - FIRST_READ, now)
+    except (ConfigurationError, DeliveryError) as exc:
+        # Not marked as read: the next poll asks again from the same point.
+        log.warning("inbox of %s not read: %s: %s", name, type(exc).__name__, exc)
+        return 0
 
     def record(session: Session) -> list[InboundMessage]:
         new = [reply for reply in replies if record_inbound(session, reply)]

@@ -3,52 +3,15 @@ SMTP server here)."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-from collections.abc import Iterator
-from email.message import EmailMessage
-from typing import Any
-
 import pytest
-from aiosmtpd.controller import Controller
 
 from campaigns.access.sign_in_email import SUBJECT, send_link
 from campaigns.core.settings import Settings
 from campaigns.delivery.adapter_pool import AdapterPool
 from channels.base import PermanentError
-from simulator.server import free_port
+from tests.support.smtp_server import Inbox
 
 LINK = "https://kampanya.example.edu.tr/giris/mbg_abc&def<x>"
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        if address.startswith("refused@"):
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
 
 
 def test_the_link_is_sent_turkish_first_and_escaped_in_html(

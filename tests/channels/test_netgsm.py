@@ -26,10 +26,11 @@ from channels.base import (
     OutboundMessage,
     Polled,
     Rejected,
+    TransientError,
 )
 from channels.netgsm import NetgsmAdapter, from_code, national
 from simulator.core import SimulatorConfig
-from simulator.server import BackgroundServer, simulator_in_background
+from simulator.server import BackgroundServer, free_port, simulator_in_background
 from tests.support.adapter_contract import AdapterContract, OutageContract, SimulatorOutage
 
 
@@ -231,6 +232,21 @@ def test_replies_come_from_the_inbox_with_their_keyword(
     # The same reply read twice has the same id: the host stores it once.
     assert [r.provider_message_id for r in again] == [r.provider_message_id for r in replies]
     assert len({r.provider_message_id for r in replies}) == 2
+
+
+def test_an_empty_inbox_is_no_replies_and_an_unreadable_one_is_an_error(
+    sim: BackgroundServer, env: dict[str, str]
+) -> None:
+    now = datetime.now(UTC)
+    with NetgsmAdapter.from_env(env) as adapter:
+        assert adapter.poll_inbound(now - timedelta(minutes=5), now) == []  # code 40
+    # The host reads the same window again only if it is told the read failed.
+    unreachable = {**env, "NETGSM_API_URL": f"http://127.0.0.1:{free_port()}"}
+    with NetgsmAdapter.from_env(unreachable) as adapter, pytest.raises(TransientError):
+        adapter.poll_inbound(now - timedelta(minutes=5), now)
+    refused = {**env, "NETGSM_PASSWORD": "yanlis"}
+    with NetgsmAdapter.from_env(refused) as adapter, pytest.raises(ConfigurationError):
+        adapter.poll_inbound(now - timedelta(minutes=5), now)
 
 
 def test_numbers_are_written_as_netgsm_writes_them() -> None:

@@ -26,14 +26,14 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def posted(client: TestClient, key: str, text: str, message_id: str) -> int:
+def posted(client: TestClient, key: str, text: str, message_id: str, *, headers: str = "") -> int:
     fields = {
         "from": "Şule Güneş <Sule.Gunes@Example.com>",
         "to": "mezun@universite.example.edu.tr",
         "subject": "Re: Mezun Bilgi Sistemi kaydı",
         "text": text,
         "html": "<p>ignored</p>",
-        "headers": f"Message-ID: {message_id}\nSubject: Re: kayıt\n",
+        "headers": f"Message-ID: {message_id}\nSubject: Re: kayıt\n{headers}",
         "envelope": '{"to":["mezun@universite.example.edu.tr"],"from":"sule.gunes@example.com"}',
     }
     files = [
@@ -81,5 +81,12 @@ def test_a_reply_is_stored_once_and_iptal_suppresses(client: TestClient, db: Dat
 
 def test_a_post_without_the_key_is_refused(client: TestClient, db: Database) -> None:
     assert posted(client, "yanlis", "İPTAL", "<c@x>") == 403
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(InboundMessage)) == 0
+
+
+def test_an_out_of_office_answer_is_not_a_reply(client: TestClient, db: Database) -> None:
+    automatic = "Auto-Submitted: auto-replied\n"
+    assert posted(client, KEY, "İzindeyim, 1 Temmuz'da dönerim.", "<o@x>", headers=automatic) == 200
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(InboundMessage)) == 0
