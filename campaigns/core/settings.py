@@ -53,6 +53,17 @@ class Settings(BaseSettings):
         default="outbox", description="The SMS adapter(s), e.g. 'netgsm:70,twilio-sms:30'."
     )
     whatsapp_adapter: str = Field(default="outbox", description="The WhatsApp adapter(s).")
+    whatsapp_answer_sid: str | None = Field(
+        default=None,
+        description="An approved WhatsApp template (content SID) the replies inbox sends to "
+        "a student more than 24 hours after their last message; {{1}} is their first name.",
+    )
+    whatsapp_answer_text: str = Field(
+        default="Merhaba {{1}}, mezun ofisi mesajınızı yanıtladı. Yanıtı almak için bu "
+        "mesaja yazın. / Hello {{1}}, the alumni office has answered your message. Write "
+        "back to this message to receive the answer.",
+        description="The approved text of that template, as the inbox shows and keeps it.",
+    )
     failover_errors: int = Field(
         default=50, gt=0, description="Failed sends within the window that demote a provider."
     )

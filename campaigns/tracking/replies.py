@@ -8,15 +8,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select
+from sqlalchemy.orm import Session, aliased
 
 from campaigns.access.scopes import student_condition
 from campaigns.core import audit
 from campaigns.core.actors import Actor
 from campaigns.core.errors import CampaignsError, NotFoundError
 from campaigns.core.models import InboundMessage, ReplyAttachment, Student, utcnow
-from channels.base import Channel, OutboundMessage
+from campaigns.core.settings import Settings
+from channels.base import Channel, OutboundMessage, ProviderTemplate
 
 State = Literal["new", "assigned", "done"]
 STATES: Final[tuple[State, ...]] = ("new", "assigned", "done")
@@ -39,6 +40,7 @@ class Reply:
     free_text: bool = True
     """Whether a free-text answer may go now (WhatsApp: within 24 hours)."""
     files: tuple[File, ...] = ()
+    first_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,20 +61,36 @@ def _mine(session: Session, actor: Actor) -> list[ColumnElement[bool]]:
     ]
 
 
+def _last_heard() -> ScalarSelect[datetime]:
+    """When the reply's address last wrote on its channel: WhatsApp's 24 hours run from the
+    student's latest message, not from the one being answered."""
+    later = aliased(InboundMessage)
+    return (
+        select(func.max(later.received_at))
+        .where(later.channel == InboundMessage.channel, later.address == InboundMessage.address)
+        .scalar_subquery()
+    )
+
+
+def _listed() -> Select[InboundMessage, str, str, str, datetime]:
+    return select(
+        InboundMessage, Student.student_no, Student.first_name, Student.last_name, _last_heard()
+    ).join(Student, Student.id == InboundMessage.student_id)
+
+
 def inbox(
     session: Session, actor: Actor, state: State, *, limit: int = 50, offset: int = 0
 ) -> list[Reply]:
     """The replies of ``actor``'s students in ``state``, newest first."""
     rows = session.execute(
-        select(InboundMessage, Student.student_no, Student.first_name, Student.last_name)
-        .join(Student, Student.id == InboundMessage.student_id)
+        _listed()
         .where(*_mine(session, actor), InboundMessage.state == state)
         .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
         .limit(limit)
         .offset(offset)
     ).all()
     return _with_files(
-        session, [_reply(message, no, first, last) for message, no, first, last in rows]
+        session, [_reply(m, no, first, last, heard) for m, no, first, last, heard in rows]
     )
 
 
@@ -92,13 +110,12 @@ def counts(session: Session, actor: Actor) -> dict[str, int]:
 def of_student(session: Session, student_id: int) -> list[Reply]:
     """Every reply a student sent (their page's timeline), newest first."""
     rows = session.execute(
-        select(InboundMessage, Student.student_no, Student.first_name, Student.last_name)
-        .join(Student, Student.id == InboundMessage.student_id)
+        _listed()
         .where(InboundMessage.student_id == student_id)
         .order_by(InboundMessage.received_at.desc())
     ).all()
     return _with_files(
-        session, [_reply(message, no, first, last) for message, no, first, last in rows]
+        session, [_reply(m, no, first, last, heard) for m, no, first, last, heard in rows]
     )
 
 
@@ -159,7 +176,9 @@ def set_state(session: Session, actor: Actor, reply_id: int, state: State) -> No
     audit.record(session, actor.name, REPLY_STATE, f"reply:{reply_id}", {"state": state})
 
 
-def _reply(message: InboundMessage, no: str, first: str, last: str) -> Reply:
+def _reply(
+    message: InboundMessage, no: str, first: str, last: str, heard: datetime | None
+) -> Reply:
     return Reply(
         message.id,
         message.received_at,
@@ -171,7 +190,8 @@ def _reply(message: InboundMessage, no: str, first: str, last: str) -> Reply:
         f"{first} {last}".strip(),
         message.answer,
         message.answered_by,
-        free_text_allowed(message.channel, message.received_at, utcnow()),
+        free_text_allowed(message.channel, heard or message.received_at, utcnow()),
+        first_name=first,
     )
 
 
@@ -188,6 +208,26 @@ class Answer:
     provider: str
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerTemplate:
+    """The approved WhatsApp template an answer takes after the 24 hours: its content SID
+    and its approved text, whose ``{{1}}`` is the student's first name."""
+
+    sid: str
+    text: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> AnswerTemplate | None:
+        sid = (settings.whatsapp_answer_sid or "").strip()
+        return cls(sid, settings.whatsapp_answer_text) if sid else None
+
+    def filled(self, first_name: str) -> ProviderTemplate:
+        return ProviderTemplate(self.sid, {"1": first_name})
+
+    def text_for(self, first_name: str) -> str:
+        return self.text.replace("{{1}}", first_name)
+
+
 class AnswerRefused(CampaignsError):
     """The answer cannot be sent as it is (empty, too long, outside WhatsApp's window)."""
 
@@ -198,18 +238,34 @@ def free_text_allowed(channel: Channel, received_at: datetime, now: datetime) ->
     return channel is not Channel.WHATSAPP or now - received_at <= WHATSAPP_WINDOW
 
 
+def _answerable(session: Session, actor: Actor, reply_id: int) -> tuple[InboundMessage, str]:
+    """The reply of ``actor``'s student to answer, and the student's first name."""
+    found = session.execute(
+        select(InboundMessage, Student.first_name)
+        .join(Student, Student.id == InboundMessage.student_id)
+        .where(InboundMessage.id == reply_id, *_mine(session, actor))
+    ).first()
+    if found is None or found[0].address is None:
+        raise NotFoundError("yanıt bulunamadı / reply not found")
+    return found[0], found[1]
+
+
+def _window_open(session: Session, message: InboundMessage, now: datetime) -> bool:
+    heard = session.scalar(
+        select(func.max(InboundMessage.received_at)).where(
+            InboundMessage.channel == message.channel,
+            InboundMessage.address == message.address,
+        )
+    )
+    return free_text_allowed(message.channel, heard or message.received_at, now)
+
+
 def prepare_answer(
     session: Session, actor: Actor, reply_id: int, text: str, now: datetime
 ) -> Answer:
     """The answer to a reply of ``actor``'s student, on the channel it came by, to the
     address it came from; ``AnswerRefused`` says why it cannot go as it is."""
-    message = session.scalars(
-        select(InboundMessage)
-        .join(Student, Student.id == InboundMessage.student_id)
-        .where(InboundMessage.id == reply_id, *_mine(session, actor))
-    ).first()
-    if message is None or message.address is None:
-        raise NotFoundError("yanıt bulunamadı / reply not found")
+    message, _ = _answerable(session, actor, reply_id)
     text = text.strip()
     if not text:
         raise AnswerRefused("yanıt boş / the answer is empty")
@@ -218,13 +274,46 @@ def prepare_answer(
             f"yanıt çok uzun (en fazla {MAX_ANSWER}) / the answer is too long (at most "
             f"{MAX_ANSWER})"
         )
-    if not free_text_allowed(message.channel, message.received_at, now):
+    if not _window_open(session, message, now):
         raise AnswerRefused(
-            "WhatsApp'ta 24 saat geçti: yalnızca onaylı şablon gönderilebilir; öğrencinin "
-            "sayfasından bir dalganın mesajıyla hatırlatın / more than 24 hours on WhatsApp: "
-            "only an approved template may be sent; remind from the student's page with a "
-            "wave's message"
+            "WhatsApp'ta 24 saat geçti: yalnızca onaylı şablon gönderilebilir; yanıtın "
+            "yanındaki şablonu gönderin, öğrenci yazınca serbest metinle yanıtlayın / more "
+            "than 24 hours on WhatsApp: only an approved template may be sent; send the "
+            "template beside the reply, and answer freely once the student writes back"
         )
+    return _answer(message, text)
+
+
+def prepare_template_answer(
+    session: Session,
+    actor: Actor,
+    reply_id: int,
+    template: AnswerTemplate | None,
+    now: datetime,
+) -> Answer:
+    """The approved template that answers a WhatsApp reply after WhatsApp's 24 hours: it
+    tells the student the office has answered and asks them to write back, which opens the
+    window for a free-text answer."""
+    message, first_name = _answerable(session, actor, reply_id)
+    if message.channel is not Channel.WHATSAPP:
+        raise AnswerRefused(
+            "şablon yalnızca WhatsApp yanıtları içindir / the template is for WhatsApp only"
+        )
+    if template is None:
+        raise AnswerRefused(
+            "onaylı yanıt şablonu tanımlı değil: yönetici CAMPAIGNS_WHATSAPP_ANSWER_SID "
+            "ayarını girsin / no approved answer template: an administrator sets "
+            "CAMPAIGNS_WHATSAPP_ANSWER_SID"
+        )
+    if _window_open(session, message, now):
+        raise AnswerRefused(
+            "24 saat dolmadı: serbest metinle yanıtlayın / within 24 hours: answer with free text"
+        )
+    return _answer(message, template.text_for(first_name), template.filled(first_name))
+
+
+def _answer(message: InboundMessage, text: str, template: ProviderTemplate | None = None) -> Answer:
+    assert message.address is not None  # checked by _answerable
     outbound = OutboundMessage(
         id=0,
         channel=message.channel,
@@ -232,6 +321,7 @@ def prepare_answer(
         text=text,
         subject="Mezun Bilgi Sistemi" if message.channel is Channel.EMAIL else None,
         tags={"reply": str(message.id)},
+        template=template,
     )
     return Answer(message.id, outbound, message.provider)
 

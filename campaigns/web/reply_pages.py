@@ -4,6 +4,7 @@ student, and is assigned or closed with one button."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Final
 from urllib.parse import quote
 
@@ -35,7 +36,8 @@ async def inbox_page(request: Request) -> Response:
     def look(session: Session) -> tuple[list[replies.Reply], dict[str, int]]:
         return replies.inbox(session, visitor.actor, state), replies.counts(session, visitor.actor)
 
-    found, counts = await services_of(request).transaction(look)
+    services = services_of(request)
+    found, counts = await services.transaction(look)
     return render(
         request,
         "replies.html",
@@ -46,6 +48,7 @@ async def inbox_page(request: Request) -> Response:
         tab=tab if tab in TABS else "yeni",
         tabs=TABS,
         labels=labels,
+        answer_template=replies.AnswerTemplate.of(services.settings),
     )
 
 
@@ -77,14 +80,40 @@ async def answer(request: Request, reply_id: int) -> Response:
     if isinstance(posted, Response):
         return posted
     visitor, form = posted
-    _ = i18n.gettext_for(request)
-    services = services_of(request)
     text = sessions.field(form, "answer", replies.MAX_ANSWER + 1)
     now = utcnow()
+    return await _send(
+        request,
+        visitor,
+        lambda session: replies.prepare_answer(session, visitor.actor, reply_id, text, now),
+    )
+
+
+async def template_answer(request: Request, reply_id: int) -> Response:
+    """Send the approved WhatsApp template to a student whose 24 hours have passed."""
+    posted = await sessions.posted_form(request)
+    if isinstance(posted, Response):
+        return posted
+    visitor, _form = posted
+    template = replies.AnswerTemplate.of(services_of(request).settings)
+    now = utcnow()
+    return await _send(
+        request,
+        visitor,
+        lambda session: replies.prepare_template_answer(
+            session, visitor.actor, reply_id, template, now
+        ),
+    )
+
+
+async def _send(
+    request: Request, visitor: sessions.Visitor, prepare: Callable[[Session], replies.Answer]
+) -> Response:
+    """Prepare the answer, hand it to the provider, keep it on the reply (then done)."""
+    _ = i18n.gettext_for(request)
+    services = services_of(request)
     try:
-        prepared = await services.transaction(
-            lambda session: replies.prepare_answer(session, visitor.actor, reply_id, text, now)
-        )
+        prepared = await services.transaction(prepare)
     except (NotFoundError, NotAllowedError):
         return not_found(request)
     except replies.AnswerRefused as exc:

@@ -222,6 +222,11 @@ async def reply_answer(request: Request, reply_id: int) -> Response:
     return await reply_pages.answer(request, reply_id)
 
 
+@router.post("/yanitlar/{reply_id:int}/sablon")
+async def reply_template_answer(request: Request, reply_id: int) -> Response:
+    return await reply_pages.template_answer(request, reply_id)
+
+
 @router.get("/masa")
 async def desk(request: Request) -> Response:
     return await desk_pages.desk_page(request)

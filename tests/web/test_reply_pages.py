@@ -4,6 +4,7 @@ in it, another advisor's student's reply is a 404."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -14,8 +15,8 @@ from sqlalchemy import select, update
 from campaigns.access import users
 from campaigns.core.actors import Actor
 from campaigns.core.db import Database
+from campaigns.core.models import AuditEntry, ReplyAttachment, Role, Student, utcnow
 from campaigns.core.models import InboundMessage as Stored
-from campaigns.core.models import ReplyAttachment, Role, Student, utcnow
 from campaigns.core.settings import Settings
 from campaigns.tracking.inbound import record_inbound
 from channels.base import Channel
@@ -116,23 +117,88 @@ def test_an_answer_goes_back_by_the_same_channel(
     assert empty.status_code == 422
 
 
-def test_whatsapp_takes_free_text_only_within_a_day(advisor: TestClient, db: Database) -> None:
+def whatsapp_reply(db: Database, pid: str, hours_ago: float) -> int:
+    """A WhatsApp reply of Şule's, received ``hours_ago``."""
     with db.session() as session:
         student = session.scalars(select(Student).where(Student.student_no == "4001")).one()
-        record_inbound(session, reply("w1", Channel.WHATSAPP, student.phone, "Merhaba"))
+        record_inbound(session, reply(pid, Channel.WHATSAPP, student.phone, f"Merhaba {pid}"))
         session.execute(
             update(Stored)
-            .where(Stored.provider_message_id == "w1")
-            .values(received_at=utcnow() - timedelta(hours=25))
+            .where(Stored.provider_message_id == pid)
+            .values(received_at=utcnow() - timedelta(hours=hours_ago))
         )
+    return reply_id(db, pid)
+
+
+def test_whatsapp_takes_free_text_only_within_a_day(advisor: TestClient, db: Database) -> None:
+    late = whatsapp_reply(db, "w1", 25)
     page = advisor.get("/yanitlar").text
     assert "WhatsApp&#39;ta 24 saat geçti" in page
+    assert "CAMPAIGNS_WHATSAPP_ANSWER_SID" in page  # no template set: the page says who sets it
     token = csrf_of(page)
-    late = advisor.post(
-        f"/yanitlar/{reply_id(db, 'w1')}/cevap", data={"csrf_token": token, "answer": "Merhaba"}
+    refused = advisor.post(f"/yanitlar/{late}/cevap", data={"csrf_token": token, "answer": "Hi"})
+    assert refused.status_code == 422
+    assert "onaylı şablon" in refused.text
+    no_template = advisor.post(f"/yanitlar/{late}/sablon", data={"csrf_token": token})
+    assert no_template.status_code == 422
+    assert "CAMPAIGNS_WHATSAPP_ANSWER_SID" in no_template.text
+
+
+def test_the_24_hours_run_from_the_students_latest_message(
+    advisor: TestClient, db: Database, settings: Settings
+) -> None:
+    older = whatsapp_reply(db, "w1", 30)
+    whatsapp_reply(db, "w2", 1)  # the student wrote again an hour ago
+    token = csrf_of(advisor.get("/yanitlar").text)
+    sent = advisor.post(
+        f"/yanitlar/{older}/cevap", data={"csrf_token": token, "answer": "Form Öğrenci İşlerinde."}
     )
-    assert late.status_code == 422
-    assert "onaylı şablon" in late.text
+    assert sent.status_code == 303
+    answer = json.loads((settings.outbox_dir / "whatsapp" / "0.json").read_text())
+    assert (answer["body"], answer["template"]) == ("Form Öğrenci İşlerinde.", None)
+
+
+def test_after_a_day_the_approved_template_answers(db: Database, settings: Settings) -> None:
+    with_template = settings.model_copy(update={"whatsapp_answer_sid": "HXcevap"})
+    with db.session() as session:
+        users.add_user(session, Actor.operator(), email=ADVISOR, role=Role.ADVISOR)
+        session.add(factories.student(student_no="4001", first_name="Ayşe Nur"))
+    late = whatsapp_reply(db, "w1", 25)
+    client = client_as(with_template, ADVISOR)
+    try:
+        page = client.get("/yanitlar").text
+        assert "Merhaba Ayşe Nur, mezun ofisi mesajınızı yanıtladı" in page
+        assert "Onaylı şablonu gönder" in page
+        assert f'action="/yanitlar/{late}/cevap"' not in page  # no free text offered
+        sent = client.post(f"/yanitlar/{late}/sablon", data={"csrf_token": csrf_of(page)})
+        assert sent.status_code == 303
+    finally:
+        client.__exit__(None, None, None)
+    message = json.loads((settings.outbox_dir / "whatsapp" / "0.json").read_text())
+    assert message["template"] == {"id": "HXcevap", "variables": {"1": "Ayşe Nur"}}
+    with db.session() as session:
+        stored = session.get(Stored, late)
+        assert stored is not None
+        assert (stored.state, stored.answered_by) == ("done", ADVISOR)
+        assert (stored.answer or "").startswith("Merhaba Ayşe Nur, mezun ofisi")
+        audited = session.scalars(select(AuditEntry.action)).all()
+    assert "reply.answer" in audited
+
+
+def test_within_the_day_the_template_is_refused(db: Database, settings: Settings) -> None:
+    with_template = settings.model_copy(update={"whatsapp_answer_sid": "HXcevap"})
+    with db.session() as session:
+        users.add_user(session, Actor.operator(), email=ADVISOR, role=Role.ADVISOR)
+        session.add(factories.student(student_no="4001"))
+    fresh = whatsapp_reply(db, "w1", 2)
+    client = client_as(with_template, ADVISOR)
+    try:
+        token = csrf_of(client.get("/yanitlar").text)
+        refused = client.post(f"/yanitlar/{fresh}/sablon", data={"csrf_token": token})
+    finally:
+        client.__exit__(None, None, None)
+    assert refused.status_code == 422
+    assert "serbest metinle yanıtlayın" in refused.text
 
 
 def test_a_kept_file_downloads_and_never_shows_inline(advisor: TestClient, db: Database) -> None:
