@@ -188,9 +188,20 @@ class Campaign(Base):
     scope_faculty: Mapped[optional_text] = mapped_column(index=True)
     scope_advisor: Mapped[optional_text] = mapped_column(index=True)
     created_by: Mapped[str | None] = mapped_column(String(320))
+    # The creator's role when it was created: an advisor's campaign may need approval.
+    creator_role: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[created]
     launched_at: Mapped[stamp]
     finished_at: Mapped[stamp]
+    # Four eyes (``governance.approval``): where the review stands (None: never submitted;
+    # pending, approved, returned), who decided, their comment, and what was approved (a
+    # fingerprint of the definition and its texts: any change after approval voids it).
+    review_state: Mapped[str | None] = mapped_column(String(20), index=True)
+    submitted_at: Mapped[stamp]
+    reviewed_by: Mapped[str | None] = mapped_column(String(320))
+    reviewed_at: Mapped[stamp]
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    approved_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
     waves: Mapped[list[Wave]] = relationship(
         back_populates="campaign", order_by="Wave.position", cascade="all, delete-orphan"

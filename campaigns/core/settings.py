@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         "back to this message to receive the answer.",
         description="The approved text of that template, as the inbox shows and keeps it.",
     )
+    approval_required: str = Field(
+        default="",
+        description="Whose campaigns wait for approval before launch: advisors' campaigns "
+        "of these faculties (comma-separated), '*' for every faculty, empty for none.",
+    )
     failover_errors: int = Field(
         default=50, gt=0, description="Failed sends within the window that demote a provider."
     )

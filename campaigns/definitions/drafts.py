@@ -19,7 +19,7 @@ from campaigns.access import scopes
 from campaigns.core import audit
 from campaigns.core.actors import Actor
 from campaigns.core.errors import InvalidDefinitionError, NotFoundError, Problem
-from campaigns.core.models import Campaign, Student
+from campaigns.core.models import Campaign, Role, Student
 from campaigns.core.settings import Settings
 from campaigns.definitions import lifecycle
 from campaigns.students.audience import audience_condition, count_campaign_audience
@@ -52,7 +52,20 @@ def draft(session: Session, actor: Actor, source: Source, *, settings: Settings)
     definition = lifecycle.check_definition(session, source, settings=settings, scope=caller)
     campaign = lifecycle.build_campaign(session, definition, settings=settings, scope=caller)
     campaign.created_by = actor.name
+    campaign.creator_role = actor.role.value
+    if actor.role is Role.ADVISOR and campaign.scope_faculty is None:
+        campaign.scope_faculty = _only_faculty(session, actor)
     return campaign
+
+
+def _only_faculty(session: Session, actor: Actor) -> str | None:
+    """The one faculty all of an advisor's students are in, if there is one: their campaign
+    is declared for it too, so that the faculty's coordinator sees (and approves) it."""
+    within = scopes.student_condition(session, actor)
+    faculties = session.scalars(
+        select(Student.faculty).where(within, Student.faculty.is_not(None)).distinct().limit(2)
+    ).all()
+    return faculties[0] if len(faculties) == 1 else None
 
 
 def validate(session: Session, actor: Actor, source: Source, *, settings: Settings) -> Validation:

@@ -23,6 +23,7 @@ from campaigns.core.errors import CampaignsError
 from campaigns.core.models import Campaign
 from campaigns.core.settings import Settings
 from campaigns.definitions import lifecycle
+from campaigns.governance import approval
 from campaigns.planning.preflight import Finding, Preflight, preflight
 
 log = logging.getLogger(__name__)
@@ -56,19 +57,21 @@ def launch(
     now: datetime,
 ) -> Launched:
     """Check the campaign (``PreflightFailed`` when anything would keep it from sending),
-    start it, record who did, and wake the scheduler."""
+    start it, record who did, and wake the scheduler. The approval is asked again in the
+    transaction that starts it."""
     checked = check(db, settings, env, actor, campaign_id, now=now, draft=True)
     if checked.errors:
         raise PreflightFailed(checked.errors)
-    campaign = db.run(
-        lambda session: _change(
-            session,
-            actor,
-            campaign_id,
-            audit.CAMPAIGN_LAUNCH,
-            lambda: lifecycle.launch(session, campaign_id, now=now),
-        )
-    )
+
+    def start(session: Session) -> Campaign:
+        def approved_then_launched() -> Campaign:
+            campaign = lifecycle.get_campaign(session, campaign_id)
+            approval.ensure_approved(session, settings, campaign)
+            return lifecycle.launch(session, campaign_id, now=now)
+
+        return _change(session, actor, campaign_id, audit.CAMPAIGN_LAUNCH, approved_then_launched)
+
+    campaign = db.run(start)
     wake_scheduler(settings)
     return Launched(campaign, checked)
 

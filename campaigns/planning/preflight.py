@@ -28,6 +28,7 @@ from campaigns.definitions import lifecycle
 from campaigns.definitions.send_window import SendWindow
 from campaigns.delivery.costs import estimate_cost
 from campaigns.delivery.preview import preview_wave
+from campaigns.governance import approval
 from campaigns.planning.heartbeats import SCHEDULER, last_beat
 from campaigns.planning.plan_wave import forecast_wave
 from campaigns.students.audience import campaign_condition
@@ -126,6 +127,7 @@ def preflight(
         used = sorted({Channel(c) for wave in campaign.waves for c in wave.channels})
         findings = check_setup(db, settings, env, now=now, channels=used)
         findings += _past_starts(campaign, now)
+        findings += _approval(session, settings, campaign)
         waves = [
             _forecast(session, settings, campaign, wave, now)
             for wave in campaign.waves
@@ -138,6 +140,14 @@ def preflight(
             campaign.timezone,
             str(SendWindow.of(campaign)),
         )
+
+
+def _approval(session: Session, settings: Settings, campaign: Campaign) -> list[Finding]:
+    review = approval.review_of(session, settings, campaign)
+    if not review.required:
+        return []
+    level: Level = "error" if review.blocks_launch else "ok"
+    return [Finding(level, "onay / approval", review.explanation())]
 
 
 # --- the installation ------------------------------------------------------------------------

@@ -359,12 +359,14 @@ def test_an_advisors_campaign_reaches_only_their_students_whatever_comes_later(
     assert created["audience"]["graduation_terms"] == [TERM]
     assert created["audience_size"] == 2  # A's two students of the term, not B's or C's
     assert created["scope_advisor"] == ADVISOR_A
-    assert created["scope_faculty"] is None
+    # All of A's students are engineering's: the campaign is declared for it too.
+    assert created["scope_faculty"] == ENGINEERING
     assert created["created_by"] == ADVISOR_A
 
-    # A's own campaign is visible to A and the admin, not to B.
+    # A's own campaign is visible to A, the faculty's coordinator and the admin, not to B.
     campaign_id = created["id"]
     assert world.get(world.cast.advisor_a, f"/campaigns/{campaign_id}").status_code == 200
+    assert world.get(world.cast.coordinator, f"/campaigns/{campaign_id}").status_code == 200
     assert world.get(world.cast.admin, f"/campaigns/{campaign_id}").status_code == 200
     assert world.get(world.cast.advisor_b, f"/campaigns/{campaign_id}").status_code == 404
 

@@ -1,0 +1,1 @@
+"""Rules above the single campaign: approval before sending."""
