@@ -29,6 +29,7 @@ from campaigns.core.models import Campaign, CampaignStatus, Wave, WaveStatus, ut
 from campaigns.definitions import drafts, lifecycle
 from campaigns.definitions.send_window import SendWindow
 from campaigns.delivery.adapter_pool import adapter_env
+from campaigns.governance import approval
 from campaigns.planning import launching
 from campaigns.planning.heartbeats import SCHEDULER, last_beat
 from campaigns.planning.launching import PreflightFailed
@@ -188,6 +189,99 @@ def cancel(campaign_id: CampaignId, output: TableOutput = TableFormat.table) -> 
     _report(data, output, "iptal edildi", "cancelled")
 
 
+@app.command()
+def submit(campaign_id: CampaignId, output: TableOutput = TableFormat.table) -> None:
+    """Taslağı onaya gönder / submit a draft for approval.
+
+    Needed when an advisor's campaign is in a faculty that asks for approval
+    (CAMPAIGNS_APPROVAL_REQUIRED); a coordinator of the faculty or the alumni office approves.
+    """
+    with context.db().session() as session:
+        campaign = approval.submit(
+            session, context.settings(), Actor.operator(), campaign_id, now=utcnow()
+        )
+        data = campaign_data(session, campaign)
+    _report(data, output, "onaya gönderildi", "submitted for approval")
+
+
+@app.command()
+def approve(
+    campaign_id: CampaignId,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Onay sorma / do not ask for confirmation.")
+    ] = False,
+    output: TableOutput = TableFormat.table,
+) -> None:
+    """Onay bekleyen kampanyayı onayla / approve a campaign waiting for approval.
+
+    Shows the campaign and its launch checklist (audience, channels, cost, first message)
+    first; what is approved is the campaign as shown.
+    """
+    settings = context.settings()
+    database = context.db()
+    actor = Actor.operator()
+    with database.session() as session:
+        campaign = lifecycle.get_campaign(session, campaign_id)
+        seen = approval.fingerprint(session, campaign)
+        data = campaign_data(session, campaign)
+    if not yes:
+        _print_campaign(data)
+        env = adapter_env(settings)
+        print_preflight(launching.check(database, settings, env, actor, campaign_id, now=utcnow()))
+        confirm(f"Kampanya {campaign_id} onaylansın mı? / Approve campaign {campaign_id}?")
+    with database.session() as session:
+        campaign = approval.approve(session, actor, campaign_id, now=utcnow(), seen=seen)
+        data = campaign_data(session, campaign)
+    _report(data, output, "onaylandı", "approved")
+
+
+@app.command("return")
+def return_(
+    campaign_id: CampaignId,
+    comment: Annotated[
+        str,
+        typer.Option(
+            "--comment", help="Neyin değişmesi gerektiği / what should change (required)."
+        ),
+    ],
+    output: TableOutput = TableFormat.table,
+) -> None:
+    """Kampanyayı yorumla geri gönder / return a campaign to its creator with a comment."""
+    with context.db().session() as session:
+        campaign = approval.return_for_changes(
+            session, Actor.operator(), campaign_id, comment, now=utcnow()
+        )
+        data = campaign_data(session, campaign)
+    _report(data, output, "geri gönderildi", "returned")
+
+
+@app.command()
+def waiting(output: TableOutput = TableFormat.table) -> None:
+    """Onay bekleyen kampanyalar / campaigns waiting for approval."""
+    with context.db().session() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": campaign.id,
+                "name": campaign.name,
+                "created_by": campaign.created_by,
+                "submitted_at": campaign.submitted_at,
+                "audience_size": count_campaign_audience(session, campaign),
+            }
+            for campaign in approval.waiting_for(session, Actor.operator())
+        ]
+    if output is TableFormat.json:
+        emit_json(rows)
+        return
+    zone = context.settings().timezone
+    local = [{**row, "submitted_at": _local(row["submitted_at"], zone)} for row in rows]
+    emit_table(
+        ["id", "name", "created_by", "submitted_at", "audience_size"],
+        local,
+        title="Onay bekleyenler / waiting for approval",
+        headings=WAITING_HEADINGS,
+    )
+
+
 def campaign_data(session: Session, campaign: Campaign) -> dict[str, Any]:
     """A campaign as plain data: times in UTC, plus wave starts in the campaign's time zone."""
     return {
@@ -203,8 +297,22 @@ def campaign_data(session: Session, campaign: Campaign) -> dict[str, Any]:
         "launched_at": campaign.launched_at,
         "finished_at": campaign.finished_at,
         "scope": {"faculty": campaign.scope_faculty, "advisor": campaign.scope_advisor},
+        "review": _review_data(approval.review_of(session, context.settings(), campaign)),
         "scheduler_last_tick": last_beat(session, SCHEDULER),
         "waves": [_wave_data(wave, campaign.timezone) for wave in campaign.waves],
+    }
+
+
+def _review_data(review: approval.Review) -> dict[str, Any]:
+    return {
+        "required": review.required,
+        "state": review.state,
+        "approved": review.approved,
+        "changed_since_approval": review.changed,
+        "reviewed_by": review.reviewed_by,
+        "reviewed_at": review.reviewed_at,
+        "comment": review.comment,
+        "explanation": review.explanation(),
     }
 
 
@@ -231,6 +339,7 @@ def _print_campaign(data: dict[str, Any]) -> None:
         ("ad / name", data["name"]),
         ("durum / status", _status(data["status"])),
         ("kapsam / scope", _scope(data["scope"])),
+        ("onay / approval", data["review"]["explanation"]),
         ("saat dilimi / time zone", zone),
         ("gönderim aralığı / send window", data["send_window"]),
         ("hedef / goal", data["goal_url"]),
@@ -312,6 +421,12 @@ LIST_HEADINGS = {
     "waves": "dalga\nwaves",
     "created_at": "oluşturuldu\ncreated",
     "launched_at": "başlatıldı\nlaunched",
+}
+WAITING_HEADINGS = {
+    "name": "ad\nname",
+    "created_by": "hazırlayan\ncreated by",
+    "submitted_at": "gönderildi\nsubmitted",
+    "audience_size": "kitle\naudience",
 }
 AUDIENCE_NAMES = {
     "graduation_terms": "dönem / term",

@@ -4,6 +4,7 @@ test-send, report. A campaign outside the scope answers 404, as if it did not ex
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Body, Query
@@ -13,13 +14,16 @@ from starlette.concurrency import run_in_threadpool
 
 from campaigns.access import scopes
 from campaigns.core.models import Campaign, utcnow
+from campaigns.core.settings import Settings
 from campaigns.definitions import drafts, lifecycle
 from campaigns.delivery.preview import preview_for
 from campaigns.delivery.trial_send import prepare_trial, send_trial
+from campaigns.governance import approval
 from campaigns.http.api.auth import CurrentActor
 from campaigns.http.api.common import (
     CONFLICT,
     ERROR_RESPONSES,
+    FORBIDDEN,
     NOT_FOUND,
     UNREADABLE_BODY,
     Adapters,
@@ -35,6 +39,7 @@ from campaigns.http.api.common import (
 )
 from campaigns.http.api.definition_schema import definition_schema
 from campaigns.http.api.schemas import (
+    ApproveIn,
     CampaignOut,
     CampaignSummaryOut,
     ErrorOut,
@@ -42,10 +47,12 @@ from campaigns.http.api.schemas import (
     LaunchOut,
     PreflightOut,
     PreviewOut,
+    ReturnIn,
     TrialSendIn,
     TrialSendOut,
     ValidationOut,
 )
+from campaigns.http.deps import Services
 from campaigns.planning import launching
 from campaigns.reports.funnel import Dimension, campaign_report
 from campaigns.students.audience import count_campaign_audience
@@ -72,8 +79,18 @@ StudentQuery = Annotated[
 ]
 
 
-def _out(session: Session, campaign: Campaign) -> CampaignOut:
-    return CampaignOut.of(campaign, count_campaign_audience(session, campaign))
+async def _campaign(deps: Services, work: Callable[[Session], Campaign]) -> CampaignOut:
+    """The campaign ``work`` gives or changes, answered in the same transaction."""
+    return await run(deps, lambda session: _out(session, deps.settings, work(session)))
+
+
+def _out(session: Session, settings: Settings, campaign: Campaign) -> CampaignOut:
+    return CampaignOut.of(
+        campaign,
+        count_campaign_audience(session, campaign),
+        approval.review_of(session, settings, campaign),
+        approval.fingerprint(session, campaign),
+    )
 
 
 @router.get("/campaigns", response_model=list[CampaignSummaryOut], summary="Kampanyalar")
@@ -82,6 +99,20 @@ async def list_campaigns(deps: Deps, actor: CurrentActor) -> list[CampaignSummar
     return await run(
         deps,
         lambda session: [CampaignSummaryOut.of(c) for c in scopes.list_campaigns(session, actor)],
+    )
+
+
+@router.get(
+    "/campaigns/waiting",
+    response_model=list[CampaignSummaryOut],
+    summary="Onayımı bekleyenler / waiting for my approval",
+)
+async def waiting(deps: Deps, actor: CurrentActor) -> list[CampaignSummaryOut]:
+    """Drafts waiting for your approval: in your scope, not your own (coordinators and the
+    alumni office; empty for others)."""
+    return await run(
+        deps,
+        lambda session: [CampaignSummaryOut.of(c) for c in approval.waiting_for(session, actor)],
     )
 
 
@@ -105,7 +136,7 @@ async def create_campaign(deps: Deps, actor: CurrentActor, definition: Definitio
 
     def work(session: Session) -> CampaignOut:
         campaign = drafts.create(session, actor, definition, settings=deps.settings)
-        return _out(session, campaign)
+        return _out(session, deps.settings, campaign)
 
     return await run(deps, work)
 
@@ -142,9 +173,7 @@ async def validate_campaign(
 )
 async def get_campaign(deps: Deps, actor: CurrentActor, campaign_id: CampaignId) -> CampaignOut:
     """A campaign with its audience and waves."""
-    return await run(
-        deps, lambda session: _out(session, scopes.get_campaign(session, actor, campaign_id))
-    )
+    return await _campaign(deps, lambda session: scopes.get_campaign(session, actor, campaign_id))
 
 
 # --- transitions -----------------------------------------------------------------------------
@@ -187,9 +216,7 @@ async def launch(deps: Deps, actor: CurrentActor, campaign_id: CampaignId) -> La
             launching.launch, deps.db, deps.settings, deps.env, actor, campaign_id, now=utcnow()
         )
     )
-    out = await run(
-        deps, lambda session: _out(session, lifecycle.get_campaign(session, campaign_id))
-    )
+    out = await _campaign(deps, lambda session: lifecycle.get_campaign(session, campaign_id))
     return LaunchOut(**out.model_dump(), preflight=PreflightOut.of(launched.preflight))
 
 
@@ -201,9 +228,7 @@ async def launch(deps: Deps, actor: CurrentActor, campaign_id: CampaignId) -> La
 )
 async def pause(deps: Deps, actor: CurrentActor, campaign_id: CampaignId) -> CampaignOut:
     """Stop sending an active campaign until it is resumed (409 if not active)."""
-    return await run(
-        deps, lambda session: _out(session, launching.pause(session, actor, campaign_id))
-    )
+    return await _campaign(deps, lambda session: launching.pause(session, actor, campaign_id))
 
 
 @router.post(
@@ -214,9 +239,8 @@ async def pause(deps: Deps, actor: CurrentActor, campaign_id: CampaignId) -> Cam
 )
 async def resume(deps: Deps, actor: CurrentActor, campaign_id: CampaignId) -> CampaignOut:
     """Continue a paused campaign (409 if not paused)."""
-    return await run(
-        deps,
-        lambda session: _out(session, launching.resume(session, deps.settings, actor, campaign_id)),
+    return await _campaign(
+        deps, lambda session: launching.resume(session, deps.settings, actor, campaign_id)
     )
 
 
@@ -228,9 +252,61 @@ async def resume(deps: Deps, actor: CurrentActor, campaign_id: CampaignId) -> Ca
 )
 async def cancel(deps: Deps, actor: CurrentActor, campaign_id: CampaignId) -> CampaignOut:
     """End a campaign for good; messages not yet sent are cancelled (409 if already over)."""
-    return await run(
+    return await _campaign(
+        deps, lambda session: launching.cancel(session, actor, campaign_id, now=utcnow())
+    )
+
+
+# --- approval ----------------------------------------------------------------------------------
+
+
+@router.post(
+    "/campaigns/{campaign_id}/submit",
+    response_model=CampaignOut,
+    responses=TRANSITION_RESPONSES,
+    summary="Onaya gönder / submit for approval",
+)
+async def submit(deps: Deps, actor: CurrentActor, campaign_id: CampaignId) -> CampaignOut:
+    """Ask for approval of a draft that needs it (409 if it needs none, or waits already)."""
+    return await _campaign(
         deps,
-        lambda session: _out(session, launching.cancel(session, actor, campaign_id, now=utcnow())),
+        lambda session: approval.submit(session, deps.settings, actor, campaign_id, now=utcnow()),
+    )
+
+
+@router.post(
+    "/campaigns/{campaign_id}/approve",
+    response_model=CampaignOut,
+    responses={**TRANSITION_RESPONSES, **FORBIDDEN, **UNREADABLE_BODY},
+    summary="Onayla / approve",
+)
+async def approve(
+    deps: Deps, actor: CurrentActor, campaign_id: CampaignId, body: ApproveIn | None = None
+) -> CampaignOut:
+    """Approve a campaign waiting for approval, as it is now (coordinators of its faculty
+    and the alumni office, never its creator: 403). With ``fingerprint``, 409 if the
+    campaign changed since you looked."""
+    seen = body.fingerprint if body else None
+    return await _campaign(
+        deps, lambda session: approval.approve(session, actor, campaign_id, now=utcnow(), seen=seen)
+    )
+
+
+@router.post(
+    "/campaigns/{campaign_id}/return",
+    response_model=CampaignOut,
+    responses={**TRANSITION_RESPONSES, **FORBIDDEN, **UNREADABLE_BODY},
+    summary="Geri gönder / return with a comment",
+)
+async def return_for_changes(
+    deps: Deps, actor: CurrentActor, campaign_id: CampaignId, body: ReturnIn
+) -> CampaignOut:
+    """Send a campaign back to its creator with what should change (422 without one)."""
+    return await _campaign(
+        deps,
+        lambda session: approval.return_for_changes(
+            session, actor, campaign_id, body.comment, now=utcnow()
+        ),
     )
 
 

@@ -27,6 +27,7 @@ from campaigns.core.models import (
 from campaigns.definitions.send_window import SendWindow
 from campaigns.delivery.preview import ChannelPreview, WavePreview
 from campaigns.delivery.trial_send import TrialResult
+from campaigns.governance.approval import Review
 from campaigns.planning.preflight import Preflight
 from campaigns.students.history import HistoryEntry
 from channels.base import Channel
@@ -243,6 +244,49 @@ def _campaign_fields(campaign: Campaign) -> dict[str, Any]:
     }
 
 
+class ReviewOut(BaseModel):
+    """Where the campaign stands with its approval (four eyes)."""
+
+    required: bool
+    state: str | None = Field(description="pending, approved, returned; null: not submitted")
+    approved: bool = Field(description="Approved and unchanged since: it may be launched.")
+    changed_since_approval: bool
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    comment: str | None
+    explanation: str
+
+    @classmethod
+    def of(cls, review: Review) -> ReviewOut:
+        return cls(
+            required=review.required,
+            state=review.state,
+            approved=review.approved,
+            changed_since_approval=review.changed,
+            reviewed_by=review.reviewed_by,
+            reviewed_at=review.reviewed_at,
+            comment=review.comment,
+            explanation=review.explanation(),
+        )
+
+
+class ReturnIn(BaseModel):
+    """What should change before the campaign is submitted again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field(max_length=2000)
+
+
+class ApproveIn(BaseModel):
+    """Optionally, the fingerprint of the campaign as the approver saw it (``review``'s
+    ``fingerprint`` on the campaign): the approval is refused (409) if it changed since."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fingerprint: str | None = Field(default=None, max_length=64)
+
+
 class CampaignOut(BaseModel):
     """A campaign: its audience as stored (narrowed to its creator's scope), its waves."""
 
@@ -261,11 +305,17 @@ class CampaignOut(BaseModel):
     launched_at: datetime | None
     finished_at: datetime | None
     waves: list[WaveOut]
+    review: ReviewOut
+    fingerprint: str = Field(description="What an approval covers, as it is now.")
 
     @classmethod
-    def of(cls, campaign: Campaign, audience_size: int) -> CampaignOut:
+    def of(
+        cls, campaign: Campaign, audience_size: int, review: Review, fingerprint: str
+    ) -> CampaignOut:
         return cls(
             **_campaign_fields(campaign),
+            review=ReviewOut.of(review),
+            fingerprint=fingerprint,
             send_window=str(SendWindow.of(campaign)),
             goal_url=campaign.goal_url,
             audience={key: list(values) for key, values in campaign.audience.items()},
