@@ -204,6 +204,15 @@ def return_for_changes(
     return campaign
 
 
+def may_decide(actor: Actor, campaign: Campaign) -> bool:
+    """Whether ``actor`` (who sees ``campaign``) may approve or return it now."""
+    return (
+        campaign.review_state == PENDING
+        and actor.role in (Role.ADMIN, Role.COORDINATOR)
+        and (campaign.created_by or "").lower() != actor.name.lower()
+    )
+
+
 def waiting_for(session: Session, actor: Actor) -> list[Campaign]:
     """The drafts waiting for ``actor``'s approval: in their scope, not their own."""
     if actor.role not in (Role.ADMIN, Role.COORDINATOR):

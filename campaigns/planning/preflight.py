@@ -41,7 +41,9 @@ from channels.registry import available, load
 Level = Literal["ok", "warning", "error"]
 
 # The test suite's own variables: not settings, not typos.
-TEST_VARIABLES: Final = frozenset({"CAMPAIGNS_TEST_POSTGRES_URL", "CAMPAIGNS_TEST_REDIS_URL"})
+TEST_VARIABLES: Final = frozenset(
+    {"CAMPAIGNS_TEST_POSTGRES_URL", "CAMPAIGNS_TEST_REDIS_URL", "CAMPAIGNS_SCREENSHOTS"}
+)
 EXAMPLE_PUBLIC_URL: Final = str(Settings.model_fields["public_url"].default)
 STALE_TICKS: Final = 3
 """A scheduler silent for this many periods is taken as not running."""

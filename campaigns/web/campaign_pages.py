@@ -14,8 +14,10 @@ from starlette.responses import RedirectResponse, Response
 from campaigns.access import scopes
 from campaigns.core.errors import NotAllowedError, NotFoundError, StateError
 from campaigns.core.models import Campaign, CampaignStatus, utcnow
+from campaigns.core.settings import Settings
 from campaigns.core.spreadsheets import csv_text, xlsx_bytes
 from campaigns.definitions.file_export import campaign_toml
+from campaigns.governance import approval
 from campaigns.http.deps import services_of
 from campaigns.planning import launching
 from campaigns.reports.campaign_progress import Progress, progress_of
@@ -79,10 +81,11 @@ def dimension_of(request: Request) -> tuple[str, Dimension]:
 
 
 def _report(
-    session: Session, visitor: sessions.Visitor, campaign_id: int, by: Dimension, currency: str
-) -> tuple[Campaign, Report]:
+    session: Session, visitor: sessions.Visitor, campaign_id: int, by: Dimension, settings: Settings
+) -> tuple[Campaign, Report, approval.Review]:
     campaign = scopes.get_campaign(session, visitor.actor, campaign_id)
-    return campaign, campaign_report(session, campaign.id, by, currency=currency)
+    report = campaign_report(session, campaign.id, by, currency=settings.cost_currency)
+    return campaign, report, approval.review_of(session, settings, campaign)
 
 
 async def campaign_page(request: Request, campaign_id: int, *, fragment: bool = False) -> Response:
@@ -94,10 +97,8 @@ async def campaign_page(request: Request, campaign_id: int, *, fragment: bool = 
     key, by = dimension_of(request)
     services = services_of(request)
     try:
-        campaign, report = await services.transaction(
-            lambda session: _report(
-                session, visitor, campaign_id, by, services.settings.cost_currency
-            )
+        campaign, report, review = await services.transaction(
+            lambda session: _report(session, visitor, campaign_id, by, services.settings)
         )
     except NotFoundError:
         return not_found(request)
@@ -108,6 +109,8 @@ async def campaign_page(request: Request, campaign_id: int, *, fragment: bool = 
         visitor=visitor,
         campaign=campaign,
         report=report,
+        review=review,
+        may_decide=approval.may_decide(visitor.actor, campaign),
         live=campaign.status in LIVE,
         dimension=key,
         dimensions=DIMENSIONS,
@@ -126,10 +129,8 @@ async def report_export(request: Request, campaign_id: int, kind: str) -> Respon
     _key, by = dimension_of(request)
     services = services_of(request)
     try:
-        _campaign, report = await services.transaction(
-            lambda session: _report(
-                session, visitor, campaign_id, by, services.settings.cost_currency
-            )
+        _campaign, report, _review = await services.transaction(
+            lambda session: _report(session, visitor, campaign_id, by, services.settings)
         )
     except NotFoundError:
         return not_found(request)

@@ -19,6 +19,7 @@ from campaigns.access.sign_in_email import send_link
 from campaigns.http.deps import services_of
 from campaigns.web import (
     admin_pages,
+    approval_pages,
     board_pages,
     builder_pages,
     campaign_pages,
@@ -117,6 +118,31 @@ async def launch_checklist(request: Request, campaign_id: int) -> Response:
 @router.post("/kampanyalar/{campaign_id:int}/baslat")
 async def launch(request: Request, campaign_id: int) -> Response:
     return await launch_pages.launch(request, campaign_id)
+
+
+@router.get("/onay")
+async def approvals_waiting(request: Request) -> Response:
+    return await approval_pages.waiting_page(request)
+
+
+@router.get("/kampanyalar/{campaign_id:int}/onay")
+async def campaign_review(request: Request, campaign_id: int) -> Response:
+    return await approval_pages.review_page(request, campaign_id)
+
+
+@router.post("/kampanyalar/{campaign_id:int}/onaya-gonder")
+async def campaign_submit(request: Request, campaign_id: int) -> Response:
+    return await approval_pages.submit(request, campaign_id)
+
+
+@router.post("/kampanyalar/{campaign_id:int}/onayla")
+async def campaign_approve(request: Request, campaign_id: int) -> Response:
+    return await approval_pages.approve(request, campaign_id)
+
+
+@router.post("/kampanyalar/{campaign_id:int}/geri-gonder")
+async def campaign_return(request: Request, campaign_id: int) -> Response:
+    return await approval_pages.return_for_changes(request, campaign_id)
 
 
 @router.post("/kampanyalar/{campaign_id:int}/{action}")

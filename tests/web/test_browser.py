@@ -19,10 +19,13 @@ from campaigns.access import users
 from campaigns.core.actors import Actor
 from campaigns.core.db import Database
 from campaigns.core.models import Conversion, ConversionStage, Role, utcnow
+from campaigns.core.settings import Settings
+from campaigns.definitions import drafts
 from campaigns.demo.stage import provider_env
 from simulator.core import SimulatorConfig
 from simulator.server import free_port, simulator_in_background
 from tests.support import factories
+from tests.support.api import DEFINITION
 from tests.support.browser import chromium, scheduling, serious_accessibility_problems, served
 from tests.support.paths import ROOT
 
@@ -192,13 +195,20 @@ def fits_a_phone(page: Page) -> None:
         page.set_viewport_size(size)
 
 
-def test_the_desk_records_a_membership_form(browser: Browser, site: str, tmp_path: Path) -> None:
+def signed_in_by_outbox(browser: Browser, site: str, workdir: Path, address: str) -> Page:
+    """A new browser signed in as ``address`` by the link the outbox adapter wrote."""
     page = browser.new_page(locale="tr-TR")
     page.goto(site + "/giris")
-    page.get_by_label("E-posta adresi").fill(DESK)
+    page.get_by_label("E-posta adresi").fill(address)
     page.get_by_role("button", name="Bana giriş bağlantısı gönder").click()
-    page.goto(emailed_link(tmp_path))
+    expect(page.get_by_role("heading", name="E-postanızı kontrol edin")).to_be_visible()
+    page.goto(emailed_link(workdir))
     page.get_by_role("button", name="Giriş yap").click()
+    return page
+
+
+def test_the_desk_records_a_membership_form(browser: Browser, site: str, tmp_path: Path) -> None:
+    page = signed_in_by_outbox(browser, site, tmp_path, DESK)
     expect(page.get_by_role("heading", name="Üyelik formları")).to_be_visible()
     page.get_by_label("Öğrenci no").fill("30000001")
     page.get_by_role("button", name="Bul").click()
@@ -206,6 +216,46 @@ def test_the_desk_records_a_membership_form(browser: Browser, site: str, tmp_pat
     expect(page.get_by_text("Üyelik formu teslim alındı:")).to_be_visible()
     assert serious_accessibility_problems(page) == []
     fits_a_phone(page)
+
+
+def test_a_coordinator_approves_an_advisors_campaign(
+    browser: Browser, pg_db: Database, tmp_path: Path
+) -> None:
+    coordinator = "muh.koordinator@universite.example.edu.tr"
+    with pg_db.session() as session:
+        users.add_user(session, Actor.operator(), email=EMAIL, role=Role.ADVISOR)
+        users.add_user(
+            session,
+            Actor.operator(),
+            email=coordinator,
+            role=Role.COORDINATOR,
+            faculty="Mühendislik Fakültesi",
+        )
+        session.add_all([factories.student(first_name="Işıl"), factories.student()])
+    settings = Settings(database_url=pg_db.url, _env_file=None)  # type: ignore[call-arg]
+    with pg_db.session() as session:
+        advisor = Actor(EMAIL, Role.ADVISOR, email=EMAIL)
+        campaign_id = drafts.create(session, advisor, DEFINITION, settings=settings).id
+    with served(pg_db.url, tmp_path, CAMPAIGNS_APPROVAL_REQUIRED="*") as site:
+        mine = signed_in_by_outbox(browser, site, tmp_path, EMAIL)
+        mine.goto(f"{site}/kampanyalar/{campaign_id}")
+        mine.get_by_role("button", name="Onaya gönder").click()
+        expect(mine.get_by_text("onay bekliyor", exact=False)).to_be_visible()
+
+        theirs = signed_in_by_outbox(browser, site, tmp_path, coordinator)
+        theirs.get_by_role("link", name="Onayımı bekleyenler").click()
+        theirs.get_by_role("link", name=DEFINITION["name"]).click()
+        expect(theirs.get_by_role("heading", name="Kararınız")).to_be_visible()
+        expect(theirs.get_by_text("Işıl").first).to_be_visible()
+        assert serious_accessibility_problems(theirs) == []
+        fits_a_phone(theirs)
+        screenshot(theirs, "approval")
+        theirs.get_by_role("button", name="Onayla").click()
+        expect(theirs.get_by_text(f"{coordinator} onayladı", exact=False)).to_be_visible()
+
+        mine.reload()
+        mine.get_by_role("link", name="Denetle ve başlat").click()
+        expect(mine.get_by_role("button", name="Kampanyayı başlat")).to_be_visible()
 
 
 def test_the_pages_switch_to_english(browser: Browser, site: str) -> None:
