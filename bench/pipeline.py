@@ -3,9 +3,11 @@
 Prints planning (students/s), sending (messages/s) and the worker's peak RSS for waves of
 10,000, 100,000 and 1,000,000 students, and, measured in the same run on the same worker
 settings, Celery's raw rate for a no-op task (one task per message): the ceiling that one
-task per message could reach.
+task per message could reach. With ``--caps-cost``, each size is sent twice more, by a worker
+without frequency caps and by one with them, and the ratio says what the caps cost.
 
     .venv/bin/python -m bench.pipeline [--small 10000] [--students 100000] [--huge 1000000]
+    .venv/bin/python -m bench.pipeline --caps-cost --huge 0
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def insert_students(db: Database, count: int, term: str) -> None:
                 FROM generate_series(1, :count) AS n
                 """
             ),
-            {"count": count, "term": term, "term_prefix": f"{count}-"},
+            {"count": count, "term": term, "term_prefix": f"{term}-"},
         )
         connection.execute(text("ANALYZE students"))
 
@@ -76,9 +78,9 @@ def measure_noop(settings: Settings) -> float:
 
 
 def run_wave(
-    db: Database, settings: Settings, students: int, sampler_pid: list[int]
+    db: Database, settings: Settings, students: int, sampler_pid: list[int], tag: str = ""
 ) -> dict[str, float]:
-    term = f"bench-{students}"
+    term = f"bench-{tag}{students}"
     insert_students(db, students, term)
     now = utcnow()
     wave_id = launched_wave(db, term, "sms", now=now)
@@ -121,6 +123,9 @@ def main() -> None:
     parser.add_argument("--huge", type=int, default=1_000_000, help="0 leaves it out")
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--parallelism", type=int, default=4)
+    parser.add_argument(
+        "--caps-cost", action="store_true", help="send each size without and with the caps"
+    )
     args = parser.parse_args()
     sizes = [n for n in (args.small, args.students, args.huge) if n]
 
@@ -146,6 +151,9 @@ def main() -> None:
         with celery_worker("worker", env) as process:
             time.sleep(2)
             results = [run_wave(db, settings, n, [process.pid]) for n in sizes]
+        compared: list[tuple[dict[str, float], dict[str, float]]] = []
+        if args.caps_cost:
+            compared = caps_cost(db, settings, env, sizes)
 
     print(f"Celery no-op ceiling (2 processes, one task per message): {noop:,.0f} tasks/s")
     for n, result in zip(sizes, results, strict=True):
@@ -167,6 +175,33 @@ def main() -> None:
     print(f"sending ≥ 20x no-op at every size: {slowest:.1f}x {verdict(slowest >= 20)}")
     print(f"plan + send {n:,} < 45 s: {total:.1f} s {verdict(total < 45)}")
     print(f"worker RSS {sizes[0]:,} → {n:,}: x{rss_growth:.2f} {verdict(rss_growth < 1.25)}")
+    for size, (off, on) in zip(sizes, compared, strict=False):
+        ratio = on["sending_rate"] / off["sending_rate"]
+        print(
+            f"caps, wave {size:>9,}: sending {on['sending_rate']:,.0f} msg/s with, "
+            f"{off['sending_rate']:,.0f} without = {ratio:.2f} {verdict(ratio >= 0.9)}"
+        )
+
+
+CAPS_ON = "sms=1/day,3/week; whatsapp=1/day,3/week; email=2/day,5/week"
+
+
+def caps_cost(
+    db: Database, settings: Settings, env: dict[str, str], sizes: list[int]
+) -> list[tuple[dict[str, float], dict[str, float]]]:
+    """Each size sent by a worker without caps, then by one with the defaults (new students
+    each time, so every message takes its slot): interleaved, so both see the same
+    machine."""
+    compared = []
+    for n in sizes:
+        pair = []
+        for tag, caps in (("off", ""), ("on", CAPS_ON)):
+            fresh_redis()
+            with celery_worker("worker", {**env, "CAMPAIGNS_FREQUENCY_CAPS": caps}) as process:
+                time.sleep(2)
+                pair.append(run_wave(db, settings, n, [process.pid], tag=tag))
+        compared.append((pair[0], pair[1]))
+    return compared
 
 
 if __name__ == "__main__":

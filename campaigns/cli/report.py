@@ -28,6 +28,7 @@ HEADINGS = {
     "no_consent": "izinsiz (öğrenci)\nno consent (students)",
     "unreachable": "erişilemez (öğrenci)\nunreachable (students)",
     "suppressed": "engelli (öğrenci)\nsuppressed (students)",
+    "capped": "sınırda kalan (mesaj)\ncapped (messages)",
     "eligible": "uygun (öğrenci)\neligible (students)",
     "reached": "ulaşılan (öğrenci)\nreached (students)",
     "queued": "sırada (mesaj)\nqueued (messages)",
@@ -56,6 +57,7 @@ KEY_NAMES = {
 }
 OPTIONAL = (
     "suppressed",
+    "capped",
     "queued",
     "unknown",
     "clicked",

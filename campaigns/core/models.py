@@ -130,6 +130,9 @@ class SkipReason(enum.StrEnum):
     SUPPRESSED = "suppressed"
     # The wave requires a conversion stage (e.g. registered) the student has not reached.
     NOT_YET = "not_yet"
+    # The student had all the messages of this channel the frequency caps allow, until the
+    # wave's time was over (``governance.caps``).
+    CAPPED = "capped"
 
 
 class ConversionStage(enum.StrEnum):
@@ -395,6 +398,20 @@ class ReplyAttachment(Base):
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes | None] = mapped_column(LargeBinary)
     refused: Mapped[str | None] = mapped_column(String(200))
+
+
+class ContactCount(Base):
+    """How many campaign messages a student was sent on a channel in one period (a local
+    day ``d:YYYY-MM-DD`` or a week ``w:YYYY-MM-DD``, its Monday): the frequency caps'
+    ledger. A row is locked while a batch takes its slots, so two workers cannot both take
+    the last one."""
+
+    __tablename__ = "contact_counts"
+
+    student_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    period: Mapped[str] = mapped_column(String(12), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Heartbeat(Base):

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from campaigns.governance.cap_rules import parse_caps
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -68,6 +70,17 @@ class Settings(BaseSettings):
         default="",
         description="Whose campaigns wait for approval before launch: advisors' campaigns "
         "of these faculties (comma-separated), '*' for every faculty, empty for none.",
+    )
+    frequency_caps: str = Field(
+        default="sms=1/day,3/week; whatsapp=1/day,3/week; email=2/day,5/week",
+        description="At most this many campaign messages per student and channel in a local "
+        "day and an ISO week, across all campaigns; empty: no caps.",
+    )
+    cap_wait_hours: int = Field(
+        default=72,
+        gt=0,
+        description="How long after its wave started a capped message may wait for its next "
+        "slot (never past the campaign's next wave); then it is skipped as capped.",
     )
     failover_errors: int = Field(
         default=50, gt=0, description="Failed sends within the window that demote a provider."
@@ -157,6 +170,12 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("frequency_caps")
+    @classmethod
+    def _caps(cls, value: str) -> str:
+        parse_caps(value)
         return value
 
     @field_validator("email_adapter", "sms_adapter", "whatsapp_adapter")

@@ -70,6 +70,7 @@ from campaigns.delivery.composing import Composer
 from campaigns.delivery.costs import estimate_cost
 from campaigns.delivery.edited_texts import renderer_for, texts_version
 from campaigns.delivery.outcomes import Reconcile, RetryAt, RetryPolicy, Sent, decide
+from campaigns.governance.caps import FrequencyCaps, Wanted, next_sendable
 from campaigns.tracking.suppressions import suppress
 from channels.base import (
     Channel,
@@ -111,6 +112,7 @@ class Claimed:
     """A claimed message with its student's data and what may have changed since planning."""
 
     id: int
+    student_id: int
     channel: Channel
     provider: str
     address: str
@@ -122,10 +124,16 @@ class Claimed:
     suppressed: bool
     converted: bool
 
+    @property
+    def wanted(self) -> Wanted:
+        """The slot of the frequency caps this message uses."""
+        return Wanted(self.id, self.student_id, self.channel)
+
     @classmethod
     def from_row(cls, row: Row[Any]) -> Claimed:
         return cls(
             row.id,
+            row.student_id,
             Channel(row.channel),
             row.provider,
             row.address,
@@ -154,6 +162,7 @@ class WaveSender:
         self.settings = settings
         self.adapters = adapters
         self.composer = Composer(settings, renderer)
+        self.caps = FrequencyCaps.of(settings)
         self._texts_version = 0
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
 
@@ -199,6 +208,7 @@ class WaveSender:
             except TemplateRenderError as exc:
                 rejected[message.id] = exc
 
+        by_id = {c.id: c for c in claimed}
         results: list[SendResult] = [Rejected(i, e) for i, e in rejected.items()]
         unknown: dict[int, str] = {}
         providers: dict[int, str] = {}
@@ -214,6 +224,7 @@ class WaveSender:
             answered = {r.message_id for r in results} | set(unknown)
             unsent = [m.id for r in held for m in outbound[r] if m.id not in answered]
             release(self.db, unsent)
+            self._give_back([by_id[i] for i in unsent], now)
             # A channel none of whose providers can run now holds the wave, with the reason.
             stuck = {
                 channel: reason
@@ -225,7 +236,6 @@ class WaveSender:
             outcome.more = False  # the chain would only claim the same rows again
             outcome.idle = "held"
 
-        by_id = {c.id: c for c in claimed}
         texts = {m.id: m.text for batch in outbound.values() for m in batch}
         # The provider has answered: what it said must be recorded, even if this transaction
         # collides with delivery callbacks for the same messages (it then runs again).
@@ -249,6 +259,12 @@ class WaveSender:
             outcome.unknown,
         )
         return outcome
+
+    def _give_back(self, unsent: Sequence[Claimed], taken_at: datetime) -> None:
+        """The caps' slots of messages that certainly did not reach the student."""
+        if self.caps and unsent:
+            wanted = [c.wanted for c in unsent]
+            self.db.run(lambda session: self.caps.give_back(session, wanted, taken_at))
 
     def _follow_edited_texts(self, session: Session) -> None:
         """Texts edited in the web app since the last batch: render with them from now on."""
@@ -289,7 +305,15 @@ class WaveSender:
                 chosen[channel] = self.adapters.named(provider, channel).name
         if held or wave.hold_reason is not None:
             _hold(session, wave.id, held)
-        claimed = claim(session, wave, self.settings.batch_size, now, providers=chosen, after=after)
+        claimed = claim(
+            session,
+            wave,
+            self.settings.batch_size,
+            now,
+            providers=chosen,
+            after=after,
+            caps=self.caps,
+        )
         if held and not claimed:
             return BatchOutcome(idle="held")
         return wave, campaign, claimed
@@ -416,6 +440,10 @@ class WaveSender:
             record_sent_portably(session, sent, now)
         _execute_many(session, _FAILED, failed, now)
         _execute_many(session, _RETRY, retry, now)
+        if self.caps:
+            # Refused or to be retried: the student did not get it; the slot is free again.
+            unsent = [claimed[r["b_id"]].wanted for r in (*failed, *retry)]
+            self.caps.give_back(session, unsent, now)
         _execute_many(
             session,
             _SKIP,
@@ -446,11 +474,14 @@ def claim(
     *,
     providers: Mapping[Channel, str],
     after: int | None = None,
+    caps: FrequencyCaps | None = None,
 ) -> list[Claimed]:
     """Atomically move up to ``limit`` due pending rows with ids above ``after`` to
     ``sending`` for the provider chosen for their channel (none of a channel without one),
     commit, and return them with what rendering and the send-time checks need. The provider
-    is recorded at once: a row whose outcome is lost is asked about only there."""
+    is recorded at once: a row whose outcome is lost is asked about only there. With
+    ``caps``, rows whose student has no slot left are held back in the same transaction
+    (``within_caps``)."""
     if not providers:
         return []  # no channel of the wave can send now
     postgresql = session.get_bind().dialect.name == "postgresql"
@@ -495,8 +526,38 @@ def claim(
             if ids
             else []
         )
+    found = sorted((Claimed.from_row(row) for row in rows), key=lambda c: c.id)
+    if caps:
+        found = within_caps(session, wave, found, now, caps)
     session.commit()
-    return sorted((Claimed.from_row(row) for row in rows), key=lambda c: c.id)
+    return found
+
+
+def within_caps(
+    session: Session, wave: Wave, claimed: list[Claimed], now: datetime, caps: FrequencyCaps
+) -> list[Claimed]:
+    """The claimed rows that got a slot of the caps. The others go back to ``pending``
+    until their student's next slot (within the campaign's sending hours) while the wave's
+    time lasts, or are skipped as ``capped``. Rows the send-time checks will skip take no
+    slot."""
+    wanted = [c.wanted for c in claimed if _skip_reason(c, wave) is None]
+    refused = caps.take(session, wanted, now)
+    if not refused:
+        return claimed
+    campaign = wave.campaign
+    deadline = caps.deadline(campaign, wave, now)
+    waiting: list[dict[str, Any]] = []
+    over: list[dict[str, Any]] = []
+    for held in refused:
+        slot = next_sendable(held.next_slot, campaign)
+        if slot < deadline:
+            waiting.append({"b_id": held.message_id, "b_next": slot})
+        else:
+            over.append({"b_id": held.message_id, "b_reason": SkipReason.CAPPED.value})
+    _execute_many(session, _CAP_WAIT, waiting, now)
+    _execute_many(session, _SKIP, over, now)
+    gone = {held.message_id for held in refused}
+    return [c for c in claimed if c.id not in gone]
 
 
 _CLAIMED_COLUMNS = ("id", "student_id", "channel", "provider", "address", "secret", "attempts")
@@ -675,6 +736,19 @@ _RECONCILE = (
     .where(_ID, _IS_SENDING)
     # Still ``sending``: nobody claims it again; recovery asks the provider at ``next``.
     .values(next_attempt_at=bindparam("b_next"), error_message=bindparam("b_error"))
+)
+
+
+_CAP_WAIT = (
+    update(messages)
+    .where(_ID, _IS_SENDING)
+    .values(
+        # Not an attempt: the row waits as it was, for its student's next slot.
+        status=MessageStatus.PENDING.value,
+        attempts=messages.c.attempts - 1,
+        provider=None,
+        next_attempt_at=bindparam("b_next"),
+    )
 )
 
 

@@ -41,6 +41,7 @@ ROW_COLUMNS: Final = (
     "sent",
     "delivered",
     "failed",
+    "capped",
     "clicked",
     "converted",
     "form_submitted",

@@ -39,6 +39,7 @@ SKIP: Final = {
     SkipReason.CONVERTED: _("had already registered"),
     SkipReason.SUPPRESSED: _("opted out or address blocked"),
     SkipReason.NOT_YET: _("had not reached the wave's stage yet"),
+    SkipReason.CAPPED: _("had all the messages the frequency caps allow"),
 }
 CHANNEL: Final = {
     Channel.EMAIL: _("Email"),
@@ -75,6 +76,7 @@ REPORT_COLUMN: Final = {
     "sent": _("Sent"),
     "delivered": _("Delivered"),
     "failed": _("Failed"),
+    "capped": _("Held by the caps"),
     "clicked": _("Clicked"),
     "converted": _("Registered"),
     "form_submitted": _("Form handed in"),

@@ -41,6 +41,7 @@ def test_totals_count_students_and_messages_once(db: Database, settings: Setting
         "no_consent": 1,
         "unreachable": 1,
         "suppressed": 0,
+        "capped": 0,
         "eligible": 10,
         "reached": 10,
         "queued": 0,
