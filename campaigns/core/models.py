@@ -401,17 +401,19 @@ class ReplyAttachment(Base):
 
 
 class ContactCount(Base):
-    """How many campaign messages a student was sent on a channel in one period (a local
-    day ``d:YYYY-MM-DD`` or a week ``w:YYYY-MM-DD``, its Monday): the frequency caps'
-    ledger. A row is locked while a batch takes its slots, so two workers cannot both take
-    the last one."""
+    """How many campaign messages a student was sent on a channel in the current local day
+    and ISO week (``day``: the date, ``week``: its Monday): the frequency caps' ledger, one
+    row per student and channel whose counts start again when the period changes. The row
+    is locked while a batch takes its slot, so two workers cannot both take the last one."""
 
     __tablename__ = "contact_counts"
 
     student_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
-    period: Mapped[str] = mapped_column(String(12), primary_key=True)
-    count: Mapped[int] = mapped_column(Integer, default=0)
+    day: Mapped[str] = mapped_column(String(10))
+    day_count: Mapped[int] = mapped_column(Integer, default=0)
+    week: Mapped[str] = mapped_column(String(10))
+    week_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Heartbeat(Base):

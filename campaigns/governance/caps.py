@@ -1,10 +1,12 @@
 """Frequency caps across campaigns: at most N campaign messages per student and channel in
 a local day and in an ISO week (``CAMPAIGNS_FREQUENCY_CAPS``), whichever campaigns send them.
 
-A batch takes its slots in the transaction that claims it: the ledger rows of its students
-(``ContactCount``, one per student, channel and period) are created if missing, locked in
-one order (so concurrent batches wait for each other rather than deadlock), counted and
-incremented. Two workers can therefore never both take a student's last slot. A message
+A batch takes its slots in the transaction that claims it: one statement counts each
+message in its student's ledger row (``ContactCount``, one per student and channel, whose
+day and week counts start again when the period changes), creating it if missing and
+locking it, in one order (so concurrent batches wait for each other rather than deadlock).
+A message that finds its day or week over the limit is refused and its count taken back
+before the commit. Two workers can therefore never both take a student's last slot. A message
 refused a slot is not lost: it waits for the next one (the next local day or week, within
 the campaign's sending hours) as long as its wave's time lasts, and is skipped as
 ``capped`` after that. A slot taken by a message the provider then refused is given back.
@@ -21,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, case, text, update
 from sqlalchemy.orm import Session
 
 from campaigns.core.dialects import upsert
@@ -65,8 +67,8 @@ class Periods:
         today = now.astimezone(zone).date()
         monday = today - timedelta(days=today.weekday())
         return cls(
-            f"d:{today.isoformat()}",
-            f"w:{monday.isoformat()}",
+            today.isoformat(),
+            monday.isoformat(),
             _midnight(today + timedelta(days=1), zone),
             _midnight(monday + timedelta(days=7), zone),
         )
@@ -92,45 +94,35 @@ class FrequencyCaps:
 
     def take(self, session: Session, wanted: Sequence[Wanted], now: datetime) -> list[Refused]:
         """Take a slot for each message that has one left (in the caller's transaction,
-        whose commit releases the locks); the others, with when to try again."""
-        capped = [w for w in wanted if w.channel in self.limits]
+        whose commit releases the locks); the others, with when to try again. A batch
+        holds one message per student (one wave): no two of its messages share a row."""
+        capped = sorted(
+            (w for w in wanted if w.channel in self.limits),
+            key=lambda w: (w.student_id, w.channel.value),
+        )
         if not capped:
             return []
         periods = Periods.at(now, self.zone)
-        keys = sorted(
-            {(w.student_id, w.channel.value, p) for w in capped for p in self._periods(w, periods)}
-        )
-        counts = _locked_counts(session, keys)
-        refused: list[Refused] = []
-        taken: list[tuple[int, str, str]] = []
-        for want in capped:
-            rule = self.limits[want.channel]
-            day = (want.student_id, want.channel.value, periods.day)
-            week = (want.student_id, want.channel.value, periods.week)
-            full_day = rule.day is not None and counts[day] >= rule.day
-            full_week = rule.week is not None and counts[week] >= rule.week
-            if full_day or full_week:
-                later = periods.week_ends if full_week else periods.day_ends
-                refused.append(Refused(want.message_id, later))
-                continue
-            for key in (day if rule.day else None, week if rule.week else None):
-                if key is not None:
-                    counts[key] += 1
-                    taken.append(key)
-        _add(session, taken, +1)
+        over = _over_limits(session, capped, periods, self.limits)
+        refused = [
+            Refused(w.message_id, periods.week_ends if over[key] else periods.day_ends)
+            for w in capped
+            if (key := (w.student_id, w.channel.value)) in over
+        ]
+        _take_back(session, [w for w in capped if (w.student_id, w.channel.value) in over], periods)
         return refused
 
     def give_back(self, session: Session, wanted: Iterable[Wanted], taken_at: datetime) -> None:
         """Return the slots of messages the provider certainly did not take (refused, to
-        be retried): the student did not get them."""
-        periods = Periods.at(taken_at, self.zone)
-        keys = sorted(
-            (w.student_id, w.channel.value, p)
-            for w in wanted
-            if w.channel in self.limits
-            for p in self._periods(w, periods)
+        be retried): the student did not get them. A period over since is left alone."""
+        _take_back(
+            session,
+            sorted(
+                (w for w in wanted if w.channel in self.limits),
+                key=lambda w: (w.student_id, w.channel.value),
+            ),
+            Periods.at(taken_at, self.zone),
         )
-        _add(session, keys, -1)
 
     def deadline(self, campaign: Campaign, wave: Wave, now: datetime) -> datetime:
         """Until when a capped message of ``wave`` may wait: ``wait`` after the wave
@@ -143,63 +135,125 @@ class FrequencyCaps:
         ]
         return min([started + self.wait, *later])
 
-    def _periods(self, want: Wanted, periods: Periods) -> list[str]:
-        rule = self.limits[want.channel]
-        return [p for p, limit in ((periods.day, rule.day), (periods.week, rule.week)) if limit]
-
 
 def next_sendable(slot: datetime, campaign: Campaign) -> datetime:
     """The first moment at or after ``slot`` within the campaign's sending hours."""
     return SendWindow.of(campaign).next_opening(slot, campaign.timezone)
 
 
-def _locked_counts(
-    session: Session, keys: list[tuple[int, str, str]]
-) -> dict[tuple[int, str, str], int]:
-    """The ledger rows of ``keys``, created at 0 if missing and locked in key order."""
-    session.execute(
-        upsert(session, LEDGER)
-        .values([{"student_id": s, "channel": c, "period": p, "count": 0} for s, c, p in keys])
-        .on_conflict_do_nothing(index_elements=["student_id", "channel", "period"])
-    )
+def _over_limits(
+    session: Session, wanted: Sequence[Wanted], periods: Periods, limits: dict[Channel, Limits]
+) -> dict[tuple[int, str], bool]:
+    """Count one message in each (student, channel) row of ``wanted`` (sorted), for the
+    current day and week, and say which rows are now over a limit (True: the week's). The
+    rows stay locked until the transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            _PG_COUNT,
+            {
+                "students": [w.student_id for w in wanted],
+                "channels": [w.channel.value for w in wanted],
+                "day": periods.day,
+                "week": periods.week,
+                "capped": [c.value for c in limits],
+                "per_day": [rule.day or NO_LIMIT for rule in limits.values()],
+                "per_week": [rule.week or NO_LIMIT for rule in limits.values()],
+            },
+        )
+        return {(s, channel): week_full for s, channel, week_full in rows}
     c = LEDGER.c
-    rows = session.execute(
-        select(c.student_id, c.channel, c.period, c.count)
-        .where(_among(keys))
-        .order_by(c.student_id, c.channel, c.period)
-        .with_for_update()
+    new = upsert(session, LEDGER).values(
+        [
+            {
+                "student_id": w.student_id,
+                "channel": w.channel.value,
+                "day": periods.day,
+                "day_count": 1,
+                "week": periods.week,
+                "week_count": 1,
+            }
+            for w in wanted
+        ]
     )
-    return {(s, c, p): n for s, c, p, n in rows}
-
-
-def _among(keys: list[tuple[int, str, str]]) -> ColumnElement[bool]:
-    """The rows of ``keys``: the students' rows of the periods asked (portable, and few)."""
-    students = sorted({s for s, _, _ in keys})
-    periods = sorted({p for _, _, p in keys})
-    channels = sorted({c for _, c, _ in keys})
-    return and_(
-        LEDGER.c.student_id.in_(students),
-        LEDGER.c.period.in_(periods),
-        or_(*(LEDGER.c.channel == c for c in channels)),
+    counted = session.execute(
+        new.on_conflict_do_update(
+            index_elements=["student_id", "channel"],
+            set_={
+                "day_count": case((c.day == new.excluded.day, c.day_count + 1), else_=1),
+                "day": new.excluded.day,
+                "week_count": case((c.week == new.excluded.week, c.week_count + 1), else_=1),
+                "week": new.excluded.week,
+            },
+        ).returning(c.student_id, c.channel, c.day_count, c.week_count)
     )
+    over: dict[tuple[int, str], bool] = {}
+    for s, channel, day, week in counted:
+        rule = limits[Channel(channel)]
+        week_full = week > (rule.week or NO_LIMIT)
+        if week_full or day > (rule.day or NO_LIMIT):
+            over[(s, channel)] = week_full
+    return over
 
 
-_ADD = (
+NO_LIMIT = 2**31 - 1
+# PostgreSQL: one statement over arrays of keys, whatever the batch size; only the rows
+# over a limit come back.
+_PG_COUNT = text(
+    """
+    WITH counted AS (
+        INSERT INTO contact_counts AS l (student_id, channel, day, day_count, week, week_count)
+        SELECT k.student_id, k.channel, :day, 1, :week, 1
+        FROM unnest(CAST(:students AS bigint[]), CAST(:channels AS text[]))
+             AS k(student_id, channel)
+        ORDER BY k.student_id, k.channel
+        ON CONFLICT (student_id, channel) DO UPDATE SET
+            day_count = CASE WHEN l.day = EXCLUDED.day THEN l.day_count + 1 ELSE 1 END,
+            day = EXCLUDED.day,
+            week_count = CASE WHEN l.week = EXCLUDED.week THEN l.week_count + 1 ELSE 1 END,
+            week = EXCLUDED.week
+        RETURNING student_id, channel, day_count, week_count
+    )
+    SELECT counted.student_id, counted.channel, counted.week_count > caps.per_week
+    FROM counted
+    JOIN unnest(CAST(:capped AS text[]), CAST(:per_day AS integer[]),
+                CAST(:per_week AS integer[])) AS caps(channel, per_day, per_week)
+      ON caps.channel = counted.channel
+    WHERE counted.day_count > caps.per_day OR counted.week_count > caps.per_week
+    """
+)
+_TAKE_BACK = (
     update(LEDGER)
     .where(
         LEDGER.c.student_id == bindparam("b_student"),
         LEDGER.c.channel == bindparam("b_channel"),
-        LEDGER.c.period == bindparam("b_period"),
     )
-    .values(count=LEDGER.c.count + bindparam("b_delta"))
+    .values(
+        day_count=case(
+            (LEDGER.c.day == bindparam("b_day"), LEDGER.c.day_count - 1),
+            else_=LEDGER.c.day_count,
+        ),
+        week_count=case(
+            (LEDGER.c.week == bindparam("b_week"), LEDGER.c.week_count - 1),
+            else_=LEDGER.c.week_count,
+        ),
+    )
 )
 
 
-def _add(session: Session, keys: Sequence[tuple[int, str, str]], delta: int) -> None:
-    if keys:
+def _take_back(session: Session, wanted: Sequence[Wanted], periods: Periods) -> None:
+    """One message less in each row of ``wanted``, in the periods it was counted in."""
+    if wanted:
         session.execute(
-            _ADD,
-            [{"b_student": s, "b_channel": c, "b_period": p, "b_delta": delta} for s, c, p in keys],
+            _TAKE_BACK,
+            [
+                {
+                    "b_student": w.student_id,
+                    "b_channel": w.channel.value,
+                    "b_day": periods.day,
+                    "b_week": periods.week,
+                }
+                for w in wanted
+            ],
         )
 
 

@@ -68,11 +68,18 @@ def test_two_campaigns_on_two_workers_never_take_the_same_last_slot(
         for _ in range(2):
             factories.campaign(session, [{"channels": ["sms"]}])
     with pg_db.session() as session:
-        # Today's ledger rows exist already (a slot taken and given back earlier): their
-        # creation cannot serialise the two campaigns, only the ledger's row locks can.
-        today = Periods.at(utcnow(), ZoneInfo(settings.timezone)).day
+        # Today's ledger rows exist already (a slot taken and given back earlier): only the
+        # rows' locks keep the two campaigns from both counting a student's last slot.
+        now = Periods.at(utcnow(), ZoneInfo(settings.timezone))
         session.add_all(
-            ContactCount(student_id=student_id, channel="sms", period=today, count=0)
+            ContactCount(
+                student_id=student_id,
+                channel="sms",
+                day=now.day,
+                day_count=0,
+                week=now.week,
+                week_count=0,
+            )
             for student_id in session.scalars(select(Student.id))
         )
     env = {**stage.env, "CAMPAIGNS_SEND_PARALLELISM": "4"}
@@ -118,7 +125,7 @@ def test_two_campaigns_on_two_workers_never_take_the_same_last_slot(
             .where(Message.status == MessageStatus.PENDING)
             .group_by(Message.next_attempt_at)
         ).all()
-        counted = set(session.scalars(select(ContactCount.count)))
+        counted = set(session.scalars(select(ContactCount.day_count)))
     assert len(sent_per_student) == STUDENTS
     assert {count for _, count in sent_per_student} == {1}
     # Each student's other SMS waits for tomorrow's first slot; the ledger says one each.

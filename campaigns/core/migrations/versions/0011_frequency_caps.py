@@ -1,4 +1,5 @@
-"""frequency caps across campaigns: messages per student, channel and period
+"""frequency caps across campaigns: messages per student and channel in the current day
+and week
 
 Revision ID: 0011
 Revises: 0010
@@ -24,9 +25,11 @@ def upgrade() -> None:
         "contact_counts",
         sa.Column("student_id", _ID, nullable=False),
         sa.Column("channel", sa.String(length=16), nullable=False),
-        sa.Column("period", sa.String(length=12), nullable=False),
-        sa.Column("count", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("student_id", "channel", "period", name=op.f("pk_contact_counts")),
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("day_count", sa.Integer(), nullable=False),
+        sa.Column("week", sa.String(length=10), nullable=False),
+        sa.Column("week_count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("student_id", "channel", name=op.f("pk_contact_counts")),
     )
 
 
