@@ -16,6 +16,7 @@ from campaigns.cli.checks import print_preflight
 from campaigns.cli.output import (
     TableFormat,
     TableOutput,
+    Yes,
     confirm,
     console,
     emit_json,
@@ -128,9 +129,7 @@ def show(campaign_id: CampaignId, output: TableOutput = TableFormat.table) -> No
 @app.command()
 def launch(
     campaign_id: CampaignId,
-    yes: Annotated[
-        bool, typer.Option("--yes", help="Onay sorma / do not ask for confirmation.")
-    ] = False,
+    yes: Yes = False,
     output: TableOutput = TableFormat.table,
 ) -> None:
     """Taslak kampanyayı denetle ve başlat / check and launch a draft campaign.
@@ -207,9 +206,7 @@ def submit(campaign_id: CampaignId, output: TableOutput = TableFormat.table) -> 
 @app.command()
 def approve(
     campaign_id: CampaignId,
-    yes: Annotated[
-        bool, typer.Option("--yes", help="Onay sorma / do not ask for confirmation.")
-    ] = False,
+    yes: Yes = False,
     output: TableOutput = TableFormat.table,
 ) -> None:
     """Onay bekleyen kampanyayı onayla / approve a campaign waiting for approval.

@@ -51,6 +51,8 @@ ListOutput = Annotated[
         "Turkish letters intact; redirect it to a file: > list.xlsx.",
     ),
 ]
+Yes = Annotated[bool, typer.Option("--yes", help="Onay sorma / do not ask for confirmation.")]
+"""``--yes``: go on without asking (scripts)."""
 
 
 def _default(value: Any) -> Any:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from campaigns.cli import context
-from campaigns.cli.output import confirm, console, emit_table, err_console
+from campaigns.cli.output import Yes, confirm, console, emit_table, err_console
 from campaigns.core.actors import Actor
 from campaigns.core.models import utcnow
 from campaigns.students import purge as purging
@@ -36,9 +36,7 @@ def purge(
             "graduated before this term, e.g. '2020-2021 Güz'.",
         ),
     ],
-    yes: Annotated[
-        bool, typer.Option("--yes", help="Onay sorma / do not ask for confirmation.")
-    ] = False,
+    yes: Yes = False,
 ) -> None:
     """Anonymise earlier cohorts (see ``PURGE_HELP``)."""
     database = context.db()

@@ -16,7 +16,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Literal
+from typing import Final
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -30,7 +30,6 @@ from campaigns.core.settings import Settings
 from campaigns.core.turkish_text import fold
 from campaigns.students.audience import campaign_condition
 
-ReviewState = Literal["pending", "approved", "returned"]
 PENDING: Final = "pending"
 APPROVED: Final = "approved"
 RETURNED: Final = "returned"

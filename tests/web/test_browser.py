@@ -21,10 +21,15 @@ from campaigns.core.db import Database
 from campaigns.core.models import Conversion, ConversionStage, Role, utcnow
 from campaigns.core.settings import Settings
 from campaigns.definitions import drafts
+from campaigns.delivery.adapter_pool import AdapterPool
+from campaigns.delivery.sending import WaveSender
 from campaigns.demo.stage import provider_env
+from campaigns.planning.plan_wave import plan_wave
+from channels.base import Channel
 from simulator.core import SimulatorConfig
 from simulator.server import free_port, simulator_in_background
 from tests.support import factories
+from tests.support.adapters import RecordingAdapter
 from tests.support.api import DEFINITION
 from tests.support.browser import chromium, scheduling, serious_accessibility_problems, served
 from tests.support.paths import ROOT
@@ -256,6 +261,41 @@ def test_a_coordinator_approves_an_advisors_campaign(
         mine.reload()
         mine.get_by_role("link", name="Denetle ve başlat").click()
         expect(mine.get_by_role("button", name="Kampanyayı başlat")).to_be_visible()
+
+
+def test_the_report_says_how_many_messages_the_caps_held(
+    browser: Browser, pg_db: Database, tmp_path: Path
+) -> None:
+    with pg_db.session() as session:
+        users.add_user(session, Actor.operator(), email=EMAIL, role=Role.ADVISOR)
+        session.add_all([factories.student() for _ in range(4)])
+    settings = Settings(
+        database_url=pg_db.url,
+        frequency_caps="sms=1/day",
+        cap_wait_hours=1,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    # Another unit's campaign reached the students by SMS today; this one comes after.
+    for name in ("Fen Fakültesi duyurusu", "Bahar hatırlatması"):
+        with pg_db.session() as session:
+            campaign = factories.campaign(session, [{"channels": ["sms"]}])
+            campaign.name, campaign.scope_advisor = name, EMAIL
+            wave_id = campaign.waves[0].id
+        with pg_db.session() as session:
+            plan_wave(session, wave_id, now=utcnow())
+        adapter = RecordingAdapter()
+        pool = AdapterPool(settings, dict.fromkeys(Channel, adapter))
+        WaveSender(pg_db, settings, pool).send_batch(wave_id)
+    assert len(adapter.sent) == 0  # the second campaign's SMS were all held
+    with served(pg_db.url, tmp_path) as site:
+        page = signed_in_by_outbox(browser, site, tmp_path, EMAIL)
+        page.get_by_role("link", name="Kampanyalar", exact=True).click()
+        page.get_by_role("link", name="Bahar hatırlatması").click()
+        header = page.get_by_role("columnheader", name="Sıklık sınırında kalan")
+        expect(header).to_be_visible()
+        total = page.get_by_role("row", name=re.compile("^Toplam"))
+        expect(total.get_by_role("cell").nth(4)).to_have_text("4")
+        assert serious_accessibility_problems(page) == []
 
 
 def test_the_pages_switch_to_english(browser: Browser, site: str) -> None:
