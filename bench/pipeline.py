@@ -3,8 +3,9 @@
 Prints planning (students/s), sending (messages/s) and the worker's peak RSS for waves of
 10,000, 100,000 and 1,000,000 students, and, measured in the same run on the same worker
 settings, Celery's raw rate for a no-op task (one task per message): the ceiling that one
-task per message could reach. With ``--caps-cost``, each size is sent twice more, by a worker
-without frequency caps and by one with them, and the ratio says what the caps cost.
+task per message could reach. With ``--caps-cost``, each size is sent again by a worker
+without frequency caps and holidays and by one with the defaults (caps, Turkish holidays),
+and the ratio says what those rules cost.
 
     .venv/bin/python -m bench.pipeline [--small 10000] [--students 100000] [--huge 1000000]
     .venv/bin/python -m bench.pipeline --caps-cost --huge 0 [--rounds 3]
@@ -124,7 +125,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--parallelism", type=int, default=4)
     parser.add_argument(
-        "--caps-cost", action="store_true", help="send each size without and with the caps"
+        "--caps-cost",
+        action="store_true",
+        help="send each size without and with the caps and the calendar",
     )
     parser.add_argument("--rounds", type=int, default=3, help="of --caps-cost, per size")
     args = parser.parse_args()
@@ -179,28 +182,32 @@ def main() -> None:
     for size, (off, on) in zip(sizes, compared, strict=False):
         ratio = on["sending_rate"] / off["sending_rate"]
         print(
-            f"caps, wave {size:>9,}: sending {on['sending_rate']:,.0f} msg/s with, "
+            f"caps + calendar, wave {size:>9,}: sending {on['sending_rate']:,.0f} msg/s with, "
             f"{off['sending_rate']:,.0f} without = {ratio:.2f} {verdict(ratio >= 0.9)}"
         )
 
 
-CAPS_ON = "sms=1/day,3/week; whatsapp=1/day,3/week; email=2/day,5/week"
+RULES_ON = {
+    "CAMPAIGNS_FREQUENCY_CAPS": "sms=1/day,3/week; whatsapp=1/day,3/week; email=2/day,5/week",
+    "CAMPAIGNS_HOLIDAYS": "TR",
+}
+RULES_OFF = {"CAMPAIGNS_FREQUENCY_CAPS": "", "CAMPAIGNS_HOLIDAYS": ""}
 
 
 def caps_cost(
     db: Database, settings: Settings, env: dict[str, str], sizes: list[int], rounds: int = 3
 ) -> list[tuple[dict[str, float], dict[str, float]]]:
-    """Each size sent ``rounds`` times by a worker without caps and by one with the defaults
-    (new students each time, so every message takes its slot), in alternating order so
-    both see the same machine; the median run of each."""
+    """Each size sent ``rounds`` times by a worker without caps and holidays and by one with
+    the defaults (new students each time, so every message takes its slot), in alternating
+    order so both see the same machine; the median run of each."""
     compared = []
     for n in sizes:
         runs: dict[str, list[dict[str, float]]] = {"off": [], "on": []}
         for round_ in range(rounds):
-            order = [("off", ""), ("on", CAPS_ON)]
-            for tag, caps in order if round_ % 2 == 0 else reversed(order):
+            order = [("off", RULES_OFF), ("on", RULES_ON)]
+            for tag, rules in order if round_ % 2 == 0 else reversed(order):
                 fresh_redis()
-                with celery_worker("worker", {**env, "CAMPAIGNS_FREQUENCY_CAPS": caps}) as process:
+                with celery_worker("worker", {**env, **rules}) as process:
                     time.sleep(2)
                     runs[tag].append(run_wave(db, settings, n, [process.pid], f"{tag}{round_}-"))
         compared.append((_median(runs["off"]), _median(runs["on"])))

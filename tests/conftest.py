@@ -26,6 +26,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "CAMPAIGNS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("CAMPAIGNS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Tests must not depend on the day they run on: no public holidays unless a test sets them
+# (subprocesses, workers and every Settings read this too).
+os.environ["CAMPAIGNS_HOLIDAYS"] = ""
 # One queue per test session (Celery caches its queue declarations per app), emptied per test.
 TEST_QUEUE = f"campaigns-test-{secrets.token_hex(4)}"
 

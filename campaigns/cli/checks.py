@@ -84,9 +84,10 @@ def print_preflight(checked: Preflight) -> None:
             or "kimse / nobody"
         )
         skipped = sum(wave.skipped.values())
+        closed = f" (kapalı gün / closed day: {wave.closed})" if wave.closed else ""
         console.print(
-            f"  {wave.wave}: {_local(wave.sends_from, zone)} · {channels} · atlanan / skipped "
-            f"{skipped} · ≈ {wave.cost:.2f} {checked.currency}",
+            f"  {wave.wave}: {_local(wave.sends_from, zone)}{closed} · {channels} · atlanan / "
+            f"skipped {skipped} · ≈ {wave.cost:.2f} {checked.currency}",
             highlight=False,
             markup=False,
         )

@@ -9,10 +9,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from holidays import list_supported_countries
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from campaigns.governance.cap_rules import parse_caps
+from campaigns.governance.closed_days import parse_closed_days
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,6 +72,16 @@ class Settings(BaseSettings):
         default="",
         description="Whose campaigns wait for approval before launch: advisors' campaigns "
         "of these faculties (comma-separated), '*' for every faculty, empty for none.",
+    )
+    holidays: str = Field(
+        default="TR",
+        description="Public holidays of this country (ISO code, from the holidays library) "
+        "close sending; empty: none.",
+    )
+    closed_days: str = Field(
+        default="",
+        description="The university's own closed days: 'YYYY-MM-DD[..YYYY-MM-DD] reason', "
+        "separated by ';' (exam weeks, the diploma ceremony).",
     )
     frequency_caps: str = Field(
         default="sms=1/day,3/week; whatsapp=1/day,3/week; email=2/day,5/week",
@@ -171,6 +183,19 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("closed_days")
+    @classmethod
+    def _closed_days(cls, value: str) -> str:
+        parse_closed_days(value)
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _holiday_country(cls, value: str) -> str:
+        if value.strip() and value.strip().upper() not in list_supported_countries():
+            raise ValueError(f"no public holidays known for {value!r} (an ISO code: TR)")
+        return value.strip().upper()
 
     @field_validator("frequency_caps")
     @classmethod

@@ -70,7 +70,7 @@ from campaigns.delivery.composing import Composer
 from campaigns.delivery.costs import estimate_cost
 from campaigns.delivery.edited_texts import renderer_for, texts_version
 from campaigns.delivery.outcomes import Reconcile, RetryAt, RetryPolicy, Sent, decide
-from campaigns.governance.caps import FrequencyCaps, Wanted, next_sendable
+from campaigns.governance.caps import FrequencyCaps, Wanted
 from campaigns.tracking.suppressions import suppress
 from channels.base import (
     Channel,
@@ -284,8 +284,8 @@ class WaveSender:
         if campaign.status is not CampaignStatus.ACTIVE:
             return BatchOutcome(idle=campaign.status.value)
         self._follow_edited_texts(session)
-        if not SendWindow.of(campaign).is_open(now, campaign.timezone):
-            return BatchOutcome(idle="window_closed")
+        if not self.caps.calendar.is_open(now, SendWindow.of(campaign), campaign.timezone):
+            return BatchOutcome(idle="window_closed")  # outside the hours, or a closed day
         held: dict[Channel, str] = {}
         chosen: dict[Channel, str] = {}
         for name in wave.channels:
@@ -549,7 +549,7 @@ def within_caps(
     waiting: list[dict[str, Any]] = []
     over: list[dict[str, Any]] = []
     for held in refused:
-        slot = next_sendable(held.next_slot, campaign)
+        slot = caps.next_sendable(held.next_slot, campaign)
         if slot < deadline:
             waiting.append({"b_id": held.message_id, "b_next": slot})
         else:

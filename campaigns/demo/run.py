@@ -74,12 +74,14 @@ class DemoResult:
 
 def demo_settings(workdir: Path) -> Settings:
     """The demo plays weeks of waves in a minute: the frequency caps, which count real days
-    and weeks, would hold its later waves until tomorrow, so they are off here."""
+    and weeks, would hold its later waves until tomorrow, and a demo run on a holiday would
+    wait for the next working day, so both are off here."""
     return Settings(
         database_url=f"sqlite:///{workdir / 'demo.db'}",
         outbox_dir=workdir / "outbox",
         broker_url=None,
         frequency_caps="",
+        holidays="",
         _env_file=None,
     )
 

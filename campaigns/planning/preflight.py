@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Final, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ from campaigns.definitions.send_window import SendWindow
 from campaigns.delivery.costs import estimate_cost
 from campaigns.delivery.preview import preview_wave
 from campaigns.governance import approval
+from campaigns.governance.calendar import AcademicCalendar
 from campaigns.planning.heartbeats import SCHEDULER, last_beat
 from campaigns.planning.plan_wave import forecast_wave
 from campaigns.students.audience import campaign_condition
@@ -68,6 +70,8 @@ class WaveForecast:
     by_channel: Mapping[str, int]
     skipped: Mapping[str, int]
     cost: Decimal
+    closed: str | None = None
+    """Why the wave's start is a closed day (a holiday, exam week), when it is."""
 
     @property
     def waits_for_window(self) -> bool:
@@ -320,13 +324,17 @@ def _forecast(
         starts = now + timedelta(seconds=wave.offset_seconds)
     starts = max(starts or now, now)
     counts = forecast_wave(session, wave, campaign, now)
+    calendar = AcademicCalendar.of(settings)
+    window = SendWindow.of(campaign)
+    opens = window.next_opening(starts, campaign.timezone)
     return WaveForecast(
         wave=wave.name,
         starts_at=starts,
-        sends_from=SendWindow.of(campaign).next_opening(starts, campaign.timezone),
+        sends_from=calendar.next_open(starts, window, campaign.timezone),
         by_channel=counts.by_channel,
         skipped=counts.skipped,
         cost=_cost(session, settings, campaign, wave, counts.by_channel),
+        closed=calendar.closed_on(opens.astimezone(ZoneInfo(campaign.timezone)).date()),
     )
 
 

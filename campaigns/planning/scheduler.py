@@ -33,6 +33,7 @@ from campaigns.delivery import routing
 from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.delivery.costs import refresh_costs
 from campaigns.delivery.recovery import RecoveryReport, recover_stale
+from campaigns.governance.calendar import AcademicCalendar
 from campaigns.planning.heartbeats import SCHEDULER, beat
 from campaigns.planning.plan_wave import PlanResult, plan_wave
 from campaigns.tracking.digest import send_digests
@@ -117,7 +118,8 @@ def tick(
 
 
 def _waves_to_start(db: Database, settings: Settings, now: datetime) -> list[int]:
-    """Active waves with due messages, inside their send window, and no send chain working
+    """Active waves with due messages, inside their send window on an open day (the
+    academic calendar), and no send chain working
     on them in the last two ticks (chains continue by themselves while work remains)."""
     due_message = exists().where(
         Message.wave_id == Wave.id,
@@ -145,10 +147,11 @@ def _waves_to_start(db: Database, settings: Settings, now: datetime) -> list[int
             )
             .order_by(Wave.id)
         ).all()
+    calendar = AcademicCalendar.of(settings)
     return [
         wave_id
         for wave_id, campaign in rows
-        if SendWindow.of(campaign).is_open(now, campaign.timezone)
+        if calendar.is_open(now, SendWindow.of(campaign), campaign.timezone)
     ]
 
 

@@ -482,6 +482,9 @@ class WaveForecastOut(BaseModel):
     by_channel: dict[str, int]
     skipped: dict[str, int]
     cost: Decimal
+    closed: str | None = Field(
+        default=None, description="Why its start is a closed day (holiday, exam week)."
+    )
 
 
 class PreflightOut(BaseModel):
