@@ -134,18 +134,31 @@ def preflight(
         findings = check_setup(db, settings, env, now=now, channels=used)
         findings += _past_starts(campaign, now)
         findings += _approval(session, settings, campaign)
-        waves = [
-            _forecast(session, settings, campaign, wave, now)
-            for wave in campaign.waves
-            if wave.status is WaveStatus.WAITING
-        ]
-        return Preflight(
-            findings,
-            waves,
-            settings.cost_currency,
-            campaign.timezone,
-            str(SendWindow.of(campaign)),
-        )
+        return forecast(session, settings, campaign, now, findings)
+
+
+def forecast(
+    session: Session,
+    settings: Settings,
+    campaign: Campaign,
+    now: datetime,
+    findings: list[Finding] | None = None,
+) -> Preflight:
+    """What launching ``campaign`` now would do, wave by wave (no installation checks: an
+    approver's review shows only this)."""
+    calendar = AcademicCalendar.of(settings)
+    waves = [
+        _forecast(session, settings, calendar, campaign, wave, now)
+        for wave in campaign.waves
+        if wave.status is WaveStatus.WAITING
+    ]
+    return Preflight(
+        findings or [],
+        waves,
+        settings.cost_currency,
+        campaign.timezone,
+        str(SendWindow.of(campaign)),
+    )
 
 
 def _approval(session: Session, settings: Settings, campaign: Campaign) -> list[Finding]:
@@ -317,14 +330,18 @@ def _past_starts(campaign: Campaign, now: datetime) -> list[Finding]:
 
 
 def _forecast(
-    session: Session, settings: Settings, campaign: Campaign, wave: Wave, now: datetime
+    session: Session,
+    settings: Settings,
+    calendar: AcademicCalendar,
+    campaign: Campaign,
+    wave: Wave,
+    now: datetime,
 ) -> WaveForecast:
     starts = wave.start_at
     if wave.offset_seconds is not None:
         starts = now + timedelta(seconds=wave.offset_seconds)
     starts = max(starts or now, now)
     counts = forecast_wave(session, wave, campaign, now)
-    calendar = AcademicCalendar.of(settings)
     window = SendWindow.of(campaign)
     opens = window.next_opening(starts, campaign.timezone)
     return WaveForecast(

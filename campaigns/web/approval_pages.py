@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -20,7 +19,7 @@ from campaigns.core.models import Campaign, utcnow
 from campaigns.delivery.preview import WavePreview, preview_for
 from campaigns.governance import approval
 from campaigns.http.deps import services_of
-from campaigns.planning import launching
+from campaigns.planning.preflight import Preflight, forecast
 from campaigns.students.audience import count_campaign_audience
 from campaigns.web import i18n, labels, sessions
 from campaigns.web.page_rendering import message_page, not_found, refused, render
@@ -40,6 +39,7 @@ class UnderReview:
     audience: int
     previews: list[WavePreview]
     may_decide: bool
+    forecast: Preflight
 
 
 async def waiting_page(request: Request) -> Response:
@@ -97,19 +97,11 @@ async def review_page(request: Request, campaign_id: int) -> Response:
             count_campaign_audience(session, campaign),
             previews,
             approval.may_decide(visitor.actor, campaign),
+            forecast(session, settings, campaign, utcnow()),
         )
 
     try:
         seen = await services.transaction(look)
-        checked = await run_in_threadpool(
-            launching.check,
-            services.db,
-            settings,
-            services.env,
-            visitor.actor,
-            campaign_id,
-            now=utcnow(),
-        )
     except (NotFoundError, NotAllowedError):
         return not_found(request)
     return render(
@@ -118,7 +110,7 @@ async def review_page(request: Request, campaign_id: int) -> Response:
         language=i18n.for_request(request),
         visitor=visitor,
         seen=seen,
-        checked=checked,
+        checked=seen.forecast,
         labels=labels,
     )
 
