@@ -27,6 +27,7 @@ app = typer.Typer(
 def _register() -> None:
     from campaigns.cli import (
         audit_log,
+        calendar,
         campaign,
         checks,
         conversions,
@@ -53,6 +54,7 @@ def _register() -> None:
     app.add_typer(
         providers.app, name="providers", help="Sağlayıcı payları / providers' shares, failover."
     )
+    app.add_typer(calendar.app, name="calendar", help="Kapalı günler / closed days.")
     app.add_typer(users.app, name="users", help="API kullanıcıları / API users and tokens.")
     students.app.command("purge", help=purge.PURGE_HELP)(purge.purge)
     app.command("audit")(audit_log.audit)

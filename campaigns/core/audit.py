@@ -35,6 +35,8 @@ USER_CHANGE: Final = "user.change"
 USER_REISSUE: Final = "user.token"
 SUPPRESSION_ADD: Final = "suppression.add"
 SUPPRESSION_REMOVE: Final = "suppression.remove"
+CALENDAR_CLOSE: Final = "calendar.close"
+CALENDAR_REOPEN: Final = "calendar.reopen"
 
 
 def campaign_target(campaign_id: int) -> str:

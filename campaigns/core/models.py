@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ColumnElement,
+    Date,
     DateTime,
     Dialect,
     Enum,
@@ -161,6 +162,9 @@ class Student(Base):
     whatsapp_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     contact_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(8), default="tr")
+    # Where the student lives when it is not the campaign's zone (a number or address
+    # abroad): sending hours and closed days are their own local time then.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     graduation_term: Mapped[text] = mapped_column(index=True)
     created_at: Mapped[created]
     updated_at: Mapped[created]
@@ -414,6 +418,21 @@ class ContactCount(Base):
     day_count: Mapped[int] = mapped_column(Integer, default=0)
     week: Mapped[str] = mapped_column(String(10))
     week_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ClosedDay(Base):
+    """Days the university (``faculty`` None) or one faculty sends nothing: exam weeks,
+    the diploma ceremony, quiet days. Public holidays come from the calendar library."""
+
+    __tablename__ = "closed_days"
+
+    id: Mapped[pk]
+    first_day: Mapped[date] = mapped_column(Date, index=True)
+    last_day: Mapped[date] = mapped_column(Date, index=True)
+    reason: Mapped[text]
+    faculty: Mapped[optional_text]
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[created]
 
 
 class Heartbeat(Base):

@@ -70,6 +70,7 @@ from campaigns.delivery.composing import Composer
 from campaigns.delivery.costs import estimate_cost
 from campaigns.delivery.edited_texts import renderer_for, texts_version
 from campaigns.delivery.outcomes import Reconcile, RetryAt, RetryPolicy, Sent, decide
+from campaigns.governance.calendar import AcademicCalendar, due_abroad
 from campaigns.governance.caps import FrequencyCaps, Wanted
 from campaigns.tracking.suppressions import suppress
 from channels.base import (
@@ -123,6 +124,8 @@ class Claimed:
     consent: bool
     suppressed: bool
     converted: bool
+    zone: str | None = None
+    """The student's own time zone, when it is not the campaign's."""
 
     @property
     def wanted(self) -> Wanted:
@@ -144,6 +147,7 @@ class Claimed:
             bool(row.consent),
             bool(row.suppressed),
             bool(row.converted),
+            row.zone,
         )
 
 
@@ -284,7 +288,10 @@ class WaveSender:
         if campaign.status is not CampaignStatus.ACTIVE:
             return BatchOutcome(idle=campaign.status.value)
         self._follow_edited_texts(session)
-        if not self.caps.calendar.is_open(now, SendWindow.of(campaign), campaign.timezone):
+        calendar = AcademicCalendar.load(session, self.settings, now.date())
+        if not calendar.is_open(
+            now, SendWindow.of(campaign), campaign.timezone, campaign.scope_faculty
+        ) and not session.scalar(select(due_abroad(wave.id, now))):
             return BatchOutcome(idle="window_closed")  # outside the hours, or a closed day
         held: dict[Channel, str] = {}
         chosen: dict[Channel, str] = {}
@@ -313,6 +320,7 @@ class WaveSender:
             providers=chosen,
             after=after,
             caps=self.caps,
+            calendar=calendar,
         )
         if held and not claimed:
             return BatchOutcome(idle="held")
@@ -475,13 +483,15 @@ def claim(
     providers: Mapping[Channel, str],
     after: int | None = None,
     caps: FrequencyCaps | None = None,
+    calendar: AcademicCalendar | None = None,
 ) -> list[Claimed]:
     """Atomically move up to ``limit`` due pending rows with ids above ``after`` to
     ``sending`` for the provider chosen for their channel (none of a channel without one),
     commit, and return them with what rendering and the send-time checks need. The provider
-    is recorded at once: a row whose outcome is lost is asked about only there. With
-    ``caps``, rows whose student has no slot left are held back in the same transaction
-    (``within_caps``)."""
+    is recorded at once: a row whose outcome is lost is asked about only there. In the same
+    transaction, rows whose student is outside the sending hours or on a closed day (their
+    own, with ``calendar``: ``in_local_hours``), then rows whose student has no slot left
+    (with ``caps``: ``within_caps``) are held back."""
     if not providers:
         return []  # no channel of the wave can send now
     postgresql = session.get_bind().dialect.name == "postgresql"
@@ -527,34 +537,74 @@ def claim(
             else []
         )
     found = sorted((Claimed.from_row(row) for row in rows), key=lambda c: c.id)
+    calendar = calendar or AcademicCalendar(None, {})
+    found = in_local_hours(session, wave, found, now, calendar)
     if caps:
-        found = within_caps(session, wave, found, now, caps)
+        found = within_caps(session, wave, found, now, caps, calendar)
     session.commit()
     return found
 
 
+def in_local_hours(
+    session: Session, wave: Wave, claimed: list[Claimed], now: datetime, calendar: AcademicCalendar
+) -> list[Claimed]:
+    """The claimed rows whose student may get a message now: inside the sending hours in
+    their own time zone, on a day open to them (their faculty's closed days included). The
+    others go back to ``pending`` until that moment, as they were (no attempt used)."""
+    campaign = wave.campaign
+    window = SendWindow.of(campaign)
+    opens: dict[tuple[str, str | None], datetime | None] = {}
+    kept: list[Claimed] = []
+    waiting: list[dict[str, Any]] = []
+    for row in claimed:
+        local = (row.zone or campaign.timezone, row.student["faculty"])
+        if local not in opens:
+            opens[local] = (
+                None
+                if calendar.is_open(now, window, *local)
+                else calendar.next_open(now, window, *local)
+            )
+        moment = opens[local]
+        if moment is None:
+            kept.append(row)
+        else:
+            waiting.append({"b_id": row.id, "b_next": moment})
+    _execute_many(session, _WAIT, waiting, now)
+    return kept
+
+
 def within_caps(
-    session: Session, wave: Wave, claimed: list[Claimed], now: datetime, caps: FrequencyCaps
+    session: Session,
+    wave: Wave,
+    claimed: list[Claimed],
+    now: datetime,
+    caps: FrequencyCaps,
+    calendar: AcademicCalendar,
 ) -> list[Claimed]:
     """The claimed rows that got a slot of the caps. The others go back to ``pending``
-    until their student's next slot (within the campaign's sending hours) while the wave's
-    time lasts, or are skipped as ``capped``. Rows the send-time checks will skip take no
-    slot."""
+    until their student's next slot (within the sending hours, on a day open to them)
+    while the wave's time lasts, or are skipped as ``capped``. Rows the send-time checks
+    will skip take no slot."""
     wanted = [c.wanted for c in claimed if _skip_reason(c, wave) is None]
     refused = caps.take(session, wanted, now)
     if not refused:
         return claimed
     campaign = wave.campaign
+    window = SendWindow.of(campaign)
     deadline = caps.deadline(campaign, wave, now)
+    rows = {c.id: c for c in claimed}
     waiting: list[dict[str, Any]] = []
     over: list[dict[str, Any]] = []
     for held in refused:
-        slot = caps.next_sendable(held.next_slot, campaign)
+        row = rows[held.message_id]
+        slot = calendar.next_open(
+            held.next_slot, window, row.zone or campaign.timezone, row.student["faculty"]
+        )
         if slot < deadline:
             waiting.append({"b_id": held.message_id, "b_next": slot})
         else:
             over.append({"b_id": held.message_id, "b_reason": SkipReason.CAPPED.value})
-    _execute_many(session, _CAP_WAIT, waiting, now)
+    _execute_many(session, _WAIT, waiting, now)
     _execute_many(session, _SKIP, over, now)
     gone = {held.message_id for held in refused}
     return [c for c in claimed if c.id not in gone]
@@ -577,6 +627,7 @@ def _with_context(source: Any, wave: Wave) -> Select[Any]:
         *(c[name] for name in _CLAIMED_COLUMNS),
         *(getattr(Student, name) for name in STUDENT_ATTRIBUTES),
         Student.language,
+        Student.timezone.label("zone"),
         (Student.contact_consent == true()).label("consent"),
         suppressed.label("suppressed"),
         converted.label("converted"),
@@ -739,11 +790,11 @@ _RECONCILE = (
 )
 
 
-_CAP_WAIT = (
+_WAIT = (
     update(messages)
     .where(_ID, _IS_SENDING)
     .values(
-        # Not an attempt: the row waits as it was, for its student's next slot.
+        # Not an attempt: the row waits as it was, for its student's next slot or hours.
         status=MessageStatus.PENDING.value,
         attempts=messages.c.attempts - 1,
         provider=None,

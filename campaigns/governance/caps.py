@@ -29,8 +29,7 @@ from sqlalchemy.orm import Session
 from campaigns.core.dialects import upsert
 from campaigns.core.models import Campaign, ContactCount, Wave
 from campaigns.core.settings import Settings
-from campaigns.definitions.send_window import SendWindow, first_instant
-from campaigns.governance.calendar import AcademicCalendar
+from campaigns.definitions.send_window import first_instant
 from campaigns.governance.cap_rules import Limits, parse_caps
 from channels.base import Channel
 
@@ -83,18 +82,15 @@ class FrequencyCaps:
         limits: dict[Channel, Limits],
         zone: ZoneInfo,
         wait: timedelta = timedelta(hours=72),
-        calendar: AcademicCalendar | None = None,
     ) -> None:
         self.limits = {c: rule for c, rule in limits.items() if rule.day or rule.week}
         self.zone = zone
         self.wait = wait
-        self.calendar = calendar or AcademicCalendar(None, {})
 
     @classmethod
     def of(cls, settings: Settings) -> FrequencyCaps:
         wait = timedelta(hours=settings.cap_wait_hours)
-        calendar = AcademicCalendar.of(settings)
-        return cls(parse_caps(settings.frequency_caps), settings.zone, wait, calendar)
+        return cls(parse_caps(settings.frequency_caps), settings.zone, wait)
 
     def __bool__(self) -> bool:
         return bool(self.limits)
@@ -130,11 +126,6 @@ class FrequencyCaps:
             ),
             Periods.at(taken_at, self.zone),
         )
-
-    def next_sendable(self, slot: datetime, campaign: Campaign) -> datetime:
-        """The first moment at or after ``slot`` within the campaign's sending hours, on a
-        day the calendar leaves open."""
-        return self.calendar.next_open(slot, SendWindow.of(campaign), campaign.timezone)
 
     def deadline(self, campaign: Campaign, wave: Wave, now: datetime) -> datetime:
         """Until when a capped message of ``wave`` may wait: ``wait`` after the wave

@@ -146,7 +146,7 @@ def forecast(
 ) -> Preflight:
     """What launching ``campaign`` now would do, wave by wave (no installation checks: an
     approver's review shows only this)."""
-    calendar = AcademicCalendar.of(settings)
+    calendar = AcademicCalendar.load(session, settings, now.date())
     waves = [
         _forecast(session, settings, calendar, campaign, wave, now)
         for wave in campaign.waves
@@ -347,11 +347,13 @@ def _forecast(
     return WaveForecast(
         wave=wave.name,
         starts_at=starts,
-        sends_from=calendar.next_open(starts, window, campaign.timezone),
+        sends_from=calendar.next_open(starts, window, campaign.timezone, campaign.scope_faculty),
         by_channel=counts.by_channel,
         skipped=counts.skipped,
         cost=_cost(session, settings, campaign, wave, counts.by_channel),
-        closed=calendar.closed_on(opens.astimezone(ZoneInfo(campaign.timezone)).date()),
+        closed=calendar.closed_on(
+            opens.astimezone(ZoneInfo(campaign.timezone)).date(), campaign.scope_faculty
+        ),
     )
 
 

@@ -33,7 +33,7 @@ from campaigns.delivery import routing
 from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.delivery.costs import refresh_costs
 from campaigns.delivery.recovery import RecoveryReport, recover_stale
-from campaigns.governance.calendar import AcademicCalendar
+from campaigns.governance.calendar import AcademicCalendar, due_abroad
 from campaigns.planning.heartbeats import SCHEDULER, beat
 from campaigns.planning.plan_wave import PlanResult, plan_wave
 from campaigns.tracking.digest import send_digests
@@ -119,8 +119,9 @@ def tick(
 
 def _waves_to_start(db: Database, settings: Settings, now: datetime) -> list[int]:
     """Active waves with due messages, inside their send window on an open day (the
-    academic calendar), and no send chain working
-    on them in the last two ticks (chains continue by themselves while work remains)."""
+    academic calendar; or with due messages to students in a time zone of their own), and
+    no send chain working on them in the last two ticks (chains continue by themselves
+    while work remains)."""
     due_message = exists().where(
         Message.wave_id == Wave.id,
         Message.status == MessageStatus.PENDING,
@@ -137,7 +138,7 @@ def _waves_to_start(db: Database, settings: Settings, now: datetime) -> list[int
     )
     with db.session() as session:
         rows = session.execute(
-            select(Wave.id, Campaign)
+            select(Wave.id, Campaign, due_abroad(Wave.id, now).label("abroad"))
             .join(Campaign)
             .where(
                 Campaign.status == CampaignStatus.ACTIVE,
@@ -147,11 +148,12 @@ def _waves_to_start(db: Database, settings: Settings, now: datetime) -> list[int
             )
             .order_by(Wave.id)
         ).all()
-    calendar = AcademicCalendar.of(settings)
+        calendar = AcademicCalendar.load(session, settings, now.date())
     return [
         wave_id
-        for wave_id, campaign in rows
-        if calendar.is_open(now, SendWindow.of(campaign), campaign.timezone)
+        for wave_id, campaign, abroad in rows
+        if abroad
+        or calendar.is_open(now, SendWindow.of(campaign), campaign.timezone, campaign.scope_faculty)
     ]
 
 

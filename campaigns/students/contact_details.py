@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Generic, TypeVar
+from zoneinfo import available_timezones
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from phonenumbers.timezone import time_zones_for_number
 
 from campaigns.core.turkish_text import clean, fold
 
@@ -23,6 +25,9 @@ DEFAULT_LANGUAGE = "tr"
 _MOBILE_TYPES = frozenset(
     {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
 )
+
+_ZONES = frozenset(available_timezones())
+_ZONES_BY_KEY = {zone.lower(): zone for zone in _ZONES}
 
 INVALID_PHONE = "geçersiz telefon numarası; kaydedilmedi / invalid phone number: not stored"
 LANDLINE = "sabit hat; SMS/WhatsApp alamaz / landline: cannot receive SMS or WhatsApp"
@@ -47,6 +52,8 @@ class Phone:
     number: str | None
     is_mobile: bool
     problem: str | None = None
+    zone: str | None = None
+    """The number's time zone when it is abroad and has only one (None at home)."""
 
 
 def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> Phone:
@@ -65,12 +72,37 @@ def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> Phone:
     if not phonenumbers.is_valid_number(parsed):
         return Phone(None, False, INVALID_PHONE)
     number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    zone = _zone_abroad(parsed, region)
     kind = phonenumbers.number_type(parsed)
     if kind in _MOBILE_TYPES:
-        return Phone(number, True)
+        return Phone(number, True, zone=zone)
     if kind == phonenumbers.PhoneNumberType.FIXED_LINE:
-        return Phone(number, False, LANDLINE)
-    return Phone(number, False, NOT_MOBILE)
+        return Phone(number, False, LANDLINE, zone)
+    return Phone(number, False, NOT_MOBILE, zone)
+
+
+def _zone_abroad(parsed: phonenumbers.PhoneNumber, region: str) -> str | None:
+    """A foreign number's time zone, when its country (or area) has just one."""
+    if phonenumbers.region_code_for_number(parsed) == region:
+        return None
+    zones = [z for z in time_zones_for_number(parsed) if z in _ZONES]
+    return zones[0] if len(zones) == 1 else None
+
+
+def normalise_timezone(raw: str) -> Checked[str | None]:
+    """An IANA time zone (``Europe/Berlin``, any letter case), or None with a problem."""
+    text = clean(raw)
+    if not text:
+        return Checked(None)
+    zone = _ZONES_BY_KEY.get(text.replace(" ", "_").lower())
+    if zone is not None:
+        return Checked(zone)
+    return Checked(
+        None,
+        f"saat dilimi tanınmadı ({text!r}); kampanyanın saat dilimi kullanılacak. "
+        f"Europe/Berlin gibi yazın / time zone not recognised ({text!r}): the campaign's is "
+        f"used. Write it like Europe/Berlin",
+    )
 
 
 @lru_cache(maxsize=8192)

@@ -32,6 +32,7 @@ from campaigns.students.contact_details import (
     normalise_email,
     normalise_language,
     normalise_phone,
+    normalise_timezone,
     parse_yes_no,
 )
 from campaigns.students.terms import InvalidTermError, parse_term
@@ -200,6 +201,7 @@ STUDENT_COLUMNS: FieldSpec = {
         "Contact Opt In",
     ),
     "language": ("Dil", "İletişim Dili", "Tercih Edilen Dil", "Language", "Preferred Language"),
+    "timezone": ("Saat Dilimi", "Zaman Dilimi", "Time Zone", "Timezone"),
     "graduation_term": (
         "Mezuniyet Dönemi",
         "Mezuniyet Yarıyılı",
@@ -228,6 +230,7 @@ FIELDS = (
     "whatsapp_opt_in",
     "contact_consent",
     "language",
+    "timezone",
     "graduation_term",
 )
 _DEFAULTS: dict[str, Any] = {
@@ -241,6 +244,7 @@ _DEFAULTS: dict[str, Any] = {
     "whatsapp_opt_in": False,
     "contact_consent": False,
     "language": DEFAULT_LANGUAGE,
+    "timezone": None,
 }
 _MAX_LENGTH = {"student_no": 32}
 _TEXT_MAX_LENGTH = 255
@@ -622,11 +626,21 @@ def _check_contacts(checked: _Checked, text: Callable[[str], str], columns: Colu
             values[name] = email.value
             if email.problem:
                 checked.problem(name, email.problem)
+    zone_abroad = None
     if columns.has("phone"):
         phone = normalise_phone(text("phone"))
         values.update(phone=phone.number, phone_is_mobile=phone.is_mobile)
+        zone_abroad = phone.zone
         if phone.problem:
             checked.problem("phone", phone.problem)
+    if columns.has("timezone"):
+        # Written by the registrar: it wins over what a number abroad suggests.
+        zone = normalise_timezone(text("timezone"))
+        values["timezone"] = zone.value or zone_abroad
+        if zone.problem:
+            checked.problem("timezone", zone.problem)
+    elif columns.has("phone"):
+        values["timezone"] = zone_abroad
     if columns.has("whatsapp_opt_in"):
         whatsapp = parse_yes_no(text("whatsapp_opt_in"))
         values["whatsapp_opt_in"] = whatsapp.value

@@ -619,3 +619,23 @@ def test_a_formula_cell_without_a_value_is_named_not_called_missing(db: Database
     assert "column 'Soyadı' (C) holds a formula without a stored value (=UPPER(B3))" in surname
     assert "missing" not in surname
     assert (1, None, "warning") in [(i.row, i.field, i.severity) for i in report.issues]
+
+
+def test_a_student_abroad_gets_their_own_time_zone(db: Database) -> None:
+    columns = {**COLUMNS, "zone": "Saat Dilimi"}
+    rows = [
+        student(1, phone="+49 151 23456789"),  # Germany: one zone
+        student(2, phone="+49 151 23456780", zone="america/new_york"),  # written: wins
+        student(3),  # at home: the campaign's zone
+        student(4, zone="Mars/Olympus"),  # not a zone: said, and not stored
+    ]
+    report = run_import(db, csv_table(rows, columns))
+    students = stored(db)
+    assert [students[str(20_000_000 + n)].timezone for n in (1, 2, 3, 4)] == [
+        "Europe/Berlin",
+        "America/New_York",
+        None,
+        None,
+    ]
+    assert issue_keys(report) == [(5, "20000004", "timezone", "warning")]
+    assert "Mars/Olympus" in report.issues[0].reason
