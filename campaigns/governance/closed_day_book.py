@@ -36,6 +36,7 @@ class ClosedDayProblem(CampaignsError):
 
     def __init__(self, field: str, reason: str) -> None:
         self.field = field
+        self.location = ("body", field)
         super().__init__(f"{field}: {reason}")
 
 
@@ -52,6 +53,13 @@ class ClosedSpan:
     id: int | None = None
     """The kept span's number (for reopening); None for holidays and configured days."""
     created_by: str | None = None
+
+    @classmethod
+    def of(cls, row: ClosedDay) -> ClosedSpan:
+        kind = UNIVERSITY if row.faculty is None else FACULTY
+        return cls(
+            row.first_day, row.last_day, row.reason, kind, row.faculty, row.id, row.created_by
+        )
 
     @property
     def days(self) -> int:
@@ -89,18 +97,7 @@ def upcoming(
         .where(ClosedDay.last_day >= today, ClosedDay.first_day <= until)
         .order_by(ClosedDay.first_day, ClosedDay.id)
     )
-    spans.extend(
-        ClosedSpan(
-            row.first_day,
-            row.last_day,
-            row.reason,
-            UNIVERSITY if row.faculty is None else FACULTY,
-            row.faculty,
-            row.id,
-            row.created_by,
-        )
-        for row in rows
-    )
+    spans.extend(ClosedSpan.of(row) for row in rows)
     return sorted(spans, key=lambda s: (s.first, s.last, s.kind))
 
 

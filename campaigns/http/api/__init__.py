@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from campaigns.http.api import audit, campaigns, me, students
+from campaigns.http.api import audit, calendar, campaigns, me, students
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(me.router)
 router.include_router(students.router)
 router.include_router(campaigns.router)
 router.include_router(audit.router)
+router.include_router(calendar.router)

@@ -5,7 +5,7 @@ students."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -28,6 +28,7 @@ from campaigns.definitions.send_window import SendWindow
 from campaigns.delivery.preview import ChannelPreview, WavePreview
 from campaigns.delivery.trial_send import TrialResult
 from campaigns.governance.approval import Review
+from campaigns.governance.closed_day_book import ClosedSpan
 from campaigns.planning.preflight import Preflight
 from campaigns.students.history import HistoryEntry
 from channels.base import Channel
@@ -516,3 +517,38 @@ class LaunchOut(CampaignOut):
     """The launched campaign, with what its checks said (warnings included)."""
 
     preflight: PreflightOut
+
+
+class ClosedDayIn(BaseModel):
+    """Days nothing is sent: for the whole university, or for one faculty."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_day: date
+    last_day: date | None = Field(None, description="Yoksa tek gün / one day when missing.")
+    reason: str = Field(max_length=200, pattern=NO_NUL, examples=["Final sınavları"])
+    faculty: str | None = Field(None, max_length=255, pattern=NO_NUL)
+
+
+class ClosedSpanOut(BaseModel):
+    """Consecutive closed days with one reason."""
+
+    id: int | None = Field(description="Yeniden açmak için / to reopen (kept days only).")
+    first_day: date
+    last_day: date
+    reason: str
+    kind: Literal["holiday", "settings", "university", "faculty"]
+    faculty: str | None
+    created_by: str | None
+
+    @classmethod
+    def of(cls, span: ClosedSpan) -> ClosedSpanOut:
+        return cls(
+            id=span.id,
+            first_day=span.first,
+            last_day=span.last,
+            reason=span.reason,
+            kind=span.kind,
+            faculty=span.faculty,
+            created_by=span.created_by,
+        )
