@@ -178,6 +178,14 @@ def may_keep(actor: Actor, faculty: str | None) -> bool:
     )
 
 
+def faculties_kept_by(session: Session, actor: Actor) -> list[str]:
+    """The faculties whose days ``actor`` may close, as the students' records spell them."""
+    if not actor.is_admin and not (actor.role is Role.COORDINATOR and actor.faculty):
+        return []
+    known = session.scalars(select(Student.faculty).distinct().order_by(Student.faculty))
+    return [f for f in known if may_keep(actor, f)]
+
+
 def _may_keep(actor: Actor, faculty: str | None) -> None:
     if not may_keep(actor, faculty):
         raise NotAllowedError(

@@ -22,6 +22,7 @@ from campaigns.web import (
     approval_pages,
     board_pages,
     builder_pages,
+    calendar_pages,
     campaign_pages,
     desk_pages,
     i18n,
@@ -118,6 +119,21 @@ async def launch_checklist(request: Request, campaign_id: int) -> Response:
 @router.post("/kampanyalar/{campaign_id:int}/baslat")
 async def launch(request: Request, campaign_id: int) -> Response:
     return await launch_pages.launch(request, campaign_id)
+
+
+@router.get("/takvim")
+async def calendar(request: Request) -> Response:
+    return await calendar_pages.calendar_page(request)
+
+
+@router.post("/takvim")
+async def calendar_close(request: Request) -> Response:
+    return await calendar_pages.close_days(request)
+
+
+@router.post("/takvim/{closed_id:int}/ac")
+async def calendar_reopen(request: Request, closed_id: int) -> Response:
+    return await calendar_pages.reopen_days(request, closed_id)
 
 
 @router.get("/onay")

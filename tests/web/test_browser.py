@@ -263,6 +263,55 @@ def test_a_coordinator_approves_an_advisors_campaign(
         expect(mine.get_by_role("button", name="Kampanyayı başlat")).to_be_visible()
 
 
+def test_a_coordinator_closes_a_facultys_day_and_the_launch_says_the_wave_waits(
+    browser: Browser, pg_db: Database, tmp_path: Path
+) -> None:
+    coordinator = "muh.koordinator@universite.example.edu.tr"
+    with pg_db.session() as session:
+        users.add_user(session, Actor.operator(), email=EMAIL, role=Role.ADVISOR)
+        users.add_user(
+            session,
+            Actor.operator(),
+            email=coordinator,
+            role=Role.COORDINATOR,
+            faculty="Mühendislik Fakültesi",
+        )
+        session.add_all([factories.student(), factories.student()])
+    settings = Settings(database_url=pg_db.url, _env_file=None)  # type: ignore[call-arg]
+    with pg_db.session() as session:
+        advisor = Actor(EMAIL, Role.ADVISOR, email=EMAIL)
+        campaign_id = drafts.create(session, advisor, DEFINITION, settings=settings).id
+    today = utcnow().astimezone(settings.zone).date()
+    with served(pg_db.url, tmp_path, CAMPAIGNS_HOLIDAYS="TR") as site:
+        theirs = signed_in_by_outbox(browser, site, tmp_path, coordinator)
+        theirs.get_by_role("link", name="Takvim").click()
+        expect(theirs.get_by_text("resmî tatil").first).to_be_visible()
+        theirs.get_by_label("İlk gün").fill((today + timedelta(days=2)).isoformat())
+        theirs.get_by_label("Son gün (boşsa tek gün)").fill(today.isoformat())
+        theirs.get_by_label("Neden (gönderim tahmininde okunur)").fill("Fakülte kurulu")
+        theirs.get_by_role("button", name="Bu günleri kapat").click()
+        last_day = theirs.get_by_label("Son gün (boşsa tek gün)")
+        expect(last_day).to_have_attribute("aria-invalid", "true")
+        expect(theirs.get_by_text("başlangıç gününden önce", exact=False)).to_be_visible()
+        theirs.get_by_label("İlk gün").fill(today.isoformat())
+        last_day.fill("")
+        theirs.get_by_role("button", name="Bu günleri kapat").click()
+        row = theirs.get_by_role("row").filter(has_text="Fakülte kurulu")
+        expect(row).to_contain_text("Mühendislik Fakültesi")
+        expect(row.get_by_role("button", name="Yeniden aç")).to_be_visible()
+        assert serious_accessibility_problems(theirs) == []
+        fits_a_phone(theirs)
+        screenshot(theirs, "calendar")
+
+        mine = signed_in_by_outbox(browser, site, tmp_path, EMAIL)
+        mine.goto(f"{site}/takvim")
+        expect(mine.get_by_role("row").filter(has_text="Fakülte kurulu")).to_be_visible()
+        expect(mine.get_by_role("button", name="Yeniden aç")).to_have_count(0)
+        expect(mine.get_by_role("heading", name="Günleri kapat")).to_have_count(0)
+        mine.goto(f"{site}/kampanyalar/{campaign_id}/baslat")
+        expect(mine.get_by_text("bekler: kapalı gün, Fakülte kurulu").first).to_be_visible()
+
+
 def test_the_report_says_how_many_messages_the_caps_held(
     browser: Browser, pg_db: Database, tmp_path: Path
 ) -> None:
