@@ -150,6 +150,8 @@ class OutboundMessage:
     headers: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
     template: ProviderTemplate | None = None
+    commercial: bool = False
+    """A commercial message (Turkish law): operators that can check İYS consent are asked to."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -69,6 +69,8 @@ from channels.webhooks import InboundMessage, keyword_of
 
 ISTANBUL: Final = ZoneInfo("Europe/Istanbul")
 INFORMATIONAL: Final = "0"
+COMMERCIAL_TO_INDIVIDUALS: Final = "11"
+"""``iysfilter``: the operator sends a commercial message only where İYS records consent."""
 MAX_RATE_WAIT: Final = 5.0
 REPORT_PAGE: Final = 100
 
@@ -174,7 +176,7 @@ class NetgsmAdapter(ChannelAdapter):
                 self.settings.msgheader,
                 messages=[{"msg": m.text, "no": national(m.to)} for m in request.messages],
                 encoding="tr" if request.turkish else None,
-                iysfilter=INFORMATIONAL,
+                iysfilter=COMMERCIAL_TO_INDIVIDUALS if request.commercial else INFORMATIONAL,
             )
         except Exception as exc:  # the SDK's exceptions, mapped below
             return self.classify(exc)
@@ -279,22 +281,24 @@ class _Request:
     """The messages of one request, and what it sets for all of them."""
 
     turkish: bool
+    commercial: bool = False
     messages: list[OutboundMessage] = field(default_factory=list)
     numbers: set[str] = field(default_factory=set)
 
 
 def _requests(messages: Sequence[OutboundMessage]) -> list[_Request]:
-    """The requests ``messages`` go out in: Turkish-encoded texts apart from the others, and
-    each number at most once per request."""
+    """The requests ``messages`` go out in: Turkish-encoded texts apart from the others,
+    commercial messages (checked against İYS) apart from informational ones, and each number
+    at most once per request."""
     requests: list[_Request] = []
-    open_requests: dict[bool, list[_Request]] = {True: [], False: []}
+    open_requests: dict[tuple[bool, bool], list[_Request]] = defaultdict(list)
     for message in messages:
-        turkish = sms_info(message.text).encoding == "UCS-2"
+        kind = (sms_info(message.text).encoding == "UCS-2", message.commercial)
         number = national(message.to) or message.to
-        request = next((r for r in open_requests[turkish] if number not in r.numbers), None)
+        request = next((r for r in open_requests[kind] if number not in r.numbers), None)
         if request is None:
-            request = _Request(turkish)
-            open_requests[turkish].append(request)
+            request = _Request(*kind)
+            open_requests[kind].append(request)
             requests.append(request)
         request.messages.append(message)
         request.numbers.add(number)

@@ -41,7 +41,7 @@ import urllib.error
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
-from typing import Any, Self
+from typing import Any, Final, Self
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import PositiveFloat, SecretStr
@@ -291,6 +291,14 @@ class SendGridSettings(AdapterSettings):
     timeout: PositiveFloat = DEFAULT_TIMEOUT
 
 
+NO_TRACKING: Final[dict[str, Any]] = {
+    "click_tracking": {"enable": False, "enable_text": False},
+    "open_tracking": {"enable": False},
+    "subscription_tracking": {"enable": False},
+    "ganalytics": {"enable": False},
+}
+
+
 class SendGridAdapter(ChannelAdapter):
     """Sends email through SendGrid, up to 1000 messages per HTTP request."""
 
@@ -421,6 +429,9 @@ class SendGridAdapter(ChannelAdapter):
             "personalizations": request.personalizations,
             "from": self._from,
             "content": request.content,
+            # Opens are never tracked and links are never rewritten: clicks are counted (or
+            # not) by the service's own links, and unsubscribing is its own page.
+            "tracking_settings": NO_TRACKING,
         }
         if self._reply_to is not None:
             body["reply_to"] = self._reply_to

@@ -404,6 +404,7 @@ class SendGridSimulator:
                 "reply_to": payload.get("reply_to"),
                 "categories": payload.get("categories"),
                 "content": payload.get("content"),
+                "tracking_settings": payload.get("tracking_settings"),
                 "personalizations": [
                     {
                         "to": [r.get("email") for r in p.get("to") or ()],

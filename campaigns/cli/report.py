@@ -15,6 +15,7 @@ from campaigns.cli.output import (
     emit_json,
     emit_table,
 )
+from campaigns.governance.privacy import NOT_MEASURED
 from campaigns.reports.funnel import (
     MESSAGE_DIMENSIONS,
     METRICS,
@@ -83,9 +84,15 @@ def report(
 ) -> None:
     """Kampanyanın hunisini göster / print a campaign's funnel: audience → sent →
     delivered → registered."""
-    currency = context.settings().cost_currency
+    settings = context.settings()
     with context.db().session() as session:
-        result = campaign_report(session, campaign_id, by, currency=currency)
+        result = campaign_report(
+            session,
+            campaign_id,
+            by,
+            currency=settings.cost_currency,
+            link_tracking=settings.link_tracking,
+        )
     if output is ListFormat.json:
         emit_json(result.as_dict())
     elif output is not ListFormat.table:
@@ -147,6 +154,12 @@ def _print_notes(result: Report) -> None:
             f"[yellow]![/yellow] {', '.join(nowhere)}: bu mesajlar kimseye ulaşmadı (deneme "
             f"ayarı) / these messages reached nobody (a test setting)",
             highlight=False,
+        )
+    if not result.campaign.get("clicks_measured", True):
+        console.print(
+            f"tıklanan: {NOT_MEASURED}; bağlantı izleme kapalı / clicked: link tracking is off",
+            highlight=False,
+            markup=False,
         )
     for wave, reason in result.campaign.get("held", {}).items():
         console.print(

@@ -28,6 +28,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     exists,
+    false,
     literal_column,
     or_,
 )
@@ -134,6 +135,16 @@ class SkipReason(enum.StrEnum):
     # The student had all the messages of this channel the frequency caps allow, until the
     # wave's time was over (``governance.caps``).
     CAPPED = "capped"
+    # A commercial campaign's message to a student without commercial consent (İYS).
+    NO_COMMERCIAL_CONSENT = "no_commercial_consent"
+
+
+class MessageType(enum.StrEnum):
+    """What a campaign's messages are under Turkish law: informational ones need contact
+    consent; commercial ones also the student's commercial consent, recorded in İYS."""
+
+    INFORMATIONAL = "informational"
+    COMMERCIAL = "commercial"
 
 
 class ConversionStage(enum.StrEnum):
@@ -161,6 +172,8 @@ class Student(Base):
     phone_is_mobile: Mapped[bool] = mapped_column(Boolean, default=False)
     whatsapp_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     contact_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Consent to commercial messages, as recorded in İYS (İleti Yönetim Sistemi).
+    commercial_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     language: Mapped[str] = mapped_column(String(8), default="tr")
     # Where the student lives when it is not the campaign's zone (a number or address
     # abroad): sending hours and closed days are their own local time then.

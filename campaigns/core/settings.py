@@ -88,6 +88,27 @@ class Settings(BaseSettings):
         description="At most this many campaign messages per student and channel in a local "
         "day and an ISO week, across all campaigns; empty: no caps.",
     )
+    link_tracking: bool = Field(
+        default=True,
+        description="Count clicks through the service's own links; false: every message "
+        "links straight to the alumni system and reports say clicks are not measured (a "
+        "campaign may turn it off for itself with link_tracking = false).",
+    )
+    privacy_notice: str = Field(
+        default="Kişisel verileriniz, 6698 sayılı KVKK kapsamında yalnızca mezun kaydınızı "
+        "hatırlatmak için, mezun ofisi tarafından işlenir. Haklarınız için mezun ofisine "
+        "yazabilirsiniz. / Your personal data is processed by the alumni office under the "
+        "Turkish data protection law (KVKK) only to remind you to register as a graduate. "
+        "Write to the alumni office to exercise your rights.",
+        max_length=4000,
+        description="The privacy notice (KVKK aydınlatma metni) shown on the unsubscribe "
+        "and link pages.",
+    )
+    privacy_notice_url: str = Field(
+        default="",
+        max_length=2048,
+        description="Where the full privacy notice is read (linked under the notice).",
+    )
     cap_wait_hours: int = Field(
         default=72,
         gt=0,

@@ -6,6 +6,8 @@ A campaign file (TOML)::
     timezone = "Europe/Istanbul"          # optional; the configured default otherwise
     send_window = "09:00-20:00"
     goal_url = "https://mezun.example.edu.tr/kayit"
+    message_type = "informational"        # or "commercial": only to İYS commercial consent
+    link_tracking = true                  # false: links go straight to goal_url, no clicks
 
     [scope]                               # optional, administrators only (see access.scopes)
     faculty = "Mühendislik Fakültesi"     # and/or advisor_email = "…"
@@ -61,7 +63,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from campaigns.core.durations import DurationError, format_duration, parse_duration
 from campaigns.core.errors import InvalidDefinitionError, Problem
-from campaigns.core.models import ConversionStage
+from campaigns.core.models import ConversionStage, MessageType
 from campaigns.core.rendering import CONTEXT_VARIABLES
 from campaigns.core.turkish_text import clean, fold
 from campaigns.definitions.send_window import SendWindow, first_instant
@@ -295,7 +297,29 @@ def _stage(value: object) -> ConversionStage:
     )
 
 
+_MESSAGE_TYPES: Final = {
+    "informational": MessageType.INFORMATIONAL,
+    "bilgilendirme": MessageType.INFORMATIONAL,
+    "commercial": MessageType.COMMERCIAL,
+    "ticari": MessageType.COMMERCIAL,
+}
+
+
+def _message_type(value: object) -> object:
+    """``informational`` or ``commercial`` (Turkish: ``bilgilendirme``, ``ticari``)."""
+    if isinstance(value, MessageType):
+        return value
+    found = _MESSAGE_TYPES.get(fold(value)) if isinstance(value, str) else None
+    if found is not None:
+        return found
+    raise ValueError(
+        f"bilinmeyen ileti türü {value!r} (informational = bilgilendirme, commercial = "
+        f"ticari) / unknown message type {value!r} (informational, commercial)"
+    )
+
+
 ChannelName = Annotated[Channel, BeforeValidator(_channel)]
+KindOfMessage = Annotated[MessageType, BeforeValidator(_message_type)]
 StageName = Annotated[ConversionStage, BeforeValidator(_stage)]
 Window = Annotated[
     SendWindow,
@@ -402,6 +426,11 @@ class CampaignDefinition(_Model):
     timezone: Annotated[str, AfterValidator(_timezone)]
     send_window: Window
     goal_url: Annotated[str, AfterValidator(_goal_url)]
+    # Informational (the default) or commercial: a commercial campaign reaches only
+    # students whose commercial consent is recorded in İYS.
+    message_type: KindOfMessage = MessageType.INFORMATIONAL
+    # False: links go straight to goal_url and no click is counted.
+    link_tracking: bool = True
     waves: Annotated[list[WaveDefinition], Field(min_length=1, max_length=MAX_WAVES)]
     scope: ScopeDefinition | None = None
 

@@ -12,6 +12,7 @@ from typing import Any, Final
 from campaigns.core.models import Campaign, Wave
 from campaigns.core.rendering import Renderer, message_context, whatsapp_variables
 from campaigns.core.settings import Settings
+from campaigns.governance import privacy
 from campaigns.tracking.links import message_link, message_token
 from channels.base import Channel, OutboundMessage, ProviderTemplate
 
@@ -40,8 +41,11 @@ class Composer:
         )
 
     def link(self, campaign: Campaign, message_id: int, secret: str | None) -> str:
-        """The student's tracked link; the campaign's goal itself for a message without a
-        secret (a preview or a test, which have no message row to count a click on)."""
+        """The student's tracked link; the campaign's goal itself when the campaign does not
+        track links, and for a message without a secret (a preview or a test, which have no
+        message row to count a click on)."""
+        if not privacy.tracks_links(self.settings, campaign):
+            secret = None
         return message_link(self.settings, campaign.goal_url, message_id, secret)
 
     def headers(
@@ -87,6 +91,7 @@ class Composer:
             headers=self.headers(channel, message_id, secret, sample=test),
             tags=tags,
             template=whatsapp_template(channel, wave.options, context),
+            commercial=privacy.is_commercial(campaign),
         )
 
 

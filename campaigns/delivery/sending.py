@@ -70,6 +70,7 @@ from campaigns.delivery.composing import Composer
 from campaigns.delivery.costs import estimate_cost
 from campaigns.delivery.edited_texts import renderer_for, texts_version
 from campaigns.delivery.outcomes import Reconcile, RetryAt, RetryPolicy, Sent, decide
+from campaigns.governance import privacy
 from campaigns.governance.calendar import AcademicCalendar, due_abroad
 from campaigns.governance.caps import FrequencyCaps, Wanted
 from campaigns.tracking.suppressions import suppress
@@ -126,6 +127,7 @@ class Claimed:
     converted: bool
     zone: str | None = None
     """The student's own time zone, when it is not the campaign's."""
+    commercial_consent: bool = False
 
     @property
     def wanted(self) -> Wanted:
@@ -148,6 +150,7 @@ class Claimed:
             bool(row.suppressed),
             bool(row.converted),
             row.zone,
+            bool(row.commercial_consent),
         )
 
 
@@ -628,6 +631,7 @@ def _with_context(source: Any, wave: Wave) -> Select[Any]:
         *(getattr(Student, name) for name in STUDENT_ATTRIBUTES),
         Student.language,
         Student.timezone.label("zone"),
+        Student.commercial_consent,
         (Student.contact_consent == true()).label("consent"),
         suppressed.label("suppressed"),
         converted.label("converted"),
@@ -689,6 +693,8 @@ def _skip_reason(row: Claimed, wave: Wave) -> SkipReason | None:
     """Consent, opt-out and conversion are checked again at send time."""
     if not row.consent:
         return SkipReason.NO_CONSENT
+    if not row.commercial_consent and privacy.is_commercial(wave.campaign):
+        return SkipReason.NO_COMMERCIAL_CONSENT
     if row.suppressed:
         return SkipReason.SUPPRESSED
     if wave.only_unconverted and row.converted:

@@ -29,6 +29,7 @@ async def follow_link(request: Request) -> Response:
             )
             + f'<p><a href="{escape(system, quote=True)}">{escape(system)}</a></p>',
             status=404,
+            settings=deps.settings,
         )
     return RedirectResponse(
         target,

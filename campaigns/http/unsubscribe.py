@@ -24,6 +24,7 @@ def _unknown(deps: Services) -> Response:
             f"This link is not valid. For help, write to {deps.settings.alumni_office_email}.",
         ),
         status=404,
+        settings=deps.settings,
     )
 
 
@@ -45,6 +46,7 @@ async def confirm_page(request: Request) -> Response:
             "Press the button below to stop registration reminders to this address.",
         )
         + form,
+        settings=deps.settings,
     )
 
 
@@ -61,6 +63,7 @@ async def unsubscribe_now(request: Request) -> Response:
             "No more reminders will be sent to this address. You still need to register in "
             f"the alumni information system; for help, {deps.settings.alumni_office_email}.",
         ),
+        settings=deps.settings,
     )
 
 

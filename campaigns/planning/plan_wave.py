@@ -45,6 +45,7 @@ from campaigns.core.models import (
     WaveStatus,
     utcnow,
 )
+from campaigns.governance import privacy
 from campaigns.students.audience import campaign_condition
 from channels.base import Channel
 
@@ -213,9 +214,14 @@ def _plan_rows(wave: Wave, audience: ColumnElement[bool], now: datetime) -> Sele
     required = wave.options.get("requires_stage")
     reached = converted_condition(ConversionStage(required)) if required else true()
 
+    # A commercial campaign needs the student's commercial consent (İYS) as well.
+    commercial_ok = (
+        Student.commercial_consent == true() if privacy.is_commercial(wave.campaign) else true()
+    )
     inner = select(
         Student.id.label("student_id"),
         (Student.contact_consent == true()).label("consent"),
+        commercial_ok.label("commercial_ok"),
         converted.label("converted"),
         reached.label("reached"),
         chosen_channel.label("channel"),
@@ -230,9 +236,11 @@ def _plan_rows(wave: Wave, audience: ColumnElement[bool], now: datetime) -> Sele
     consent = cand.c.consent == true()
     not_converted = cand.c.converted == false()
     reached_stage = cand.c.reached == true()
-    sendable = and_(consent, not_converted, reached_stage, cand.c.channel.is_not(None))
+    commercial = cand.c.commercial_ok == true()
+    sendable = and_(consent, commercial, not_converted, reached_stage, cand.c.channel.is_not(None))
     skip_reason = case(
         (~consent, literal(SkipReason.NO_CONSENT.value)),
+        (~commercial, literal(SkipReason.NO_COMMERCIAL_CONSENT.value)),
         (~not_converted, literal(SkipReason.CONVERTED.value)),
         (~reached_stage, literal(SkipReason.NOT_YET.value)),
         (cand.c.channel.is_(None) & (cand.c.any_address == true()), SkipReason.SUPPRESSED.value),

@@ -37,6 +37,7 @@ from campaigns.core.models import (
     Student,
     Wave,
 )
+from campaigns.governance import privacy
 
 
 class Dimension(enum.StrEnum):
@@ -145,7 +146,9 @@ class _Joins:
 def _metric_columns(joins: _Joins) -> list[ColumnElement[Any]]:
     return [
         func.count(distinct(Message.student_id)).label("audience"),
-        _students_where(Message.skip_reason == SkipReason.NO_CONSENT).label("no_consent"),
+        _students_where(
+            Message.skip_reason.in_([SkipReason.NO_CONSENT, SkipReason.NO_COMMERCIAL_CONSENT])
+        ).label("no_consent"),
         _students_where(Message.skip_reason == SkipReason.UNREACHABLE).label("unreachable"),
         _students_where(Message.skip_reason == SkipReason.SUPPRESSED).label("suppressed"),
         _messages_where(Message.skip_reason == SkipReason.CAPPED).label("capped"),
@@ -179,19 +182,29 @@ def _key_column(by: Dimension) -> QueryableAttribute[Any]:
 
 
 def campaign_report(
-    session: Session, campaign_id: int, by: Dimension | None = None, *, currency: str = ""
+    session: Session,
+    campaign_id: int,
+    by: Dimension | None = None,
+    *,
+    currency: str = "",
+    link_tracking: bool = True,
 ) -> Report:
     """The funnel of one campaign; with ``by``, also one row per value of that dimension.
-    Costs are in ``currency`` (the configured one: messages are priced in it)."""
+    Costs are in ``currency`` (the configured one: messages are priced in it). Where links
+    are not tracked (``link_tracking``, the installation's switch, or the campaign's own),
+    ``clicked`` is None: not measured, not zero."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFoundError(f"kampanya bulunamadı / campaign {campaign_id} not found")
+    measured = privacy.tracks_links(link_tracking, campaign)
     joins = _Joins.create()
     base = joins.apply(
         select(*_metric_columns(joins)).select_from(Message).join(Wave, Wave.id == Message.wave_id)
     ).where(Wave.campaign_id == campaign_id)
     delays = _delays(session, campaign_id, by)
     totals = _finish(session.execute(base).one()._asdict(), delays.get(_ALL, []))
+    if not measured:
+        totals["clicked"] = None
     rows: list[dict[str, Any]] = []
     if by is not None:
         key = _key_column(by).label("key")
@@ -209,6 +222,8 @@ def campaign_report(
             finished = _finish(
                 values, delays.get(key_value, []), per_message=by in MESSAGE_DIMENSIONS
             )
+            if not measured:
+                finished["clicked"] = None
             rows.append({"key": key_value, **finished})
     sent_by = session.execute(
         select(Message.provider, func.count())
@@ -225,6 +240,7 @@ def campaign_report(
             "launched_at": campaign.launched_at,
             "waves": [w.name for w in campaign.waves],
             "held": {w.name: w.hold_reason for w in campaign.waves if w.hold_reason},
+            "clicks_measured": measured,
         },
         by=by,
         totals=totals,

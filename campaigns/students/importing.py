@@ -200,6 +200,15 @@ STUDENT_COLUMNS: FieldSpec = {
         "Consent",
         "Contact Opt In",
     ),
+    "commercial_consent": (
+        "Ticari İleti Onayı",
+        "Ticari İleti İzni",
+        "İYS Onayı",
+        "İYS İzni",
+        "İYS",
+        "Commercial Consent",
+        "Marketing Consent",
+    ),
     "language": ("Dil", "İletişim Dili", "Tercih Edilen Dil", "Language", "Preferred Language"),
     "timezone": ("Saat Dilimi", "Zaman Dilimi", "Time Zone", "Timezone"),
     "graduation_term": (
@@ -229,6 +238,7 @@ FIELDS = (
     "phone_is_mobile",
     "whatsapp_opt_in",
     "contact_consent",
+    "commercial_consent",
     "language",
     "timezone",
     "graduation_term",
@@ -243,6 +253,7 @@ _DEFAULTS: dict[str, Any] = {
     "phone_is_mobile": False,
     "whatsapp_opt_in": False,
     "contact_consent": False,
+    "commercial_consent": False,
     "language": DEFAULT_LANGUAGE,
     "timezone": None,
 }
@@ -656,6 +667,12 @@ def _check_contacts(checked: _Checked, text: Callable[[str], str], columns: Colu
             f"kurulmayacak / contact consent value not recognised ({answer!r}): taken as 'no', "
             f"the student will not be contacted",
         )
+    if columns.has("commercial_consent"):
+        # Recorded in İYS: only then may a commercial campaign reach the student.
+        commercial = parse_yes_no(text("commercial_consent"))
+        values["commercial_consent"] = commercial.value
+        if commercial.problem:
+            checked.problem("commercial_consent", commercial.problem)
     if columns.has("language"):
         language = normalise_language(text("language"))
         values["language"] = language.value

@@ -37,6 +37,8 @@ _FIELDS: Final = {
     "name": "name",
     "send_window": "window-start",
     "goal_url": "goal-url",
+    "message_type": "message-type",
+    "link_tracking": "link-tracking",
     "timezone": "timezone",
     "audience": "audience",
     "waves": "wave-0-name",
@@ -59,6 +61,8 @@ def document_of(form: FormData) -> dict[str, Any]:
         "timezone": text("timezone", 64),
         "send_window": _window(text("window-start", 5), text("window-end", 5)),
         "goal_url": text("goal-url"),
+        "message_type": text("message-type", 20) or "informational",
+        "link_tracking": form.get("link-tracking") == "on",
         "audience": {key: values for key, values in audience.items() if values},
         "waves": [],
     }
@@ -143,6 +147,8 @@ def form_of(document: Mapping[str, Any], *, extra_wave: bool = False) -> dict[st
         "window_start": start,
         "window_end": end,
         "goal_url": document.get("goal_url", ""),
+        "message_type": document.get("message_type", "informational"),
+        "link_tracking": bool(document.get("link_tracking", True)),
         "audience": {key: list(audience.get(key) or []) for key in AUDIENCE_KEYS},
         "waves": waves,
     }

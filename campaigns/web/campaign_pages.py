@@ -85,7 +85,13 @@ def _report(
     session: Session, visitor: sessions.Visitor, campaign_id: int, by: Dimension, settings: Settings
 ) -> tuple[Campaign, Report, approval.Review]:
     campaign = scopes.get_campaign(session, visitor.actor, campaign_id)
-    report = campaign_report(session, campaign.id, by, currency=settings.cost_currency)
+    report = campaign_report(
+        session,
+        campaign.id,
+        by,
+        currency=settings.cost_currency,
+        link_tracking=settings.link_tracking,
+    )
     return campaign, report, approval.review_of(session, settings, campaign)
 
 
@@ -115,7 +121,8 @@ async def campaign_page(request: Request, campaign_id: int, *, fragment: bool = 
         live=campaign.status in LIVE,
         dimension=key,
         dimensions=DIMENSIONS,
-        funnel=[(name, report.totals[name]) for name in FUNNEL],
+        # A figure not measured (clicks without link tracking) is no bar of zero.
+        funnel=[(name, report.totals[name]) for name in FUNNEL if report.totals[name] is not None],
         row_columns=ROW_COLUMNS,
         labels=labels,
     )

@@ -40,6 +40,7 @@ SKIP: Final = {
     SkipReason.SUPPRESSED: _("opted out or address blocked"),
     SkipReason.NOT_YET: _("had not reached the wave's stage yet"),
     SkipReason.CAPPED: _("had all the messages the frequency caps allow"),
+    SkipReason.NO_COMMERCIAL_CONSENT: _("no commercial consent recorded in İYS"),
 }
 CHANNEL: Final = {
     Channel.EMAIL: _("Email"),

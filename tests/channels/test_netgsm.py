@@ -106,6 +106,21 @@ def test_turkish_texts_go_with_the_turkish_encoding_and_one_number_once_per_job(
     assert last_request(sim)["encoding"] == "tr"
 
 
+def test_commercial_messages_go_in_jobs_of_their_own_checked_against_iys(
+    sim: BackgroundServer, env: dict[str, str]
+) -> None:
+    commercial = OutboundMessage(
+        id=2, channel=Channel.SMS, to="+905321110032", text="Mezun indirimi", commercial=True
+    )
+    with NetgsmAdapter.from_env(env) as adapter:
+        results = adapter.send([sms(1, "+905321110031", "Mezun bilgisi"), commercial])
+    jobs = [r.provider_message_id.split("-")[0] for r in results if isinstance(r, Accepted)]
+    assert len(set(jobs)) == 2  # one job per kind: the filter holds for a whole job
+    with NetgsmAdapter.from_env(env) as adapter:
+        adapter.send([commercial])
+    assert last_request(sim)["iysfilter"] == "11"  # commercial, to individuals
+
+
 def test_a_number_outside_turkey_is_refused_alone(env: dict[str, str]) -> None:
     with NetgsmAdapter.from_env(env) as adapter:
         foreign, turkish = adapter.send([sms(1, "+4915112345678"), sms(2, "+905321110021")])

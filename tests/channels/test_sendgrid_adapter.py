@@ -183,6 +183,14 @@ def test_each_campaign_gets_its_own_request_and_category(simulator: Simulator) -
     assert ids[0] == ids[2] == ids[4] != ids[1] == ids[3] == ids[5] == info["last"]["x_message_id"]
 
 
+def test_sendgrid_never_tracks_opens_nor_rewrites_links(simulator: Simulator) -> None:
+    make_adapter(simulator).send([message(1)])
+    settings = last(simulator)["last"]["tracking_settings"]
+    assert settings["open_tracking"] == {"enable": False}
+    assert settings["click_tracking"] == {"enable": False, "enable_text": False}
+    assert settings["subscription_tracking"] == {"enable": False}
+
+
 def test_text_only_messages_carry_only_a_text_part(simulator: Simulator) -> None:
     adapter = make_adapter(simulator)
 

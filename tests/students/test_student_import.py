@@ -639,3 +639,16 @@ def test_a_student_abroad_gets_their_own_time_zone(db: Database) -> None:
     ]
     assert issue_keys(report) == [(5, "20000004", "timezone", "warning")]
     assert "Mars/Olympus" in report.issues[0].reason
+
+
+def test_commercial_consent_is_read_from_its_iys_column(db: Database) -> None:
+    columns = {**COLUMNS, "iys": "Ticari İleti Onayı (İYS)"}
+    rows = [student(1, iys="Evet"), student(2, iys="hayır"), student(3, iys="belki")]
+    report = run_import(db, csv_table(rows, columns))
+    students = stored(db)
+    assert [students[str(20_000_000 + n)].commercial_consent for n in (1, 2, 3)] == [
+        True,
+        False,
+        False,  # an unclear answer is not consent
+    ]
+    assert issue_keys(report) == [(4, "20000003", "commercial_consent", "warning")]

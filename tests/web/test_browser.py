@@ -32,6 +32,7 @@ from tests.support import factories
 from tests.support.adapters import RecordingAdapter
 from tests.support.api import DEFINITION
 from tests.support.browser import chromium, scheduling, serious_accessibility_problems, served
+from tests.support.http import sent_tokens
 from tests.support.paths import ROOT
 
 EMAIL = "kemal.isik@universite.example.edu.tr"
@@ -310,6 +311,45 @@ def test_a_coordinator_closes_a_facultys_day_and_the_launch_says_the_wave_waits(
         expect(mine.get_by_role("heading", name="Günleri kapat")).to_have_count(0)
         mine.goto(f"{site}/kampanyalar/{campaign_id}/baslat")
         expect(mine.get_by_text("bekler: kapalı gün, Fakülte kurulu").first).to_be_visible()
+
+
+def test_a_commercial_campaign_without_link_tracking_is_built_and_says_so(
+    browser: Browser, pg_db: Database, tmp_path: Path
+) -> None:
+    [token] = sent_tokens(pg_db, 1).values()
+    with pg_db.session() as session:
+        users.add_user(session, Actor.operator(), email=EMAIL, role=Role.ADVISOR)
+        session.add_all([factories.student(commercial_consent=True), factories.student()])
+    notice = "Verileriniz yalnız mezun kaydı hatırlatması için işlenir."
+    with served(pg_db.url, tmp_path, CAMPAIGNS_PRIVACY_NOTICE=notice) as site:
+        page = signed_in_by_outbox(browser, site, tmp_path, EMAIL)
+        page.goto(f"{site}/kampanyalar/yeni")
+        page.get_by_label("Kampanyanın adı").fill("Mezun kartı indirimi")
+        page.get_by_label("2019-2020 Bahar").check()
+        page.get_by_label("Kayıt sayfası (mesajlardaki bağlantı)").fill(
+            "https://mezun.universite.example.edu.tr/kart"
+        )
+        page.get_by_label("İleti türü").select_option("commercial")
+        page.get_by_label("Kayıt bağlantısına tıklamaları say", exact=False).uncheck()
+        page.get_by_label("Dalganın adı").fill("duyuru")
+        page.get_by_label("Başlatmadan sonra").fill("0s")
+        page.get_by_label("İlk kanal").select_option("sms")
+        page.get_by_label("Mesaj şablonu").select_option("registration_reminder")
+        page.get_by_role("button", name="Taslak olarak kaydet").click()
+        expect(page.get_by_role("heading", name="Mezun kartı indirimi")).to_be_visible()
+        facts = page.locator(".facts")
+        expect(facts).to_contain_text("Ticari (yalnız İYS onayı olanlara)")
+        expect(facts).to_contain_text("ölçülmüyor")
+        expect(page.get_by_text("Tıklamalar ölçülmüyor", exact=False)).to_be_visible()
+        assert serious_accessibility_problems(page) == []
+
+        # What a student sees after following the unsubscribe link of an e-mail.
+        student = browser.new_page(locale="tr-TR")
+        student.goto(f"{site}/u/{token}")
+        expect(student.get_by_role("heading", name="KVKK aydınlatma metni")).to_be_visible()
+        expect(student.get_by_text(notice)).to_be_visible()
+        assert serious_accessibility_problems(student) == []
+        fits_a_phone(student)
 
 
 def test_the_report_says_how_many_messages_the_caps_held(

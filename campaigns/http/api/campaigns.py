@@ -409,7 +409,11 @@ async def report(
         scopes.get_campaign(session, actor, campaign_id)
         data: dict[str, Any] = jsonable_encoder(
             campaign_report(
-                session, campaign_id, by, currency=deps.settings.cost_currency
+                session,
+                campaign_id,
+                by,
+                currency=deps.settings.cost_currency,
+                link_tracking=deps.settings.link_tracking,
             ).as_dict()
         )
         return data
