@@ -32,6 +32,7 @@ def _register() -> None:
         checks,
         conversions,
         demo,
+        evidence,
         messages,
         preview,
         providers,
@@ -60,6 +61,7 @@ def _register() -> None:
     app.command("audit")(audit_log.audit)
     app.command("check")(checks.check)
     app.command("demo")(demo.demo)
+    app.command("evidence")(evidence.evidence)
     app.command("preview")(preview.preview)
     app.command("report")(report.report)
     app.command("run")(scheduling.run)

@@ -4,7 +4,6 @@ in and the form's CSRF token passed to every template."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -14,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from campaigns.core.durations import format_duration
+from campaigns.core.figures import money, number, percent
 from campaigns.http.deps import services_of
 from campaigns.web import i18n
 
@@ -27,30 +27,6 @@ _environment = Environment(
     lstrip_blocks=True,
     auto_reload=False,
 )
-
-
-def percent(share: float | None, language: str) -> str:
-    """A rate as people write it: ``%42`` in Turkish, ``42%`` in English; ``—`` for none."""
-    if share is None:
-        return "—"
-    value = f"{share * 100:.0f}"
-    return f"%{value}" if language == "tr" else f"{value}%"
-
-
-def number(value: int, language: str) -> str:
-    """Thousands grouped: ``12.345`` in Turkish, ``12,345`` in English."""
-    grouped = f"{value:,}"
-    return grouped.replace(",", ".") if language == "tr" else grouped
-
-
-def money(amount: float | Decimal | None, currency: str, language: str) -> str:
-    """An amount with two decimals and its currency: ``12,50 TRY`` in Turkish."""
-    if amount is None:
-        return "—"
-    text = f"{amount:,.2f}"
-    if language == "tr":
-        text = text.replace(",", " ").replace(".", ",").replace(" ", ".")
-    return f"{text} {currency}".strip()
 
 
 def when(moment: datetime | None, zone: ZoneInfo) -> str:

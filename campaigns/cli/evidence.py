@@ -1,0 +1,153 @@
+"""``campaigns evidence``: the quality report's evidence for one graduation term."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from campaigns.cli import context
+from campaigns.cli.output import console, emit_json, emit_table
+from campaigns.core.actors import Actor
+from campaigns.core.models import utcnow
+from campaigns.reports import evidence_document
+from campaigns.reports.quality_evidence import Evidence, quality_evidence, scope_label
+
+
+class EvidenceFormat(StrEnum):
+    table = "table"
+    json = "json"
+    xlsx = "xlsx"
+    html = "html"
+
+
+TABLE_HEADINGS = {
+    "programme": "program\nprogramme",
+    "graduating": "öğrenci\nstudents",
+    "registered": "kayıt\nregistered",
+    "form_submitted": "form\nform",
+    "reminders": "hatırlatma\nreminders",
+    "opted_out": "ret\nopt-outs",
+    "cost": "maliyet\ncost",
+}
+
+
+def evidence(
+    term: Annotated[
+        str, typer.Argument(help="Mezuniyet dönemi / graduation term, e.g. '2024-2025 Bahar'.")
+    ],
+    since: Annotated[
+        str | None, typer.Option("--since", help="İlk gün / first day (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Son gün / last day (YYYY-MM-DD).")
+    ] = None,
+    output: Annotated[
+        EvidenceFormat,
+        typer.Option("--format", help="table | json | xlsx | html (yazdırılabilir / printable)."),
+    ] = EvidenceFormat.table,
+    to: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Dosyaya yaz / write to this file.")
+    ] = None,
+) -> None:
+    """Kalite raporu kanıtı: dönemin programları, kayıt ve form oranları, hatırlatmalar /
+    the quality report's evidence: a term's programmes, registration and form rates,
+    reminders by channel, opt-outs and costs."""
+    settings = context.settings()
+    actor = Actor.operator()
+    with context.db().session() as session:
+        found = quality_evidence(
+            session,
+            actor,
+            term,
+            zone=settings.zone,
+            now=utcnow(),
+            since=_day(since, "--since"),
+            until=_day(until, "--until"),
+            currency=settings.cost_currency,
+        )
+    if output is EvidenceFormat.html:
+        html = evidence_document.html_document(found, scope=scope_label(actor), zone=settings.zone)
+        _write(html.encode(), to)
+    elif output is EvidenceFormat.xlsx:
+        if to is None and sys.stdout.isatty():
+            raise typer.BadParameter(
+                "XLSX ekrana yazılamaz: --output ile bir dosya verin / XLSX cannot be shown on "
+                "screen: give a file with --output",
+                param_hint="--format",
+            )
+        _write(evidence_document.xlsx_document(found, settings.zone), to)
+    elif output is EvidenceFormat.json:
+        emit_json(
+            {
+                "term": found.term,
+                "period": [str(d) for d in found.period(settings.zone)],
+                "rows": found.rows(),
+            }
+        )
+    else:
+        _print(found)
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"tarih YYYY-AA-GG olmalı / write the date as YYYY-MM-DD: {text!r}",
+            param_hint=option,
+        ) from None
+
+
+def _write(body: bytes, to: Path | None) -> None:
+    if to is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
+        return
+    to.write_bytes(body)
+    console.print(f"yazıldı / written: {to}")
+
+
+def _print(found: Evidence) -> None:
+    currency = found.currency or "—"
+    rows = []
+    for figures in [*found.programmes, found.total]:
+        row = figures.as_dict()
+        name = " ".join(
+            filter(None, (row["department"], f"({row['degree']})" if row["degree"] else ""))
+        )
+        rows.append(
+            {
+                "programme": name or row["faculty"],
+                "graduating": row["graduating"],
+                "registered": _with_rate(row["registered"], row["registration_rate"]),
+                "form_submitted": _with_rate(row["form_submitted"], row["form_rate"]),
+                "reminders": f"{row['sent_email']}/{row['sent_sms']}/{row['sent_whatsapp']}",
+                "opted_out": row["opted_out"],
+                "cost": evidence_document.shown("cost", row["cost"], ""),
+            }
+        )
+    first, last = found.period(context.settings().zone)
+    period = f"{first} – {last}" if first and last else "—"
+    emit_table(
+        list(TABLE_HEADINGS),
+        rows,
+        title=f"Kalite kanıtı / quality evidence: {found.term} ({period})",
+        headings=TABLE_HEADINGS,
+    )
+    console.print(
+        f"hatırlatma: e-posta/SMS/WhatsApp; maliyet {currency} / reminders: email/SMS/"
+        f"WhatsApp; cost in {currency}",
+        highlight=False,
+    )
+
+
+def _with_rate(count: int, rate: float | None) -> str:
+    return f"{count} ({evidence_document.shown('registration_rate', rate, '')})"
