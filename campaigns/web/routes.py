@@ -25,6 +25,7 @@ from campaigns.web import (
     calendar_pages,
     campaign_pages,
     desk_pages,
+    evidence_pages,
     i18n,
     launch_pages,
     preview_pages,
@@ -119,6 +120,18 @@ async def launch_checklist(request: Request, campaign_id: int) -> Response:
 @router.post("/kampanyalar/{campaign_id:int}/baslat")
 async def launch(request: Request, campaign_id: int) -> Response:
     return await launch_pages.launch(request, campaign_id)
+
+
+@router.get("/kalite")
+async def evidence(request: Request) -> Response:
+    return await evidence_pages.evidence_page(request)
+
+
+@router.get("/kalite.{kind:str}")
+async def evidence_file(request: Request, kind: str) -> Response:
+    if kind not in ("xlsx", "html"):
+        return not_found(request)
+    return await evidence_pages.evidence_file(request, kind)
 
 
 @router.get("/takvim")

@@ -352,6 +352,37 @@ def test_a_commercial_campaign_without_link_tracking_is_built_and_says_so(
         fits_a_phone(student)
 
 
+def test_the_office_takes_the_quality_evidence_as_a_printable_page(
+    browser: Browser, pg_db: Database, tmp_path: Path
+) -> None:
+    office = "mezun.ofisi@universite.example.edu.tr"
+    sent_tokens(pg_db, 3)
+    with pg_db.session() as session:
+        users.add_user(session, Actor.operator(), email=office, role=Role.ADMIN)
+    with served(pg_db.url, tmp_path) as site:
+        page = signed_in_by_outbox(browser, site, tmp_path, office)
+        page.get_by_role("link", name="Kalite kanıtı").click()
+        page.get_by_label("Mezuniyet dönemi").select_option("2019-2020 Bahar")
+        page.get_by_role("button", name="Kanıtı göster").click()
+        total = page.get_by_role("row", name=re.compile("^Toplam"))
+        expect(total.get_by_role("cell").first).to_have_text("3")  # graduating
+        expect(total.get_by_role("cell").nth(3)).to_have_text("3 / 0 / 0")  # reminders
+        assert serious_accessibility_problems(page) == []
+        fits_a_phone(page)
+        screenshot(page, "evidence")
+        with page.context.expect_page() as opened:
+            page.get_by_role("link", name="Yazdırılabilir sayfa (PDF olarak kaydedin)").click()
+        printable = opened.value
+        expect(printable.get_by_role("heading", level=1)).to_contain_text(
+            "Mezun takibi kanıtı: 2019-2020 Bahar"
+        )
+        assert serious_accessibility_problems(printable) == []
+        # What the browser's "save as PDF" makes of it: a real PDF, A4 landscape.
+        pdf = printable.pdf(prefer_css_page_size=True)
+        assert pdf.startswith(b"%PDF")
+        assert b"/MediaBox [0 0 841.91998 595.91998]" in pdf or b"841.9" in pdf
+
+
 def test_the_report_says_how_many_messages_the_caps_held(
     browser: Browser, pg_db: Database, tmp_path: Path
 ) -> None:
