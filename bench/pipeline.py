@@ -190,8 +190,9 @@ def main() -> None:
 RULES_ON = {
     "CAMPAIGNS_FREQUENCY_CAPS": "sms=1/day,3/week; whatsapp=1/day,3/week; email=2/day,5/week",
     "CAMPAIGNS_HOLIDAYS": "TR",
+    "CAMPAIGNS_CLOSED_DAYS": "2099-06-15..2099-06-19 Final sınavları; 2099-07-03 Diploma töreni",
 }
-RULES_OFF = {"CAMPAIGNS_FREQUENCY_CAPS": "", "CAMPAIGNS_HOLIDAYS": ""}
+RULES_OFF = {"CAMPAIGNS_FREQUENCY_CAPS": "", "CAMPAIGNS_HOLIDAYS": "", "CAMPAIGNS_CLOSED_DAYS": ""}
 
 
 def caps_cost(

@@ -154,6 +154,16 @@ class Claimed:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedBatch:
+    """The rows to send now, and how many were claimed (``taken``, up to ``last_id``)
+    before the holds of the calendar and the caps put some back."""
+
+    rows: list[Claimed]
+    taken: int
+    last_id: int | None
+
+
 class WaveSender:
     """Sends batches of one process; holds the adapters and the template cache."""
 
@@ -188,12 +198,15 @@ class WaveSender:
         started = self.db.run(lambda session: self._claim(session, wave_id, now, after))
         if isinstance(started, BatchOutcome):
             return started
-        wave, campaign, claimed = started
-        full = len(claimed) >= self.settings.batch_size
+        wave, campaign, taken = started
+        claimed = taken.rows
+        # Full by what was claimed, not by what is left after the holds: a batch whose rows
+        # all wait (caps, another time zone) does not end the chain.
+        full = taken.taken >= self.settings.batch_size
         outcome = BatchOutcome(
             claimed=len(claimed),
             more=full or after is not None,
-            after=claimed[-1].id if full else None,
+            after=taken.last_id if full else None,
         )
         if not claimed:
             if after is None:
@@ -282,7 +295,7 @@ class WaveSender:
 
     def _claim(
         self, session: Session, wave_id: int, now: datetime, after: int | None
-    ) -> tuple[Wave, Campaign, list[Claimed]] | BatchOutcome:
+    ) -> tuple[Wave, Campaign, ClaimedBatch] | BatchOutcome:
         """The wave, its campaign and a claimed batch; or why there is nothing to send."""
         wave = session.get(Wave, wave_id)
         if wave is None:
@@ -325,7 +338,7 @@ class WaveSender:
             caps=self.caps,
             calendar=calendar,
         )
-        if held and not claimed:
+        if held and not claimed.rows:
             return BatchOutcome(idle="held")
         return wave, campaign, claimed
 
@@ -487,7 +500,7 @@ def claim(
     after: int | None = None,
     caps: FrequencyCaps | None = None,
     calendar: AcademicCalendar | None = None,
-) -> list[Claimed]:
+) -> ClaimedBatch:
     """Atomically move up to ``limit`` due pending rows with ids above ``after`` to
     ``sending`` for the provider chosen for their channel (none of a channel without one),
     commit, and return them with what rendering and the send-time checks need. The provider
@@ -496,7 +509,7 @@ def claim(
     own, with ``calendar``: ``in_local_hours``), then rows whose student has no slot left
     (with ``caps``: ``within_caps``) are held back."""
     if not providers:
-        return []  # no channel of the wave can send now
+        return ClaimedBatch([], 0, None)  # no channel of the wave can send now
     postgresql = session.get_bind().dialect.name == "postgresql"
     due = (
         select(messages.c.id)
@@ -540,12 +553,13 @@ def claim(
             else []
         )
     found = sorted((Claimed.from_row(row) for row in rows), key=lambda c: c.id)
+    taken, last_id = len(found), (found[-1].id if found else None)
     calendar = calendar or AcademicCalendar(None, {})
     found = in_local_hours(session, wave, found, now, calendar)
     if caps:
         found = within_caps(session, wave, found, now, caps, calendar)
     session.commit()
-    return found
+    return ClaimedBatch(found, taken, last_id)
 
 
 def in_local_hours(

@@ -202,3 +202,25 @@ def test_the_calendar_lists_holidays_configured_and_kept_days_in_order(
         ("2027-01-04", "2027-01-05", "settings", None),
     ]
     assert spans[1].reason == "Yılbaşı"
+
+
+def test_a_batch_whose_students_all_wait_does_not_end_the_chain(
+    db: Database, settings: Settings
+) -> None:
+    evening = datetime(2026, 12, 7, 17, 0, tzinfo=UTC)  # 20:00 Istanbul, 12:00 New York
+    with db.session() as session:
+        session.add_all([factories.student(), factories.student()])
+        session.add(factories.student(timezone="America/New_York"))
+        campaign = factories.campaign(
+            session, [{"channels": ["email"]}], window=(time(9), time(18)), now=evening
+        )
+        wave_id = campaign.waves[0].id
+    with db.session() as session:
+        plan_wave(session, wave_id, now=evening)
+    sender, adapter = sender_for(db, settings.model_copy(update={"batch_size": 2}))
+    first = sender.send_batch(wave_id, now=evening)
+    assert (first.claimed, first.more) == (0, True)  # both at home: they wait
+    assert first.after is not None
+    second = sender.send_batch(wave_id, now=evening, after=first.after)
+    assert second.claimed == 1
+    assert len(adapter.sent) == 1  # the student in New York
