@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, cast
+from datetime import date, datetime, timedelta
+from typing import Any, Final, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -84,6 +85,8 @@ from channels.base import (
 )
 from channels.gsm import sms_info
 
+CALENDAR_SECONDS: Final = 30.0
+"""How long a sender uses the academic calendar it read before reading it again."""
 log = logging.getLogger(__name__)
 
 messages = cast(Table, Message.__table__)
@@ -181,6 +184,7 @@ class WaveSender:
         self.composer = Composer(settings, renderer)
         self.caps = FrequencyCaps.of(settings)
         self._texts_version = 0
+        self._calendar: tuple[float, date, AcademicCalendar] | None = None
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
 
     def send_batch(
@@ -217,8 +221,9 @@ class WaveSender:
         skips: dict[int, SkipReason] = {}
         rejected: dict[int, DeliveryError] = {}
         outbound: dict[tuple[Channel, str], list[OutboundMessage]] = defaultdict(list)
+        commercial = privacy.is_commercial(campaign)
         for message in claimed:
-            reason = _skip_reason(message, wave)
+            reason = _skip_reason(message, wave, commercial)
             if reason is not None:
                 skips[message.id] = reason
                 continue
@@ -293,6 +298,23 @@ class WaveSender:
             self.composer = Composer(self.settings, renderer_for(session, self.settings))
             self._texts_version = version
 
+    def _current_calendar(self, session: Session, now: datetime) -> AcademicCalendar:
+        """The academic calendar, read again at most every ``CALENDAR_SECONDS`` (closed days
+        change rarely: one closed or reopened in the web app reaches running senders within
+        that), and whenever the day changes."""
+        read = time.monotonic()
+        if (
+            self._calendar is None
+            or read - self._calendar[0] > CALENDAR_SECONDS
+            or self._calendar[1] != now.date()
+        ):
+            self._calendar = (
+                read,
+                now.date(),
+                AcademicCalendar.load(session, self.settings, now.date()),
+            )
+        return self._calendar[2]
+
     def _claim(
         self, session: Session, wave_id: int, now: datetime, after: int | None
     ) -> tuple[Wave, Campaign, ClaimedBatch] | BatchOutcome:
@@ -304,7 +326,7 @@ class WaveSender:
         if campaign.status is not CampaignStatus.ACTIVE:
             return BatchOutcome(idle=campaign.status.value)
         self._follow_edited_texts(session)
-        calendar = AcademicCalendar.load(session, self.settings, now.date())
+        calendar = self._current_calendar(session, now)
         if not calendar.is_open(
             now, SendWindow.of(campaign), campaign.timezone, campaign.scope_faculty
         ) and not session.scalar(select(due_abroad(wave.id, now))):
@@ -602,7 +624,8 @@ def within_caps(
     until their student's next slot (within the sending hours, on a day open to them)
     while the wave's time lasts, or are skipped as ``capped``. Rows the send-time checks
     will skip take no slot."""
-    wanted = [c.wanted for c in claimed if _skip_reason(c, wave) is None]
+    commercial = privacy.is_commercial(wave.campaign)
+    wanted = [c.wanted for c in claimed if _skip_reason(c, wave, commercial) is None]
     refused = caps.take(session, wanted, now)
     if not refused:
         return claimed
@@ -703,11 +726,12 @@ def release(db: Database, ids: Sequence[int]) -> None:
         )
 
 
-def _skip_reason(row: Claimed, wave: Wave) -> SkipReason | None:
-    """Consent, opt-out and conversion are checked again at send time."""
+def _skip_reason(row: Claimed, wave: Wave, commercial: bool) -> SkipReason | None:
+    """Consent (commercial consent too, for a ``commercial`` campaign), opt-out and
+    conversion are checked again at send time."""
     if not row.consent:
         return SkipReason.NO_CONSENT
-    if not row.commercial_consent and privacy.is_commercial(wave.campaign):
+    if commercial and not row.commercial_consent:
         return SkipReason.NO_COMMERCIAL_CONSENT
     if row.suppressed:
         return SkipReason.SUPPRESSED

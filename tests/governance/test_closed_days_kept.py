@@ -16,6 +16,7 @@ from campaigns.core.db import Database
 from campaigns.core.errors import NotAllowedError
 from campaigns.core.models import AuditEntry, Message, MessageStatus, Role
 from campaigns.core.settings import Settings
+from campaigns.delivery import sending
 from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.delivery.sending import WaveSender
 from campaigns.governance import closed_day_book
@@ -224,3 +225,24 @@ def test_a_batch_whose_students_all_wait_does_not_end_the_chain(
     second = sender.send_batch(wave_id, now=evening, after=first.after)
     assert second.claimed == 1
     assert len(adapter.sent) == 1  # the student in New York
+
+
+def test_a_day_closed_while_a_sender_runs_reaches_it(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with db.session() as session:
+        session.add_all([factories.student() for _ in range(2)])
+        campaign = factories.campaign(
+            session, [{"channels": ["sms"]}], window=(time(9), time(17)), now=MONDAY
+        )
+        wave_id = campaign.waves[0].id
+    with db.session() as session:
+        plan_wave(session, wave_id, now=MONDAY)
+    sender, adapter = sender_for(db, settings.model_copy(update={"batch_size": 1}))
+    sender.send_batch(wave_id, now=MONDAY)
+    assert len(adapter.sent) == 1
+    with db.session() as session:
+        closed_day_book.close(session, Actor.operator(), TODAY, TODAY, "Yas günü", None, TODAY)
+    monkeypatch.setattr(sending, "CALENDAR_SECONDS", 0.0)  # the sender's reading is old
+    assert sender.send_batch(wave_id, now=MONDAY).idle == "window_closed"
+    assert len(adapter.sent) == 1
