@@ -107,7 +107,7 @@ def test_every_api_operation_requires_a_token(pg_db: Database, client: TestClien
         if path.startswith("/api/v1/")
         for method in item
     ]
-    assert len(operations) == 23
+    assert len(operations) == 24
     for method, path in operations:
         url = path.replace("{campaign_id}", "1").replace("{wave}", "duyuru")
         url = url.replace("{student_no}", "1001")

@@ -1,0 +1,56 @@
+"""``/evidence``: the quality report's evidence for one graduation term, as JSON (the web
+app and the CLI give the same figures as XLSX and a printable page)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.encoders import jsonable_encoder
+from sqlalchemy.orm import Session
+
+from campaigns.core.models import utcnow
+from campaigns.http.api.auth import CurrentActor
+from campaigns.http.api.common import ERROR_RESPONSES, Deps, run, text_query
+from campaigns.reports.quality_evidence import quality_evidence
+
+router = APIRouter(tags=["evidence"], responses=ERROR_RESPONSES)
+
+
+@router.get("/evidence", summary="Kalite raporu kanıtı / evidence for the quality report")
+async def evidence(
+    deps: Deps,
+    actor: CurrentActor,
+    term: Annotated[str, text_query("Mezuniyet dönemi / graduation term", 60)],
+    since: Annotated[date | None, Query(description="İlk gün / first day")] = None,
+    until: Annotated[date | None, Query(description="Son gün / last day")] = None,
+) -> dict[str, Any]:
+    """Per programme (faculty, department, degree) of ``term`` among your students:
+    graduating, registered, form handed in, rates, reminders sent by channel, opt-outs and
+    costs, then the total; ``period`` is the range asked for, or the first and last
+    reminder's days. 422 for a term or a range that cannot be read."""
+    settings = deps.settings
+
+    def work(session: Session) -> dict[str, Any]:
+        found = quality_evidence(
+            session,
+            actor,
+            term,
+            zone=settings.zone,
+            now=utcnow(),
+            since=since,
+            until=until,
+            currency=settings.cost_currency,
+        )
+        data: dict[str, Any] = jsonable_encoder(
+            {
+                "term": found.term,
+                "period": found.period(settings.zone),
+                "currency": found.currency,
+                "rows": found.rows(),
+            }
+        )
+        return data
+
+    return await run(deps, work)
