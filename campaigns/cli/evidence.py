@@ -13,9 +13,8 @@ import typer
 from campaigns.cli import context
 from campaigns.cli.output import console, emit_json, emit_table
 from campaigns.core.actors import Actor
-from campaigns.core.models import utcnow
 from campaigns.reports import evidence_document
-from campaigns.reports.quality_evidence import Evidence, quality_evidence, scope_label
+from campaigns.reports.quality_evidence import Evidence, evidence_for, scope_label
 
 
 class EvidenceFormat(StrEnum):
@@ -60,15 +59,8 @@ def evidence(
     settings = context.settings()
     actor = Actor.operator()
     with context.db().session() as session:
-        found = quality_evidence(
-            session,
-            actor,
-            term,
-            zone=settings.zone,
-            now=utcnow(),
-            since=_day(since, "--since"),
-            until=_day(until, "--until"),
-            currency=settings.cost_currency,
+        found = evidence_for(
+            session, actor, settings, term, _day(since, "--since"), _day(until, "--until")
         )
     if output is EvidenceFormat.html:
         html = evidence_document.html_document(found, scope=scope_label(actor), zone=settings.zone)

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session, aliased
 from campaigns.access.scopes import student_condition
 from campaigns.core.actors import Actor
 from campaigns.core.errors import CampaignsError
-from campaigns.core.models import Conversion, ConversionStage, Message, Student
+from campaigns.core.models import Conversion, ConversionStage, Message, Student, utcnow
+from campaigns.core.settings import Settings
 from campaigns.definitions.send_window import first_instant
 from campaigns.students.reachability import opted_out
 from campaigns.students.terms import InvalidTermError, parse_term
@@ -148,6 +149,28 @@ def scope_label(actor: Actor) -> str:
     if scope.advisor is not None:
         return f"{scope.advisor} danışmanlığındaki öğrenciler / advisees of {scope.advisor}"
     return f"{scope.faculty}"
+
+
+def evidence_for(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    term: str,
+    since: date | None = None,
+    until: date | None = None,
+) -> Evidence:
+    """``quality_evidence`` now, on the installation's clock and in its currency: what
+    every face asks for."""
+    return quality_evidence(
+        session,
+        actor,
+        term,
+        zone=settings.zone,
+        now=utcnow(),
+        since=since,
+        until=until,
+        currency=settings.cost_currency,
+    )
 
 
 def quality_evidence(

@@ -16,10 +16,9 @@ from starlette.responses import HTMLResponse, Response
 from campaigns.access.scopes import student_condition
 from campaigns.core.actors import Actor
 from campaigns.core.errors import CampaignsError
-from campaigns.core.models import utcnow
 from campaigns.http.deps import services_of
 from campaigns.reports import evidence_document
-from campaigns.reports.quality_evidence import COLUMNS, Evidence, quality_evidence, scope_label
+from campaigns.reports.quality_evidence import COLUMNS, Evidence, evidence_for, scope_label
 from campaigns.students.choices import audience_choices
 from campaigns.web import i18n, sessions
 from campaigns.web.downloads import download
@@ -107,17 +106,8 @@ async def evidence_file(request: Request, kind: str) -> Response:
 
 
 def _evidence(session: Session, request: Request, actor: Actor, asked: Asked) -> Evidence:
-    services = services_of(request)
-    return quality_evidence(
-        session,
-        actor,
-        asked.term,
-        zone=services.settings.zone,
-        now=utcnow(),
-        since=_day(asked.since),
-        until=_day(asked.until),
-        currency=services.settings.cost_currency,
-    )
+    settings = services_of(request).settings
+    return evidence_for(session, actor, settings, asked.term, _day(asked.since), _day(asked.until))
 
 
 def _day(text: str) -> date | None:

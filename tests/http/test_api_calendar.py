@@ -17,11 +17,8 @@ from tests.support.api import (
     ENGINEERING,
     SCIENCE,
     Cast,
-    add_cast,
-    add_cohort,
-    api_client,
-    api_settings,
     bearer,
+    cohort_api,
 )
 
 SOON = (utcnow().date() + timedelta(days=20)).isoformat()
@@ -29,10 +26,8 @@ SOON = (utcnow().date() + timedelta(days=20)).isoformat()
 
 @pytest.fixture
 def api(db: Database, tmp_path: Path) -> Iterator[tuple[TestClient, Cast]]:
-    add_cohort(db)
-    cast = add_cast(db)
-    with api_client(api_settings(db, tmp_path)) as client:
-        yield client, cast
+    with cohort_api(db, tmp_path) as client_and_cast:
+        yield client_and_cast
 
 
 def test_a_coordinator_closes_their_facultys_days_and_everyone_reads_them(

@@ -14,20 +14,15 @@ from tests.support.api import (
     ENGINEERING,
     TERM,
     Cast,
-    add_cast,
-    add_cohort,
-    api_client,
-    api_settings,
     bearer,
+    cohort_api,
 )
 
 
 @pytest.fixture
 def api(db: Database, tmp_path: Path) -> Iterator[tuple[TestClient, Cast]]:
-    add_cohort(db)
-    cast = add_cast(db)
-    with api_client(api_settings(db, tmp_path)) as client:
-        yield client, cast
+    with cohort_api(db, tmp_path) as client_and_cast:
+        yield client_and_cast
 
 
 def test_each_caller_gets_the_evidence_of_their_students(

@@ -71,6 +71,15 @@ def api_client(settings: Settings) -> Iterator[TestClient]:
     database(settings.database_url).dispose()
 
 
+@contextmanager
+def cohort_api(db: Database, tmp_path: Path) -> Iterator[tuple[TestClient, Cast]]:
+    """The cohort, the cast and a client of the app on the default API settings."""
+    add_cohort(db)
+    cast = add_cast(db)
+    with api_client(api_settings(db, tmp_path)) as client:
+        yield client, cast
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

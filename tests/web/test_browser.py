@@ -224,11 +224,11 @@ def test_the_desk_records_a_membership_form(browser: Browser, site: str, tmp_pat
     fits_a_phone(page)
 
 
-def test_a_coordinator_approves_an_advisors_campaign(
-    browser: Browser, pg_db: Database, tmp_path: Path
-) -> None:
+def advisor_and_coordinator(db: Database) -> str:
+    """The advisor ``EMAIL`` and the engineering faculty's coordinator, whose address this
+    returns."""
     coordinator = "muh.koordinator@universite.example.edu.tr"
-    with pg_db.session() as session:
+    with db.session() as session:
         users.add_user(session, Actor.operator(), email=EMAIL, role=Role.ADVISOR)
         users.add_user(
             session,
@@ -237,6 +237,14 @@ def test_a_coordinator_approves_an_advisors_campaign(
             role=Role.COORDINATOR,
             faculty="Mühendislik Fakültesi",
         )
+    return coordinator
+
+
+def test_a_coordinator_approves_an_advisors_campaign(
+    browser: Browser, pg_db: Database, tmp_path: Path
+) -> None:
+    coordinator = advisor_and_coordinator(pg_db)
+    with pg_db.session() as session:
         session.add_all([factories.student(first_name="Işıl"), factories.student()])
     settings = Settings(database_url=pg_db.url, _env_file=None)  # type: ignore[call-arg]
     with pg_db.session() as session:
@@ -267,16 +275,8 @@ def test_a_coordinator_approves_an_advisors_campaign(
 def test_a_coordinator_closes_a_facultys_day_and_the_launch_says_the_wave_waits(
     browser: Browser, pg_db: Database, tmp_path: Path
 ) -> None:
-    coordinator = "muh.koordinator@universite.example.edu.tr"
+    coordinator = advisor_and_coordinator(pg_db)
     with pg_db.session() as session:
-        users.add_user(session, Actor.operator(), email=EMAIL, role=Role.ADVISOR)
-        users.add_user(
-            session,
-            Actor.operator(),
-            email=coordinator,
-            role=Role.COORDINATOR,
-            faculty="Mühendislik Fakültesi",
-        )
         session.add_all([factories.student(), factories.student()])
     settings = Settings(database_url=pg_db.url, _env_file=None)  # type: ignore[call-arg]
     with pg_db.session() as session:

@@ -10,10 +10,9 @@ from fastapi import APIRouter, Query
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy.orm import Session
 
-from campaigns.core.models import utcnow
 from campaigns.http.api.auth import CurrentActor
 from campaigns.http.api.common import ERROR_RESPONSES, Deps, run, text_query
-from campaigns.reports.quality_evidence import quality_evidence
+from campaigns.reports.quality_evidence import evidence_for
 
 router = APIRouter(tags=["evidence"], responses=ERROR_RESPONSES)
 
@@ -33,16 +32,7 @@ async def evidence(
     settings = deps.settings
 
     def work(session: Session) -> dict[str, Any]:
-        found = quality_evidence(
-            session,
-            actor,
-            term,
-            zone=settings.zone,
-            now=utcnow(),
-            since=since,
-            until=until,
-            currency=settings.cost_currency,
-        )
+        found = evidence_for(session, actor, settings, term, since, until)
         data: dict[str, Any] = jsonable_encoder(
             {
                 "term": found.term,
