@@ -27,7 +27,15 @@ def client(db: Database, settings: Settings) -> Iterator[TestClient]:
     now = utcnow()
     with db.session() as session:
         users.add_user(session, Actor.operator(), email=EMAIL, role=Role.ADVISOR)
-        session.add(factories.student(student_no="7001", first_name="İpek", last_name="Işık"))
+        session.add(
+            factories.student(
+                student_no="7001",
+                first_name="İpek",
+                last_name="Işık",
+                timezone="Europe/Berlin",
+                commercial_consent=True,
+            )
+        )
         session.add(factories.student(student_no="7002", advisor_email="baska@example.edu.tr"))
         campaign = factories.campaign(session, [{"channels": ["sms"]}], now=now)
         campaign.scope_advisor = EMAIL  # a campaign the advisor may open
@@ -51,6 +59,8 @@ def test_the_page_tells_the_students_story_in_turkish(client: TestClient, db: Da
     assert "<h1>İpek Işık</h1>" in page.text
     assert "Henüz Mezun Bilgi Sistemi&#39;ne kaydolmadı." in page.text
     assert "teslim edildi" in page.text
+    assert "Ticari iletiler (İYS onayı): izinli" in page.text
+    assert "Saat dilimi: Europe/Berlin" in page.text
     # Addresses are masked: the page never shows one whole.
     with db.session() as session:
         phone = session.scalars(select(Message.address).where(Message.address.is_not(None))).first()
