@@ -29,7 +29,7 @@ from campaigns.definitions import lifecycle
 from campaigns.definitions.send_window import SendWindow
 from campaigns.delivery.costs import estimate_cost
 from campaigns.delivery.preview import preview_wave
-from campaigns.governance import approval
+from campaigns.governance import approval, privacy
 from campaigns.governance.calendar import AcademicCalendar
 from campaigns.planning.heartbeats import SCHEDULER, last_beat
 from campaigns.planning.plan_wave import forecast_wave
@@ -134,6 +134,7 @@ def preflight(
         findings = check_setup(db, settings, env, now=now, channels=used)
         findings += _past_starts(campaign, now)
         findings += _approval(session, settings, campaign)
+        findings += _privacy(settings, campaign)
         return forecast(session, settings, campaign, now, findings)
 
 
@@ -167,6 +168,31 @@ def _approval(session: Session, settings: Settings, campaign: Campaign) -> list[
         return []
     level: Level = "error" if review.blocks_launch else "ok"
     return [Finding(level, "onay / approval", review.explanation())]
+
+
+def _privacy(settings: Settings, campaign: Campaign) -> list[Finding]:
+    """The campaign's privacy switches, where they are not the usual ones."""
+    findings: list[Finding] = []
+    if privacy.is_commercial(campaign):
+        findings.append(
+            Finding(
+                "warning",
+                "ticari ileti / commercial",
+                "yalnız İYS'de ticari ileti onayı kayıtlı öğrencilere gider, diğerleri atlanır "
+                "/ only students whose commercial consent is recorded in İYS get it; the "
+                "others are skipped",
+            )
+        )
+    if not privacy.tracks_links(settings, campaign):
+        findings.append(
+            Finding(
+                "ok",
+                "bağlantı izleme / link tracking",
+                "kapalı: bağlantılar doğrudan kayıt sayfasına gider, tıklamalar ölçülmez / "
+                "off: links go straight to the registration page, clicks are not measured",
+            )
+        )
+    return findings
 
 
 # --- the installation ------------------------------------------------------------------------

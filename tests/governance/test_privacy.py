@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select, update
 
+from campaigns.core.actors import Actor
 from campaigns.core.db import Database
 from campaigns.core.errors import InvalidDefinitionError
 from campaigns.core.models import (
@@ -22,15 +23,17 @@ from campaigns.core.models import (
     Student,
 )
 from campaigns.core.settings import Settings
+from campaigns.definitions import drafts
 from campaigns.definitions.campaign_file import parse_definition
 from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.delivery.sending import WaveSender
 from campaigns.planning.plan_wave import plan_wave
+from campaigns.planning.preflight import preflight
 from campaigns.reports.funnel import Dimension, campaign_report
 from channels.base import Channel
 from tests.support import factories
 from tests.support.adapters import RecordingAdapter
-from tests.support.api import DEFINITION
+from tests.support.api import DEFINITION, add_cohort
 from tests.support.http import client_for, sent_tokens
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -150,3 +153,16 @@ def test_the_privacy_notice_is_shown_on_the_students_pages(
             assert "KVKK aydınlatma metni" in answer.text
             assert "Verileriniz &lt;yalnız&gt; kayıt hatırlatması için işlenir." in answer.text
             assert 'href="https://universite.example.edu.tr/kvkk"' in answer.text
+
+
+def test_the_launch_checklist_names_the_switches(db: Database, settings: Settings) -> None:
+    add_cohort(db)
+    definition = {**DEFINITION, "message_type": "ticari", "link_tracking": False}
+    with db.session() as session:
+        campaign_id = drafts.create(session, Actor.operator(), definition, settings=settings).id
+    checked = preflight(db, settings, {}, campaign_id, now=NOW)
+    found = {f.subject: f.level for f in checked.findings}
+    assert found["ticari ileti / commercial"] == "warning"
+    assert found["bağlantı izleme / link tracking"] == "ok"
+    forecast = checked.waves[0]
+    assert forecast.skipped.get("no_commercial_consent") == 3  # nobody in the cohort gave it
