@@ -8,7 +8,7 @@ import email.policy
 import os
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -395,17 +395,19 @@ def test_the_report_says_how_many_messages_the_caps_held(
         cap_wait_hours=1,
         _env_file=None,  # type: ignore[call-arg]
     )
-    # Another unit's campaign reached the students by SMS today; this one comes after.
+    # Another unit's campaign reached the students by SMS today; this one comes after. At
+    # noon in Istanbul, so that the next day's slot is beyond the hour a message may wait.
+    noon = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
     for name in ("Fen Fakültesi duyurusu", "Bahar hatırlatması"):
         with pg_db.session() as session:
-            campaign = factories.campaign(session, [{"channels": ["sms"]}])
+            campaign = factories.campaign(session, [{"channels": ["sms"]}], now=noon)
             campaign.name, campaign.scope_advisor = name, EMAIL
             wave_id = campaign.waves[0].id
         with pg_db.session() as session:
-            plan_wave(session, wave_id, now=utcnow())
+            plan_wave(session, wave_id, now=noon)
         adapter = RecordingAdapter()
         pool = AdapterPool(settings, dict.fromkeys(Channel, adapter))
-        WaveSender(pg_db, settings, pool).send_batch(wave_id)
+        WaveSender(pg_db, settings, pool).send_batch(wave_id, now=noon)
     assert len(adapter.sent) == 0  # the second campaign's SMS were all held
     with served(pg_db.url, tmp_path) as site:
         page = signed_in_by_outbox(browser, site, tmp_path, EMAIL)
