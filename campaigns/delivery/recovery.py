@@ -31,6 +31,7 @@ from campaigns.core.models import (
     utcnow,
 )
 from campaigns.delivery.adapter_pool import AdapterPool
+from campaigns.governance.caps import FrequencyCaps, Wanted
 from campaigns.tracking.links import message_token
 from channels.base import Channel, ConfigurationError, InFlight
 
@@ -52,13 +53,16 @@ def recover_stale(
     *,
     lease_seconds: float,
     now: datetime | None = None,
+    caps: FrequencyCaps | None = None,
 ) -> RecoveryReport:
     """Reconcile rows claimed longer ago than the lease, and rows whose reconciliation is
-    due."""
+    due. A row the provider never got goes back to ``pending`` and gives back the slot of
+    the frequency caps it took (``caps``): sent later, it takes one again."""
     now = now or utcnow()
     stale = session.execute(
         select(
             Message.id,
+            Message.student_id,
             Message.channel,
             Message.provider,
             Message.address,
@@ -78,6 +82,8 @@ def recover_stale(
     # Each row is asked about only with the provider it was claimed for: a message that may
     # have reached one provider is never sent through another.
     by_route: dict[tuple[Channel, str | None], list[InFlight]] = defaultdict(list)
+    students = {row.id: row.student_id for row in stale}
+    unused: dict[datetime, list[Wanted]] = defaultdict(list)
     for row in stale:
         if row.channel is not None and row.address is not None:  # rows being sent have both
             marker = message_token(row.id, row.secret) if row.secret else None
@@ -121,7 +127,11 @@ def recover_stale(
                 report.sent += 1
             else:
                 _set(session, message_id, status=MessageStatus.PENDING, next_attempt_at=now)
+                unused[message.since].append(Wanted(message_id, students[message_id], channel))
                 report.requeued += 1
+    if caps:
+        for taken_at, wanted in unused.items():
+            caps.give_back(session, wanted, taken_at)
     if stale:
         log.warning(
             "reconciled %d messages: %d sent, %d requeued, %d unknown",

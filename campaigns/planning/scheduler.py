@@ -34,6 +34,7 @@ from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.delivery.costs import refresh_costs
 from campaigns.delivery.recovery import RecoveryReport, recover_stale
 from campaigns.governance.calendar import AcademicCalendar, due_abroad
+from campaigns.governance.caps import FrequencyCaps
 from campaigns.planning.heartbeats import SCHEDULER, beat
 from campaigns.planning.plan_wave import PlanResult, plan_wave
 from campaigns.tracking.digest import send_digests
@@ -90,7 +91,11 @@ def tick(
 
     report.recovered = db.run(
         lambda session: recover_stale(
-            session, adapters, lease_seconds=settings.sending_lease_seconds, now=now
+            session,
+            adapters,
+            lease_seconds=settings.sending_lease_seconds,
+            now=now,
+            caps=FrequencyCaps.of(settings),
         )
     )
     report.priced = refresh_costs(db, adapters, settings, now=now)

@@ -6,6 +6,7 @@ slot back, and students the send-time checks skip take no slot."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -15,12 +16,13 @@ from campaigns.core.db import Database
 from campaigns.core.models import ContactCount, Message, MessageStatus, Student, Wave
 from campaigns.core.settings import Settings
 from campaigns.delivery.adapter_pool import AdapterPool
+from campaigns.delivery.recovery import recover_stale
 from campaigns.delivery.sending import WaveSender
 from campaigns.governance.cap_rules import Limits, parse_caps
 from campaigns.governance.caps import FrequencyCaps, Refused, Wanted
 from campaigns.planning.plan_wave import plan_wave
 from campaigns.reports.funnel import campaign_report
-from channels.base import Channel, PermanentError
+from channels.base import Channel, InFlight, OutcomeUnknownError, PermanentError
 from tests.support import factories
 from tests.support.adapters import RecordingAdapter
 
@@ -163,6 +165,39 @@ def test_a_refused_send_gives_its_slot_back(db: Database, settings: Settings) ->
         assert set(counts) == {(0, 0)}
     second = campaign_wave(db, MORNING)
     assert len(send(db, settings, second, MORNING).sent) == 3
+
+
+class NeverReceived(RecordingAdapter):
+    """Times out on every message; asked afterwards, has none of them."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda _m: OutcomeUnknownError("no answer in time", code="timeout"))
+
+    def reconcile(self, messages: Sequence[InFlight]) -> dict[int, str | None]:
+        return {m.message_id: None for m in messages}
+
+
+@pytest.mark.usefixtures("students")
+def test_a_message_the_provider_never_got_gives_its_slot_back(
+    db: Database, settings: Settings
+) -> None:
+    settings = capped(settings)
+    first = campaign_wave(db, MORNING)
+    lost = NeverReceived()
+    pool = AdapterPool(settings, dict.fromkeys(Channel, lost))
+    WaveSender(db, settings, pool).send_batch(first, now=MORNING)
+    later = MORNING + timedelta(seconds=settings.reconcile_after_seconds)
+    with db.session() as session:
+        report = recover_stale(
+            session, pool, lease_seconds=600, now=later, caps=FrequencyCaps.of(settings)
+        )
+    assert report.requeued == 3
+    with db.session() as session:
+        assert set(session.execute(select(ContactCount.day_count))) == {(0,)}
+    # Sent again the same day, each takes the one SMS slot of the day once.
+    assert len(send(db, settings, first, later).sent) == 3
+    with db.session() as session:
+        assert set(session.execute(select(ContactCount.day_count))) == {(1,)}
 
 
 def test_a_student_the_checks_skip_takes_no_slot(db: Database, settings: Settings) -> None:
