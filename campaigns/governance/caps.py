@@ -99,10 +99,7 @@ class FrequencyCaps:
         """Take a slot for each message that has one left (in the caller's transaction,
         whose commit releases the locks); the others, with when to try again. A batch
         holds one message per student (one wave): no two of its messages share a row."""
-        capped = sorted(
-            (w for w in wanted if w.channel in self.limits),
-            key=lambda w: (w.student_id, w.channel.value),
-        )
+        capped = self._capped(wanted)
         if not capped:
             return []
         periods = Periods.at(now, self.zone)
@@ -115,17 +112,17 @@ class FrequencyCaps:
         _take_back(session, [w for w in capped if (w.student_id, w.channel.value) in over], periods)
         return refused
 
+    def _capped(self, wanted: Iterable[Wanted]) -> list[Wanted]:
+        """The messages of capped channels, in the one order ledger rows are locked in."""
+        return sorted(
+            (w for w in wanted if w.channel in self.limits),
+            key=lambda w: (w.student_id, w.channel.value),
+        )
+
     def give_back(self, session: Session, wanted: Iterable[Wanted], taken_at: datetime) -> None:
         """Return the slots of messages the provider certainly did not take (refused, to
         be retried): the student did not get them. A period over since is left alone."""
-        _take_back(
-            session,
-            sorted(
-                (w for w in wanted if w.channel in self.limits),
-                key=lambda w: (w.student_id, w.channel.value),
-            ),
-            Periods.at(taken_at, self.zone),
-        )
+        _take_back(session, self._capped(wanted), Periods.at(taken_at, self.zone))
 
     def deadline(self, campaign: Campaign, wave: Wave, now: datetime) -> datetime:
         """Until when a capped message of ``wave`` may wait: ``wait`` after the wave
