@@ -363,21 +363,42 @@ def _forecast(
     wave: Wave,
     now: datetime,
 ) -> WaveForecast:
+    timing = wave_timing(calendar, campaign, wave, now)
+    counts = forecast_wave(session, wave, campaign, now)
+    return WaveForecast(
+        wave=wave.name,
+        starts_at=timing.starts_at,
+        sends_from=timing.sends_from,
+        by_channel=counts.by_channel,
+        skipped=counts.skipped,
+        cost=_cost(session, settings, campaign, wave, counts.by_channel),
+        closed=timing.closed,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WaveTiming:
+    """When a wave starts if launched now, when its first message may leave (the sending
+    hours of an open day), and why it waits when its day is closed."""
+
+    starts_at: datetime
+    sends_from: datetime
+    closed: str | None
+
+
+def wave_timing(
+    calendar: AcademicCalendar, campaign: Campaign, wave: Wave, now: datetime
+) -> WaveTiming:
     starts = wave.start_at
     if wave.offset_seconds is not None:
         starts = now + timedelta(seconds=wave.offset_seconds)
     starts = max(starts or now, now)
-    counts = forecast_wave(session, wave, campaign, now)
     window = SendWindow.of(campaign)
     opens = window.next_opening(starts, campaign.timezone)
-    return WaveForecast(
-        wave=wave.name,
-        starts_at=starts,
-        sends_from=calendar.next_open(starts, window, campaign.timezone, campaign.scope_faculty),
-        by_channel=counts.by_channel,
-        skipped=counts.skipped,
-        cost=_cost(session, settings, campaign, wave, counts.by_channel),
-        closed=calendar.closed_on(
+    return WaveTiming(
+        starts,
+        calendar.next_open(starts, window, campaign.timezone, campaign.scope_faculty),
+        calendar.closed_on(
             opens.astimezone(ZoneInfo(campaign.timezone)).date(), campaign.scope_faculty
         ),
     )

@@ -1,4 +1,5 @@
-"""A wave previewed for a chosen student: every part of every channel as it would be sent,
+"""A wave previewed for a chosen student: when its first message would leave (a closed day
+makes it wait, and the page says why), every part of every channel as it would be sent,
 the SMS encoding, characters and segments (live while a wording is tried), the cost of one
 message, and "send a test to me" through the configured adapter."""
 
@@ -8,15 +9,22 @@ import logging
 from typing import Final
 from urllib.parse import quote, urlencode
 
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from campaigns.access import scopes
+from campaigns.core.actors import Actor
 from campaigns.core.errors import CampaignsError, NotAllowedError, NotFoundError
+from campaigns.core.models import WaveStatus, utcnow
+from campaigns.core.settings import Settings
 from campaigns.delivery.costs import estimate_cost
 from campaigns.delivery.preview import WavePreview, preview_for
 from campaigns.delivery.trial_send import prepare_trial, send_trial
+from campaigns.governance.calendar import AcademicCalendar
 from campaigns.http.deps import services_of
+from campaigns.planning.preflight import WaveTiming, wave_timing
 from campaigns.web import i18n, labels, sessions
 from campaigns.web.page_rendering import message_page, not_found, render
 from channels.base import Channel, ConfigurationError, DeliveryError
@@ -37,17 +45,20 @@ async def preview_page(request: Request, campaign_id: int, wave: str) -> Respons
     services = services_of(request)
     settings = services.settings
     student_no = request.query_params.get("ogrenci", "").strip()[:32] or None
-    try:
-        preview = await services.transaction(
-            lambda session: preview_for(
-                session,
-                settings,
-                visitor.actor,
-                campaign_id=campaign_id,
-                wave_name=wave[:100],
-                student_no=student_no,
-            )
+
+    def look(session: Session) -> tuple[WavePreview, WaveTiming | None]:
+        preview = preview_for(
+            session,
+            settings,
+            visitor.actor,
+            campaign_id=campaign_id,
+            wave_name=wave[:100],
+            student_no=student_no,
         )
+        return preview, _timing(session, settings, visitor.actor, campaign_id, wave[:100])
+
+    try:
+        preview, timing = await services.transaction(look)
     except (NotFoundError, NotAllowedError):
         return not_found(request)
     sms_texts = [
@@ -70,7 +81,20 @@ async def preview_page(request: Request, campaign_id: int, wave: str) -> Respons
         try_text=try_text,
         try_sms=sms_info(try_text),
         labels=labels,
+        timing=timing,
     )
+
+
+def _timing(
+    session: Session, settings: Settings, actor: Actor, campaign_id: int, wave_name: str
+) -> WaveTiming | None:
+    """When a wave still to come would send its first message (the calendar's say)."""
+    campaign = scopes.get_campaign(session, actor, campaign_id)
+    found = next((w for w in campaign.waves if w.name == wave_name), None)
+    if found is None or found.status is not WaveStatus.WAITING:
+        return None
+    calendar = AcademicCalendar.load(session, settings)
+    return wave_timing(calendar, campaign, found, utcnow())
 
 
 def _costs(preview: WavePreview, request: Request) -> dict[str, object]:

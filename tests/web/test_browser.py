@@ -25,6 +25,7 @@ from campaigns.delivery.adapter_pool import AdapterPool
 from campaigns.delivery.sending import WaveSender
 from campaigns.demo.stage import provider_env
 from campaigns.planning.plan_wave import plan_wave
+from campaigns.web.preview_pages import wave_path
 from channels.base import Channel
 from simulator.core import SimulatorConfig
 from simulator.server import free_port, simulator_in_background
@@ -311,6 +312,10 @@ def test_a_coordinator_closes_a_facultys_day_and_the_launch_says_the_wave_waits(
         expect(mine.get_by_role("heading", name="Günleri kapat")).to_have_count(0)
         mine.goto(f"{site}/kampanyalar/{campaign_id}/baslat")
         expect(mine.get_by_text("bekler: kapalı gün, Fakülte kurulu").first).to_be_visible()
+        mine.goto(f"{site}{wave_path(campaign_id, 'duyuru')}")
+        expect(mine.get_by_text("Şimdi başlatılırsa ilk mesaj gider")).to_contain_text(
+            "bekler: kapalı gün, Fakülte kurulu"
+        )
 
 
 def test_a_commercial_campaign_without_link_tracking_is_built_and_says_so(
