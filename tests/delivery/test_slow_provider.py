@@ -38,10 +38,12 @@ def finished(db: Database, expected: int) -> bool:
 def test_timed_out_requests_are_reconciled_never_sent_twice(
     db: Database, settings: Settings
 ) -> None:
-    # A third of the requests are taken by the provider, which answers too late.
-    config = SimulatorConfig(callbacks=False, timeout_rate=0.3, timeout_seconds=1.0, seed=5)
+    # A third of the requests are taken by the provider, which answers too late. The client
+    # waits 0.6 s: long enough that the reconciliation's own listing is answered on a busy
+    # machine (at 0.3 s it once was not, and a message was left to a person).
+    config = SimulatorConfig(callbacks=False, timeout_rate=0.3, timeout_seconds=1.5, seed=5)
     with simulator_in_background(config) as simulator:
-        env = twilio_env(simulator.url, config, TWILIO_TIMEOUT="0.3")
+        env = twilio_env(simulator.url, config, TWILIO_TIMEOUT="0.6")
         slow = settings.model_copy(
             update={"sms_adapter": "twilio-sms", "reconcile_after_seconds": 0.5, "batch_size": 20}
         )
