@@ -3,9 +3,10 @@ per programme (faculty, department, degree), how many students graduate, how man
 registered in the alumni system and handed in the membership form, the rates, the reminders
 sent by channel, the opt-outs and what the reminders cost, over a date range.
 
-The figures are the reports' own: students are counted as the cohort board counts them
-(purged students included: they graduated, only their contact details are gone), messages
-as the campaign funnel counts them (sent: accepted by the provider; cost: what the
+The figures are the reports' own: students are counted as the cohort board counts them,
+except that purged students still count here (they graduated; only their contact details
+are gone, which is why the board, a worklist, leaves them out), and messages as the
+campaign funnel counts them (sent: accepted by the provider; cost: what the
 providers charged, or the estimate). With a date range, reminders and costs are those sent
 within it and registrations those recorded by its end; without one, everything so far.
 """

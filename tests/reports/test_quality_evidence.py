@@ -28,6 +28,7 @@ from campaigns.core.models import (
     Message,
     MessageStatus,
     Role,
+    Student,
     Suppression,
 )
 from campaigns.core.settings import Settings
@@ -132,6 +133,17 @@ def test_the_evidence_equals_the_campaign_report_and_the_cohort_board(
     ]
     assert found.total.registration_rate == pytest.approx(2 / 5)
     assert found.period(ZONE) == (date(2026, 6, 10), date(2026, 6, 10))
+
+
+def test_purged_students_still_count_as_graduates(db: Database, term: Term) -> None:
+    with db.session() as session:
+        session.execute(
+            update(Student).where(Student.student_no == term.registered_no).values(purged_at=NOW)
+        )
+        found = quality_evidence(session, Actor.operator(), TERM, zone=ZONE, now=NOW)
+        [board] = [row for row in cohort_board(session, Actor.operator()) if row.term == TERM]
+    assert (found.total.graduating, found.total.registered) == (5, 2)
+    assert (board.graduating, board.registered) == (4, 1)  # the worklist leaves them out
 
 
 def test_a_date_range_bounds_reminders_and_registrations(db: Database, term: Term) -> None:
