@@ -172,6 +172,11 @@ def _first_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     return first_instant(datetime.combine(day, at), zone)
 
 
+def day_starts(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant (UTC) of the local ``day`` in ``zone``."""
+    return _first_instant(day, MIDNIGHT, zone)
+
+
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("a time-zone aware datetime is needed")

@@ -24,8 +24,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from campaigns.core.models import ClosedDay, Message, MessageStatus, Student, utcnow
 from campaigns.core.settings import Settings
-from campaigns.definitions.send_window import SendWindow, first_instant
-from campaigns.governance.closed_days import MAX_CLOSED_RUN, parse_closed_days
+from campaigns.definitions.send_window import SendWindow, day_starts
+from campaigns.governance.closed_days import MAX_CLOSED_RUN, each_day, parse_closed_days
 
 PUBLIC_HOLIDAY = "resmî tatil / public holiday"
 
@@ -50,11 +50,6 @@ class AcademicCalendar:
         self.public = public_holidays(country) if country else None
 
     @classmethod
-    def of(cls, settings: Settings) -> AcademicCalendar:
-        """The configured calendar alone (what is known without a database)."""
-        return cls(settings.holidays.strip() or None, parse_closed_days(settings.closed_days))
-
-    @classmethod
     def load(
         cls, session: Session, settings: Settings, today: date | None = None
     ) -> AcademicCalendar:
@@ -64,8 +59,8 @@ class AcademicCalendar:
         faculties: dict[str, dict[date, str]] = defaultdict(dict)
         for row in session.scalars(select(ClosedDay).where(ClosedDay.last_day >= since)):
             days = closed if row.faculty is None else faculties[row.faculty]
-            for offset in range((row.last_day - row.first_day).days + 1):
-                days.setdefault(row.first_day + timedelta(days=offset), row.reason)
+            for day in each_day(row.first_day, row.last_day):
+                days.setdefault(day, row.reason)
         return cls(settings.holidays.strip() or None, closed, dict(faculties))
 
     def closed_on(self, day: date, faculty: str | None = None) -> str | None:
@@ -97,10 +92,7 @@ class AcademicCalendar:
             day = moment.astimezone(tz).date()
             if self.closed_on(day, faculty) is None:
                 return moment
-            midnight = first_instant(
-                datetime.combine(day + timedelta(days=1), datetime.min.time()), tz
-            )
-            moment = window.next_opening(midnight, zone)
+            moment = window.next_opening(day_starts(day + timedelta(days=1), tz), zone)
         return moment
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from campaigns.core.dialects import upsert
 from campaigns.core.models import Campaign, ContactCount, Wave
 from campaigns.core.settings import Settings
-from campaigns.definitions.send_window import first_instant
+from campaigns.definitions.send_window import day_starts
 from campaigns.governance.cap_rules import Limits, parse_caps
 from channels.base import Channel
 
@@ -69,8 +69,8 @@ class Periods:
         return cls(
             today.isoformat(),
             monday.isoformat(),
-            _midnight(today + timedelta(days=1), zone),
-            _midnight(monday + timedelta(days=7), zone),
+            day_starts(today + timedelta(days=1), zone),
+            day_starts(monday + timedelta(days=7), zone),
         )
 
 
@@ -250,7 +250,3 @@ def _take_back(session: Session, wanted: Sequence[Wanted], periods: Periods) -> 
                 for w in wanted
             ],
         )
-
-
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return first_instant(datetime.combine(day, datetime.min.time()), zone)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
-from holidays import HolidayBase
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,7 +21,7 @@ from campaigns.core.models import ClosedDay, Role, Student
 from campaigns.core.settings import Settings
 from campaigns.core.turkish_text import fold
 from campaigns.governance.calendar import public_holidays
-from campaigns.governance.closed_days import MAX_CLOSED_RUN, parse_closed_days
+from campaigns.governance.closed_days import MAX_CLOSED_RUN, each_day, parse_closed_days
 
 MAX_REASON: Final = 200
 UNIVERSITY: Final = "university"
@@ -61,10 +60,6 @@ class ClosedSpan:
             row.first_day, row.last_day, row.reason, kind, row.faculty, row.id, row.created_by
         )
 
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
 
 def parse_day(text: str, field: str) -> date:
     """A day written ``YYYY-MM-DD`` (what date inputs send)."""
@@ -86,7 +81,7 @@ def upcoming(
     country = settings.holidays.strip()
     if country:
         holidays = public_holidays(country)
-        named = dict(_each_day(holidays, today, until))
+        named = {d: str(holidays[d]) for d in each_day(today, until) if d in holidays}
         spans.extend(_spans(named, HOLIDAY))
     configured = {
         d: r for d, r in parse_closed_days(settings.closed_days).items() if today <= d <= until
@@ -206,15 +201,6 @@ def _known_faculty(session: Session, faculty: str) -> str:
         f"bu adla öğrencisi olan fakülte yok ({faculty.strip()!r}) / no students belong to "
         f"a faculty of that name",
     )
-
-
-def _each_day(holidays: HolidayBase, first: date, last: date) -> Iterator[tuple[date, str]]:
-    day = first
-    while day <= last:
-        name = holidays.get(day)
-        if name:
-            yield day, str(name)
-        day += timedelta(days=1)
 
 
 def _spans(days: dict[date, str], kind: str) -> Iterator[ClosedSpan]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 MAX_CLOSED_RUN = 400
@@ -27,6 +28,12 @@ def parse_closed_days(text: str) -> dict[date, str]:
             ) from None
         if end < start or (end - start).days > MAX_CLOSED_RUN:
             raise ValueError(f"{part!r}: the range is backwards or longer than a year")
-        for offset in range((end - start).days + 1):
-            closed[start + timedelta(days=offset)] = reason.strip() or "kapalı gün / closed day"
+        for day in each_day(start, end):
+            closed[day] = reason.strip() or "kapalı gün / closed day"
     return closed
+
+
+def each_day(first: date, last: date) -> Iterator[date]:
+    """``first``, the days after it, and ``last``."""
+    for offset in range((last - first).days + 1):
+        yield first + timedelta(days=offset)

@@ -27,7 +27,7 @@ from campaigns.core.actors import Actor
 from campaigns.core.errors import CampaignsError
 from campaigns.core.models import Conversion, ConversionStage, Message, Student, utcnow
 from campaigns.core.settings import Settings
-from campaigns.definitions.send_window import first_instant
+from campaigns.definitions.send_window import day_starts
 from campaigns.students.reachability import opted_out
 from campaigns.students.terms import InvalidTermError, parse_term
 from channels.base import Channel
@@ -195,12 +195,8 @@ def quality_evidence(
         raise RangeProblem(
             "bitiş tarihi başlangıçtan önce / the end of the range is before its start"
         )
-    starts = first_instant(datetime.combine(since, datetime.min.time()), zone) if since else None
-    ends = (
-        first_instant(datetime.combine(until + timedelta(days=1), datetime.min.time()), zone)
-        if until
-        else None
-    )
+    starts = day_starts(since, zone) if since else None
+    ends = day_starts(until + timedelta(days=1), zone) if until else None
     in_term = and_(Student.graduation_term == spelled, student_condition(session, actor))
     figures: dict[tuple[str, str, str], ProgrammeFigures] = {}
 
