@@ -10,6 +10,7 @@ import typer
 from campaigns.cli import context
 from campaigns.cli.output import ListFormat, ListOutput, console, emit_file, emit_json, emit_table
 from campaigns.core.actors import Actor
+from campaigns.core.local_days import parse_day
 from campaigns.core.models import utcnow
 from campaigns.governance import closed_day_book
 
@@ -76,8 +77,8 @@ def close(
 ) -> None:
     """Günleri kapat: o günlerde mesaj gönderilmez / close days: nothing is sent on them."""
     settings = context.settings()
-    start = closed_day_book.parse_day(first, "first_day")
-    end = closed_day_book.parse_day(last, "last_day") if last else start
+    start = parse_day(first, "first_day")
+    end = parse_day(last, "last_day") if last else start
     today = utcnow().astimezone(settings.zone).date()
     with context.db().session() as session:
         row = closed_day_book.close(session, Actor.operator(), start, end, reason, faculty, today)

@@ -13,6 +13,8 @@ import typer
 from campaigns.cli import context
 from campaigns.cli.output import console, emit_json, emit_table
 from campaigns.core.actors import Actor
+from campaigns.core.errors import FieldProblem
+from campaigns.core.local_days import parse_day
 from campaigns.reports import evidence_document
 from campaigns.reports.quality_evidence import Evidence, evidence_for, scope_label
 
@@ -89,12 +91,9 @@ def _day(text: str | None, option: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f"tarih YYYY-AA-GG olmalı / write the date as YYYY-MM-DD: {text!r}",
-            param_hint=option,
-        ) from None
+        return parse_day(text, option)
+    except FieldProblem as exc:
+        raise typer.BadParameter(exc.reason, param_hint=option) from None
 
 
 def _write(body: bytes, to: Path | None) -> None:

@@ -25,6 +25,17 @@ class UnreadableFileError(CampaignsError):
     exit_code = 2
 
 
+class FieldProblem(CampaignsError):
+    """One field of a form or request body that cannot be used; the message names it (the
+    API answers it at ``body.<field>``, the web app at the field)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        self.location = ("body", field)
+        super().__init__(f"{field}: {reason}")
+
+
 class StateError(CampaignsError):
     """The action does not fit the current state (e.g. launching a cancelled campaign)."""
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.core import audit
 from campaigns.core.actors import Actor
-from campaigns.core.errors import CampaignsError, NotAllowedError, NotFoundError
+from campaigns.core.errors import FieldProblem, NotAllowedError, NotFoundError
 from campaigns.core.models import ClosedDay, Role, Student
 from campaigns.core.settings import Settings
 from campaigns.core.turkish_text import fold
@@ -30,13 +30,8 @@ SETTINGS: Final = "settings"
 HOLIDAY: Final = "holiday"
 
 
-class ClosedDayProblem(CampaignsError):
+class ClosedDayProblem(FieldProblem):
     """A closed day that cannot be kept as written; the message names the field."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        self.field = field
-        self.location = ("body", field)
-        super().__init__(f"{field}: {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,16 +54,6 @@ class ClosedSpan:
         return cls(
             row.first_day, row.last_day, row.reason, kind, row.faculty, row.id, row.created_by
         )
-
-
-def parse_day(text: str, field: str) -> date:
-    """A day written ``YYYY-MM-DD`` (what date inputs send)."""
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ClosedDayProblem(
-            field, f"tarih YYYY-AA-GG olmalı / write the date as YYYY-MM-DD ({text.strip()!r})"
-        ) from None
 
 
 def upcoming(

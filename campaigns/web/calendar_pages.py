@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from campaigns.core.errors import CampaignsError, NotAllowedError, NotFoundError
+from campaigns.core.errors import CampaignsError, FieldProblem, NotAllowedError, NotFoundError
+from campaigns.core.local_days import parse_day
 from campaigns.core.models import utcnow
 from campaigns.governance import closed_day_book
-from campaigns.governance.closed_day_book import ClosedDayProblem, ClosedSpan
+from campaigns.governance.closed_day_book import ClosedSpan
 from campaigns.http.deps import services_of
 from campaigns.web import i18n, sessions
 from campaigns.web.page_rendering import message_page, not_found, render
@@ -34,7 +35,7 @@ class CalendarView:
 async def calendar_page(
     request: Request,
     *,
-    problem: ClosedDayProblem | None = None,
+    problem: FieldProblem | None = None,
     typed: dict[str, str] | None = None,
 ) -> Response:
     """The closed days ahead, and the form to close more (for who may)."""
@@ -82,10 +83,8 @@ async def close_days(request: Request) -> Response:
     }
     today = utcnow().astimezone(services_of(request).settings.zone).date()
     try:
-        first = closed_day_book.parse_day(typed["first_day"], "first_day")
-        last = (
-            closed_day_book.parse_day(typed["last_day"], "last_day") if typed["last_day"] else first
-        )
+        first = parse_day(typed["first_day"], "first_day")
+        last = parse_day(typed["last_day"], "last_day") if typed["last_day"] else first
         await services_of(request).transaction(
             lambda session: closed_day_book.close(
                 session,
@@ -97,7 +96,7 @@ async def close_days(request: Request) -> Response:
                 today,
             )
         )
-    except ClosedDayProblem as exc:
+    except FieldProblem as exc:
         return await calendar_page(request, problem=exc, typed=typed)
     except NotAllowedError as exc:
         _ = i18n.gettext_for(request)

@@ -6,7 +6,6 @@ printable page (A4, which the browser saves as PDF). The figures are
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
@@ -16,6 +15,7 @@ from starlette.responses import HTMLResponse, Response
 from campaigns.access.scopes import student_condition
 from campaigns.core.actors import Actor
 from campaigns.core.errors import CampaignsError
+from campaigns.core.local_days import parse_day
 from campaigns.http.deps import services_of
 from campaigns.reports import evidence_document
 from campaigns.reports.quality_evidence import COLUMNS, Evidence, evidence_for, scope_label
@@ -107,15 +107,6 @@ async def evidence_file(request: Request, kind: str) -> Response:
 
 def _evidence(session: Session, request: Request, actor: Actor, asked: Asked) -> Evidence:
     settings = services_of(request).settings
-    return evidence_for(session, actor, settings, asked.term, _day(asked.since), _day(asked.until))
-
-
-def _day(text: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise CampaignsError(
-            f"tarih YYYY-AA-GG olmalı / write the date as YYYY-MM-DD: {text!r}"
-        ) from None
+    since = parse_day(asked.since, "ilk") if asked.since else None
+    until = parse_day(asked.until, "son") if asked.until else None
+    return evidence_for(session, actor, settings, asked.term, since, until)
