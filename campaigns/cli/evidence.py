@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from campaigns.cli import context
-from campaigns.cli.output import console, emit_json, emit_table
+from campaigns.cli.output import console, emit_json, emit_table, emit_workbook
 from campaigns.core.actors import Actor
 from campaigns.core.errors import FieldProblem
 from campaigns.core.local_days import parse_day
@@ -66,23 +66,18 @@ def evidence(
         )
     if output is EvidenceFormat.html:
         html = evidence_document.html_document(found, scope=scope_label(actor), zone=settings.zone)
-        _write(html.encode(), to)
+        if to is None:
+            sys.stdout.write(html)
+        else:
+            _to_file(html.encode(), to)
     elif output is EvidenceFormat.xlsx:
-        if to is None and sys.stdout.isatty():
-            raise typer.BadParameter(
-                "XLSX ekrana yazılamaz: --output ile bir dosya verin / XLSX cannot be shown on "
-                "screen: give a file with --output",
-                param_hint="--format",
-            )
-        _write(evidence_document.xlsx_document(found, settings.zone), to)
+        workbook = evidence_document.xlsx_document(found, settings.zone)
+        if to is None:
+            emit_workbook(workbook)
+        else:
+            _to_file(workbook, to)
     elif output is EvidenceFormat.json:
-        emit_json(
-            {
-                "term": found.term,
-                "period": [str(d) for d in found.period(settings.zone)],
-                "rows": found.rows(),
-            }
-        )
+        emit_json(found.as_dict(settings.zone))
     else:
         _print(found)
 
@@ -96,12 +91,7 @@ def _day(text: str | None, option: str) -> date | None:
         raise typer.BadParameter(exc.reason, param_hint=option) from None
 
 
-def _write(body: bytes, to: Path | None) -> None:
-    if to is None:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(body)
-        sys.stdout.buffer.flush()
-        return
+def _to_file(body: bytes, to: Path) -> None:
     to.write_bytes(body)
     console.print(f"yazıldı / written: {to}")
 

@@ -86,14 +86,18 @@ def emit_file(
 
 def emit_xlsx(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
     """Rows as an XLSX workbook on standard output, which must go to a file."""
+    headings = [FIELD_HEADINGS.get(c, c).replace("\n", " / ") for c in columns]
+    emit_workbook(xlsx_bytes(headings, columns, rows, get_settings().zone))
+
+
+def emit_workbook(workbook: bytes) -> None:
+    """An XLSX workbook's bytes on standard output, which must go to a file."""
     if sys.stdout.isatty():
         raise typer.BadParameter(
             "XLSX ekrana yazılamaz; bir dosyaya yönlendirin: > liste.xlsx / XLSX cannot be shown "
             "on screen: redirect it to a file: > list.xlsx",
             param_hint="--format",
         )
-    headings = [FIELD_HEADINGS.get(c, c).replace("\n", " / ") for c in columns]
-    workbook = xlsx_bytes(headings, columns, rows, get_settings().zone)
     sys.stdout.flush()
     sys.stdout.buffer.write(workbook)
     sys.stdout.buffer.flush()

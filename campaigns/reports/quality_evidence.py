@@ -141,6 +141,15 @@ class Evidence:
         """Every programme, then the total."""
         return [p.as_dict() for p in self.programmes] + [self.total.as_dict()]
 
+    def as_dict(self, zone: ZoneInfo) -> dict[str, Any]:
+        """The evidence as JSON-ready data (the CLI's ``--format json`` and the API)."""
+        return {
+            "term": self.term,
+            "period": self.period(zone),
+            "currency": self.currency,
+            "rows": self.rows(),
+        }
+
 
 def scope_label(actor: Actor) -> str:
     """Whose students the evidence counts, for its reader."""

@@ -33,14 +33,7 @@ async def evidence(
 
     def work(session: Session) -> dict[str, Any]:
         found = evidence_for(session, actor, settings, term, since, until)
-        data: dict[str, Any] = jsonable_encoder(
-            {
-                "term": found.term,
-                "period": found.period(settings.zone),
-                "currency": found.currency,
-                "rows": found.rows(),
-            }
-        )
+        data: dict[str, Any] = jsonable_encoder(found.as_dict(settings.zone))
         return data
 
     return await run(deps, work)
