@@ -44,7 +44,7 @@ class Composer:
         """The student's tracked link; the campaign's goal itself when the campaign does not
         track links, and for a message without a secret (a preview or a test, which have no
         message row to count a click on)."""
-        if not privacy.tracks_links(self.settings, campaign):
+        if not privacy.tracks_links(self.settings.link_tracking, campaign):
             secret = None
         return message_link(self.settings, campaign.goal_url, message_id, secret)
 

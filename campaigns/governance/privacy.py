@@ -11,16 +11,13 @@ commercial consent is recorded in İYS, and the SMS operator is asked to check �
 from __future__ import annotations
 
 from campaigns.core.models import Campaign, MessageType
-from campaigns.core.settings import Settings
 
 NOT_MEASURED = "ölçülmüyor / not measured"
 
 
-def tracks_links(installation: bool | Settings, campaign: Campaign) -> bool:
+def tracks_links(installation: bool, campaign: Campaign) -> bool:
     """Whether the campaign's messages carry the service's counting link (``installation``:
-    the settings, or their ``link_tracking`` switch)."""
-    if isinstance(installation, Settings):
-        installation = installation.link_tracking
+    the settings' ``link_tracking`` switch)."""
     return installation and bool(campaign.definition.get("link_tracking", True))
 
 

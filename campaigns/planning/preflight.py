@@ -183,7 +183,7 @@ def _privacy(settings: Settings, campaign: Campaign) -> list[Finding]:
                 "others are skipped",
             )
         )
-    if not privacy.tracks_links(settings, campaign):
+    if not privacy.tracks_links(settings.link_tracking, campaign):
         findings.append(
             Finding(
                 "ok",
