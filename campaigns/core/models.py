@@ -156,6 +156,15 @@ class Student(Base):
     """A graduating student as the registrar's list describes them."""
 
     __tablename__ = "students"
+    __table_args__ = (
+        # The few students abroad: whether a wave has one due is a look-up, not a scan.
+        Index(
+            "ix_students_abroad",
+            "id",
+            postgresql_where=sql("timezone IS NOT NULL"),
+            sqlite_where=sql("timezone IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[pk]
     student_no: Mapped[str] = mapped_column(String(32), unique=True)

@@ -143,7 +143,7 @@ def _waves_to_start(db: Database, settings: Settings, now: datetime) -> list[int
     )
     with db.session() as session:
         rows = session.execute(
-            select(Wave.id, Campaign, due_abroad(Wave.id, now).label("abroad"))
+            select(Wave.id, Campaign)
             .join(Campaign)
             .where(
                 Campaign.status == CampaignStatus.ACTIVE,
@@ -154,12 +154,24 @@ def _waves_to_start(db: Database, settings: Settings, now: datetime) -> list[int
             .order_by(Wave.id)
         ).all()
         calendar = AcademicCalendar.load(session, settings, now.date())
-    return [
-        wave_id
-        for wave_id, campaign, abroad in rows
-        if abroad
-        or calendar.is_open(now, SendWindow.of(campaign), campaign.timezone, campaign.scope_faculty)
-    ]
+        closed = {
+            wave_id
+            for wave_id, campaign in rows
+            if not calendar.is_open(
+                now, SendWindow.of(campaign), campaign.timezone, campaign.scope_faculty
+            )
+        }
+        # Closed for the campaign, maybe not for its students abroad: asked only then.
+        abroad = (
+            set(
+                session.scalars(
+                    select(Wave.id).where(Wave.id.in_(sorted(closed)), due_abroad(Wave.id, now))
+                )
+            )
+            if closed
+            else set()
+        )
+    return [wave_id for wave_id, _ in rows if wave_id not in closed or wave_id in abroad]
 
 
 def _finish(session: Session, now: datetime) -> tuple[list[int], list[int]]:
